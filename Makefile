@@ -1,0 +1,92 @@
+# luasip: build, demo and test.
+#
+#   make demo    install what is missing, build into .luarocks, run examples/demo.lua
+#   make test    the same set-up, then every suite; ends with "N passed, N failed"
+#   make asan    C suites and Lua specs under AddressSanitizer + UBSan
+#   make fuzz    run the SIP message fuzzer for longer (FUZZ_SECONDS)
+#
+# `module` and `install-module` are what luarocks calls (see the rockspec).
+
+# Debian 12 packages the build, the tests and the peers need.
+DEB_PACKAGES := gcc make pkg-config liblua5.4-dev lua5.4 luarocks lua-busted \
+	libuv1-dev libosip2-dev libsndfile1-dev libcmocka-dev \
+	clang libclang-rt-14-dev iproute2 sip-tester kamailio
+
+TREE      := $(CURDIR)/.luarocks
+LUAROCKS  := luarocks --lua-version=5.4 --tree=$(TREE)
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+CC        ?= gcc
+LUA_INCDIR ?= /usr/include/lua5.4
+CFLAGS    ?= -O2 -g
+LIBFLAG   ?= -shared
+WARN      := -Wall -Wextra -Wshadow -Wno-unused-parameter -std=gnu11
+CORE_INC  := -Iinclude -Icsrc
+LIBS      := -luv -losipparser2
+
+CORE_SRC  := $(wildcard csrc/util/*.c) $(wildcard csrc/sip/*.c)
+LUA_SRC   := $(wildcard csrc/lua/*.c)
+BUILD     := build
+
+.PHONY: all module install-module deps build demo test test-c test-lua test-interop \
+	asan fuzz bench clean
+
+all: module
+
+# --- the Lua module (called by luarocks) --------------------------------------
+module: $(BUILD)/sip/core.so
+
+$(BUILD)/sip/core.so: $(CORE_SRC) $(LUA_SRC) $(wildcard csrc/*/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC $(WARN) $(CORE_INC) -I$(LUA_INCDIR) $(LIBFLAG) \
+		-o $@ $(CORE_SRC) $(LUA_SRC) $(LIBS)
+
+install-module: module
+	mkdir -p $(INST_LIBDIR)/sip $(INST_LUADIR)/sip
+	cp $(BUILD)/sip/core.so $(INST_LIBDIR)/sip/core.so
+	cp lua/sip/*.lua $(INST_LUADIR)/sip/
+
+# --- set-up -------------------------------------------------------------------
+# Installs only the packages that are missing; a stamp keeps later runs quick.
+deps: $(BUILD)/.deps
+
+$(BUILD)/.deps: Makefile
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@mkdir -p $(BUILD) && touch $@
+
+build: deps
+	$(LUAROCKS) make luasip-scm-1.rockspec >$(BUILD)/luarocks.log 2>&1 || { cat $(BUILD)/luarocks.log; exit 1; }
+
+demo: build
+	. tests/env.sh && lua5.4 examples/demo.lua
+
+# --- tests --------------------------------------------------------------------
+test: build
+	bash tests/run.sh
+
+asan: deps
+	bash tests/run.sh --asan
+
+fuzz: deps
+	bash fuzz/run.sh $${FUZZ_SECONDS:-300}
+
+bench: build
+	bash bench/run.sh
+
+# The core without Lua, for the C tests and the fuzzer (SAN adds sanitizers).
+$(BUILD)/%/libsipcore.a: $(CORE_SRC) $(wildcard csrc/*/*.h include/*.h)
+	@mkdir -p $(BUILD)/$*/obj
+	cd $(BUILD)/$*/obj && for f in $(CORE_SRC); do \
+		$(CC) -c -O1 -g $(SAN) $(WARN) -I$(CURDIR)/include -I$(CURDIR)/csrc \
+			-o $$(echo $$f | tr / _).o $(CURDIR)/$$f || exit 1; done
+	ar rcs $@ $(BUILD)/$*/obj/*.o
+
+clean:
+	rm -rf $(BUILD)

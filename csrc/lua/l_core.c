@@ -1,0 +1,281 @@
+/* sip.core: the loop, the clock, timers, tracing, and the one way C calls
+ * back into Lua. */
+#include "lsip.h"
+#include "luasip.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct lsip *lsip;
+
+uv_loop_t *luasip_loop(void)
+{
+	return lsip ? &lsip->uv : NULL;
+}
+
+static int traceback(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+	if (!msg)
+		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+bool lsip_pcall(lua_State *L, int nargs)
+{
+	int base = lua_gettop(L) - nargs;
+	lua_pushcfunction(L, traceback);
+	lua_insert(L, base);
+	int st = lua_pcall(L, nargs, 0, base);
+	if (st != LUA_OK) {
+		fprintf(stderr, "luasip: %s\n", lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+	lua_remove(L, base);
+	return st == LUA_OK;
+}
+
+void lsip_push_ref(lua_State *L, int ref)
+{
+	lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+}
+
+const char *lsip_errname(int err)
+{
+	if (err == -ETIMEDOUT)
+		return "timeout";
+	if (err == -ECANCELED)
+		return "closed";
+	if (err == -EHOSTUNREACH)
+		return "EHOSTUNREACH";
+	if (err == -EPROTONOSUPPORT)
+		return "EPROTONOSUPPORT";
+	if (err == -EAFNOSUPPORT)
+		return "EAFNOSUPPORT";
+	return uv_err_name(err);
+}
+
+int lsip_push_failure(lua_State *L, int err, const struct sip_msg *resp)
+{
+	lua_pushnil(L);
+	if (resp) {
+		lua_pushinteger(L, resp->status);
+		lua_pushstring(L, resp->reason);
+	} else if (err == -ETIMEDOUT) {
+		/* Timer F/B: the request timed out as if a 408 came (§8.1.3.1) */
+		lua_pushinteger(L, 408);
+		lua_pushstring(L, "Request Timeout");
+	} else if (err == -ECANCELED) {
+		lua_pushstring(L, "closed");
+		lua_pushstring(L, "the endpoint was closed");
+	} else if (err == -EINVAL || err == -EHOSTUNREACH || err == -EPROTONOSUPPORT ||
+		   err == -EAFNOSUPPORT) {
+		lua_pushstring(L, lsip_errname(err));
+		lua_pushstring(L, err == -EHOSTUNREACH ? "host is not an IP address (no DNS)"
+			       : err == -EAFNOSUPPORT ? "no transport for that address"
+			       : err == -EINVAL ? "bad URI" : "unsupported transport or scheme");
+	} else {
+		/* a transport failure is a 503 (§8.1.3.1) */
+		lua_pushinteger(L, 503);
+		lua_pushfstring(L, "Service Unavailable (%s)", uv_strerror(err));
+	}
+	return 3;
+}
+
+const char *lsip_optfield_string(lua_State *L, int idx, const char *key)
+{
+	int t = lua_getfield(L, idx, key);
+	const char *s = NULL;
+	if (t == LUA_TSTRING || t == LUA_TNUMBER)
+		s = lua_tostring(L, -1);
+	else if (t != LUA_TNIL)
+		luaL_error(L, "option '%s' must be a string, got %s", key, lua_typename(L, t));
+	lua_pop(L, 1);  /* the string stays alive in the table */
+	return s;
+}
+
+void lsip_check_keys(lua_State *L, int idx, const char *what, const char *const keys[])
+{
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		bool ok = false;
+		if (lua_type(L, -1) == LUA_TSTRING)
+			for (int i = 0; keys[i] && !ok; i++)
+				ok = strcmp(keys[i], lua_tostring(L, -1)) == 0;
+		if (!ok)
+			luaL_error(L, "%s: unknown option '%s'", what, luaL_tolstring(L, -1, NULL));
+	}
+}
+
+void lsip_trace(bool out, enum sip_proto proto, const union sa *peer, const char *buf,
+		size_t len)
+{
+	lua_State *L = lsip->L;
+	if (lsip->trace_ref == LUA_NOREF)
+		return;
+	char host[64];
+	lsip_push_ref(L, lsip->trace_ref);
+	lua_createtable(L, 0, 6);
+	lua_pushstring(L, out ? "out" : "in");
+	lua_setfield(L, -2, "dir");
+	lua_pushstring(L, proto == SIP_TCP ? "tcp" : "udp");
+	lua_setfield(L, -2, "transport");
+	lua_pushstring(L, sa_host(peer, host, sizeof(host)));
+	lua_setfield(L, -2, "addr");
+	lua_pushinteger(L, sa_port(peer));
+	lua_setfield(L, -2, "port");
+	lua_pushlstring(L, buf, len);
+	lua_setfield(L, -2, "text");
+	lua_pushnumber(L, (double)uv_hrtime() / 1e9);
+	lua_setfield(L, -2, "time");
+	lsip_pcall(L, 1);
+}
+
+/* core.trace(fn | nil) */
+static int l_trace(lua_State *L)
+{
+	if (lsip->trace_ref != LUA_NOREF)
+		luaL_unref(L, LUA_REGISTRYINDEX, lsip->trace_ref);
+	lsip->trace_ref = LUA_NOREF;
+	if (!lua_isnoneornil(L, 1)) {
+		luaL_checktype(L, 1, LUA_TFUNCTION);
+		lua_pushvalue(L, 1);
+		lsip->trace_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+	return 0;
+}
+
+static int l_now(lua_State *L)
+{
+	lua_pushnumber(L, (double)uv_hrtime() / 1e9);
+	return 1;
+}
+
+/* core.run(): runs the loop until nothing keeps it alive or core.stop(). */
+static int l_run(lua_State *L)
+{
+	if (lua_pushthread(L) != 1)
+		return luaL_error(L, "sip.run must be called from the main thread, not a task");
+	sip_loop_update(&lsip->loop);
+	uv_run(&lsip->uv, UV_RUN_DEFAULT);
+	return 0;
+}
+
+static int l_stop(lua_State *L)
+{
+	uv_stop(&lsip->uv);
+	return 0;
+}
+
+/* A one-shot timer on the SIP timer queue. While pending it is anchored in
+ * the registry and keeps the loop running, so a sleeping task is not left
+ * behind by sip.run. */
+struct ltimer {
+	struct tmr tmr;
+	int fn_ref, self_ref;
+};
+
+static bool timer_disarm(lua_State *L, struct ltimer *t)
+{
+	if (t->fn_ref == LUA_NOREF)
+		return false;
+	tmr_cancel(&t->tmr);
+	luaL_unref(L, LUA_REGISTRYINDEX, t->self_ref);
+	t->self_ref = LUA_NOREF;
+	sip_loop_release(&lsip->loop);
+	return true;
+}
+
+static void on_timer(void *arg)
+{
+	struct ltimer *t = arg;
+	lua_State *L = lsip->L;
+	int fn = t->fn_ref;
+	timer_disarm(L, t);
+	t->fn_ref = LUA_NOREF;
+	lsip_push_ref(L, fn);
+	luaL_unref(L, LUA_REGISTRYINDEX, fn);
+	lsip_pcall(L, 0);
+}
+
+/* timer:cancel(): true when it was still pending */
+static int l_timer_cancel(lua_State *L)
+{
+	struct ltimer *t = luaL_checkudata(L, 1, "sip.timer");
+	bool pending = timer_disarm(L, t);
+	if (pending) {
+		luaL_unref(L, LUA_REGISTRYINDEX, t->fn_ref);
+		t->fn_ref = LUA_NOREF;
+	}
+	lua_pushboolean(L, pending);
+	return 1;
+}
+
+/* core.timer(seconds, fn) -> timer */
+static int l_timer(lua_State *L)
+{
+	double secs = luaL_checknumber(L, 1);
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	if (!(secs > 0))
+		secs = 0;
+	struct ltimer *t = lua_newuserdatauv(L, sizeof(*t), 0);
+	tmr_init(&t->tmr);
+	luaL_setmetatable(L, "sip.timer");
+	lua_pushvalue(L, 2);
+	t->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_pushvalue(L, -1);
+	t->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	sip_loop_update(&lsip->loop);
+	sip_loop_hold(&lsip->loop);
+	tmr_start(&lsip->loop.tq, &t->tmr, (uint64_t)(secs * 1000.0 + 0.5), on_timer, t);
+	return 1;
+}
+
+static void open_timer(lua_State *L)
+{
+	static const luaL_Reg methods[] = { {"cancel", l_timer_cancel}, {NULL, NULL} };
+	if (luaL_newmetatable(L, "sip.timer")) {
+		luaL_newlib(L, methods);
+		lua_setfield(L, -2, "__index");
+	}
+	lua_pop(L, 1);
+}
+
+static const luaL_Reg core_funcs[] = {
+	{"now", l_now},
+	{"run", l_run},
+	{"stop", l_stop},
+	{"timer", l_timer},
+	{"trace", l_trace},
+	{"ua", lsip_ua_new},
+	{NULL, NULL},
+};
+
+int luaopen_sip_core(lua_State *L)
+{
+	if (!lsip) {
+		lsip = calloc(1, sizeof(*lsip));
+		if (!lsip || uv_loop_init(&lsip->uv) != 0 ||
+		    sip_loop_init(&lsip->loop, &lsip->uv) != 0)
+			return luaL_error(L, "luasip: cannot start the event loop");
+		parser_init();
+		lsip->trace_ref = LUA_NOREF;
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+	lsip->L = lua_tothread(L, -1);
+	lua_pop(L, 1);
+	open_timer(L);
+	lsip_open_msg(L);
+	lsip_open_ua(L);
+	lsip_open_reg(L);
+	luaL_newlib(L, core_funcs);
+	lua_pushstring(L, LUASIP_VERSION);
+	lua_setfield(L, -2, "version");
+	return 1;
+}

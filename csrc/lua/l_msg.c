@@ -1,0 +1,240 @@
+#define _GNU_SOURCE
+/* Messages for Lua: a request handed to a handler (it can be answered) or a
+ * response handed back from ua:request. Fields are read on demand. */
+#include "lsip.h"
+#include "util/mem.h"
+#include "util/sbuf.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MSG_MT "sip.message"
+
+struct lmsg {
+	struct sip_msg *m;
+	struct sip_strans *st;     /* a request that still may be answered */
+};
+
+static struct lmsg *check_msg(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, MSG_MT);
+}
+
+void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st)
+{
+	struct lmsg *lm = lua_newuserdatauv(L, sizeof(*lm), 0);
+	lm->m = mem_ref(m);
+	lm->st = mem_ref(st);
+	luaL_setmetatable(L, MSG_MT);
+}
+
+bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b)
+{
+	if (lua_isnoneornil(L, idx))
+		return true;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (lua_type(L, -2) != LUA_TSTRING)
+			luaL_error(L, "header names must be strings");
+		const char *name = lua_tostring(L, -2);
+		for (const char *p = name; *p; p++)
+			if (!isalnum((unsigned char)*p) && !strchr("-.!%*_+`'~", *p))
+				luaL_error(L, "bad header name '%s'", name);
+		if (!*name)
+			luaL_error(L, "empty header name");
+		/* a list gives the header several times */
+		int n = lua_type(L, -1) == LUA_TTABLE ? (int)luaL_len(L, -1) : 1;
+		for (int i = 1; i <= n; i++) {
+			if (lua_type(L, -1) == LUA_TTABLE)
+				lua_geti(L, -1, i);
+			else
+				lua_pushvalue(L, -1);
+			size_t len;
+			const char *v = luaL_tolstring(L, -1, &len);
+			if (strpbrk(v, "\r\n") || strlen(v) != len)
+				luaL_error(L, "header '%s' has a line break or NUL in its value", name);
+			sbuf_printf(b, "%s: %s\r\n", name, v);
+			lua_pop(L, 2);
+		}
+		lua_pop(L, 1);
+	}
+	return !b->err;
+}
+
+/* req:respond(status [, reason] [, headers] [, body]) -> true | nil, err */
+static int l_respond(lua_State *L)
+{
+	struct lmsg *lm = check_msg(L, 1);
+	int status = (int)luaL_checkinteger(L, 2);
+	int i = 3;
+	const char *reason = NULL;
+	if (lua_type(L, i) == LUA_TSTRING)
+		reason = lua_tostring(L, i++);
+	else if (lua_isnil(L, i) && lua_gettop(L) > i)
+		i++;
+	int hidx = i++;
+	size_t body_len = 0;
+	const char *body = luaL_optlstring(L, i, NULL, &body_len);
+	if (!lm->st)
+		return luaL_error(L, "respond: this message is not a request that can be answered");
+	if (status < 100 || status > 699)
+		return luaL_error(L, "respond: status %d is not in 100-699", status);
+	if (reason && strpbrk(reason, "\r\n"))
+		return luaL_error(L, "respond: reason has a line break");
+	struct sbuf b;
+	sbuf_init(&b);
+	lsip_add_headers(L, hidx, &b);
+	if (body && body_len && !strcasestr(b.d ? b.d : "", "Content-Type:"))
+		sbuf_puts(&b, "Content-Type: text/plain\r\n");
+	int err = sip_strans_reply(lm->st, status, reason, b.d, body, body_len);
+	sbuf_free(&b);
+	if (err) {
+		lua_pushnil(L);
+		lua_pushstring(L, err == -EALREADY ? "answered" : lsip_errname(err));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* msg:header(name) -> the first value, unfolded, or nil */
+static int l_header(lua_State *L)
+{
+	struct lmsg *lm = check_msg(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	struct sip_hdr h;
+	if (!sip_msg_hdr(lm->m, name, 0, &h))
+		return 0;
+	char *v = malloc(h.value_len + 1);
+	if (!v)
+		return luaL_error(L, "out of memory");
+	size_t n = sip_hdr_unfold(&h, v);
+	lua_pushlstring(L, v, n);
+	free(v);
+	return 1;
+}
+
+/* msg:headers(name) -> a list of every value */
+static int l_headers(lua_State *L)
+{
+	struct lmsg *lm = check_msg(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	struct sip_hdr h;
+	lua_newtable(L);
+	for (unsigned i = 0; sip_msg_hdr(lm->m, name, i, &h); i++) {
+		char *v = malloc(h.value_len + 1);
+		if (!v)
+			return luaL_error(L, "out of memory");
+		size_t n = sip_hdr_unfold(&h, v);
+		lua_pushlstring(L, v, n);
+		free(v);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+static void push_uri(lua_State *L, osip_from_t *f)
+{
+	char *s = NULL;
+	if (f && f->url && osip_uri_to_str(f->url, &s) == 0 && s) {
+		lua_pushstring(L, s);
+		osip_free(s);
+	} else {
+		lua_pushnil(L);
+	}
+}
+
+static int l_index(lua_State *L)
+{
+	struct lmsg *lm = check_msg(L, 1);
+	const char *k = luaL_checkstring(L, 2);
+	const struct sip_msg *m = lm->m;
+	char host[64];
+
+	if (luaL_getmetafield(L, 1, "methods") != LUA_TNIL) {
+		if (lua_getfield(L, -1, k) != LUA_TNIL)
+			return 1;
+		lua_pop(L, 2);
+	}
+	if (strcmp(k, "method") == 0)
+		lua_pushstring(L, m->method);
+	else if (strcmp(k, "uri") == 0)
+		lua_pushstring(L, m->ruri);
+	else if (strcmp(k, "status") == 0)
+		m->request ? lua_pushnil(L) : lua_pushinteger(L, m->status);
+	else if (strcmp(k, "reason") == 0)
+		lua_pushstring(L, m->reason);
+	else if (strcmp(k, "body") == 0)
+		lua_pushlstring(L, m->body, m->body_len);
+	else if (strcmp(k, "from") == 0)
+		push_uri(L, m->osip ? m->osip->from : NULL);
+	else if (strcmp(k, "to") == 0)
+		push_uri(L, m->osip ? m->osip->to : NULL);
+	else if (strcmp(k, "from_tag") == 0)
+		lua_pushstring(L, m->from_tag);
+	else if (strcmp(k, "to_tag") == 0)
+		lua_pushstring(L, m->to_tag);
+	else if (strcmp(k, "call_id") == 0)
+		lua_pushstring(L, m->call_id);
+	else if (strcmp(k, "cseq") == 0)
+		lua_pushinteger(L, m->cseq);
+	else if (strcmp(k, "transport") == 0)
+		lua_pushstring(L, m->src.proto == SIP_TCP ? "tcp" : "udp");
+	else if (strcmp(k, "addr") == 0)
+		lua_pushstring(L, sa_host(&m->src.addr, host, sizeof(host)));
+	else if (strcmp(k, "port") == 0)
+		lua_pushinteger(L, sa_port(&m->src.addr));
+	else if (strcmp(k, "text") == 0)
+		lua_pushlstring(L, m->buf, m->len);
+	else if (strcmp(k, "answered") == 0)
+		lua_pushboolean(L, lm->st ? sip_strans_answered(lm->st) : 1);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+static int l_gc(lua_State *L)
+{
+	struct lmsg *lm = check_msg(L, 1);
+	/* a request nobody answered must not leave its client waiting */
+	if (lm->st && !sip_strans_answered(lm->st))
+		sip_strans_reply(lm->st, 500, "Request Dropped", NULL, NULL, 0);
+	lm->st = mem_deref(lm->st);
+	lm->m = mem_deref(lm->m);
+	return 0;
+}
+
+static int l_tostring(lua_State *L)
+{
+	struct lmsg *lm = check_msg(L, 1);
+	if (lm->m->request)
+		lua_pushfstring(L, "sip.request(%s %s)", lm->m->method, lm->m->ruri);
+	else
+		lua_pushfstring(L, "sip.response(%d %s)", lm->m->status, lm->m->reason);
+	return 1;
+}
+
+void lsip_open_msg(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{"respond", l_respond},
+		{"header", l_header},
+		{"headers", l_headers},
+		{NULL, NULL},
+	};
+	static const luaL_Reg meta[] = {
+		{"__index", l_index},
+		{"__gc", l_gc},
+		{"__tostring", l_tostring},
+		{NULL, NULL},
+	};
+	if (luaL_newmetatable(L, MSG_MT)) {
+		luaL_setfuncs(L, meta, 0);
+		luaL_newlib(L, methods);
+		lua_setfield(L, -2, "methods");
+	}
+	lua_pop(L, 1);
+}

@@ -1,0 +1,54 @@
+/* Shared by the Lua bindings (csrc/lua/ is the only place that sees Lua). */
+#ifndef LUASIP_LSIP_H
+#define LUASIP_LSIP_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "sip/loop.h"
+#include "sip/msg.h"
+#include "sip/stack.h"
+#include "sip/ua.h"
+
+/* The loop and the Lua state every callback runs on (the main thread: a
+ * callback never touches a suspended coroutine's stack, it resumes it). */
+struct lsip {
+	uv_loop_t uv;
+	struct sip_loop loop;
+	lua_State *L;
+	int trace_ref;              /* LUA_NOREF when tracing is off */
+};
+
+extern struct lsip *lsip;
+
+/* Calls the function under nargs arguments on the main thread's stack in
+ * protected mode; an error is printed with its traceback. Returns true when
+ * the call succeeded (its results are popped). */
+bool lsip_pcall(lua_State *L, int nargs);
+/* Pushes the function that ref names in the registry. */
+void lsip_push_ref(lua_State *L, int ref);
+/* Pushes nil, code, reason for a failure: a SIP status, or an errno name. */
+int lsip_push_failure(lua_State *L, int err, const struct sip_msg *resp);
+const char *lsip_errname(int err);
+/* Reads a table field as a string (NULL when absent); raises on a wrong type. */
+const char *lsip_optfield_string(lua_State *L, int idx, const char *key);
+/* Raises an error for any key of table idx not in the NULL-ended list. */
+void lsip_check_keys(lua_State *L, int idx, const char *what, const char *const keys[]);
+
+void lsip_trace(bool out, enum sip_proto proto, const union sa *peer, const char *buf,
+		size_t len);
+
+/* l_msg.c: a message for Lua; st makes it a request that can be answered. */
+void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st);
+/* Appends the headers of a {Name = value or {values}} table as lines. */
+struct sbuf;
+bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b);
+void lsip_open_msg(lua_State *L);
+/* l_ua.c, l_reg.c */
+int lsip_ua_new(lua_State *L);
+void lsip_open_ua(lua_State *L);
+int lsip_ua_register(lua_State *L);
+struct sip_ua *lsip_check_ua(lua_State *L, int idx);
+void lsip_open_reg(lua_State *L);
+
+#endif

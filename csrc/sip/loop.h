@@ -1,0 +1,27 @@
+/* The event loop every endpoint of a process shares: libuv for I/O and one
+ * libuv timer that drives the tmrq holding every SIP timer. */
+#ifndef LUASIP_LOOP_H
+#define LUASIP_LOOP_H
+
+#include <uv.h>
+
+#include "util/tmr.h"
+
+struct sip_loop {
+	uv_loop_t *uv;
+	struct tmrq tq;
+	uv_timer_t timer;       /* armed for the earliest deadline in tq */
+	uv_prepare_t prepare;   /* re-arms it before the loop blocks */
+	unsigned holds;         /* while > 0 the loop runs even without I/O */
+};
+
+int sip_loop_init(struct sip_loop *l, uv_loop_t *uv);
+void sip_loop_close(struct sip_loop *l);
+/* Current time in milliseconds for timers started outside a loop pass. */
+void sip_loop_update(struct sip_loop *l);
+/* Something that waits only on timers (a sleeping task) keeps the loop
+ * running between hold and release. */
+void sip_loop_hold(struct sip_loop *l);
+void sip_loop_release(struct sip_loop *l);
+
+#endif

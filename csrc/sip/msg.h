@@ -1,0 +1,105 @@
+/* A SIP message as received: the raw bytes, the start line parsed by us, the
+ * headers parsed by libosip2 where we need their structure, and the fields
+ * the transaction and dialog layers match on.
+ *
+ * libosip2 is lenient in places where RFC 3261 is not and strict in places
+ * where RFC 4475 asks for leniency (a NUL inside a quoted display name, an
+ * unknown URI scheme), so the start line, the framing and the header counts
+ * are checked here, and osip only sees a normalised start line. */
+#ifndef LUASIP_MSG_H
+#define LUASIP_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <osipparser2/osip_parser.h>
+
+#include "sip/addr.h"
+
+/* The top Via, as the transaction layer and response routing need it. */
+struct sip_via {
+	enum sip_proto proto;       /* UDP unless the Via says TCP (others: UDP) */
+	const char *transport;      /* as written: "UDP", "TCP", "SCTP" ... */
+	const char *host;           /* sent-by host, brackets removed */
+	uint16_t port;              /* 0 when absent */
+	const char *branch;         /* NULL when absent */
+	const char *received;       /* NULL when absent */
+	bool rport;                 /* rport present */
+	uint16_t rport_value;       /* 0 when present without a value */
+	const char *maddr;
+};
+
+struct sip_msg {
+	char *buf;                  /* the framed message, NUL-terminated (mem) */
+	size_t len;
+	size_t hdr_len;             /* start line and headers, with the empty line */
+	const char *body;           /* inside buf */
+	size_t body_len;
+
+	bool request;
+	char *method;               /* request method; for a response the CSeq method */
+	char *ruri;                 /* request URI as written */
+	int status;
+	char *reason;
+
+	osip_message_t *osip;       /* structured headers; NULL when they did not parse */
+	osip_uri_t *ruri_parsed;    /* NULL unless the scheme is sip or sips */
+	struct sip_via via;
+	char *call_id;              /* trimmed value (mem) */
+	uint32_t cseq;
+	const char *cseq_method;
+	const char *from_tag, *to_tag;
+	int max_forwards;           /* -1 when absent */
+
+	/* The answer the receive path owes an invalid request (0: none or drop)
+	 * and why, for the reason phrase and a Warning header. */
+	int error_status;
+	const char *error_reason;
+
+	struct sip_peer src;        /* where it came from */
+};
+
+/* Header names as RFC 3261 §7.3.3 lets them be written. */
+struct sip_hdr {
+	const char *name;
+	size_t name_len;
+	const char *value;          /* raw, may hold folded lines */
+	size_t value_len;
+};
+
+/* Walks the raw header lines of a message: *pos starts at 0. */
+bool sip_hdr_next(const struct sip_msg *m, size_t *pos, struct sip_hdr *h);
+/* True when h is the header called name (long or compact form). */
+bool sip_hdr_is(const struct sip_hdr *h, const char *name);
+/* The idx-th header line called name, or false. */
+bool sip_msg_hdr(const struct sip_msg *m, const char *name, unsigned idx, struct sip_hdr *h);
+unsigned sip_msg_hdr_count(const struct sip_msg *m, const char *name);
+/* Copies a value with folding replaced by one space and ends trimmed; returns
+ * the length written (dst must hold value_len + 1 bytes). */
+size_t sip_hdr_unfold(const struct sip_hdr *h, char *dst);
+
+/* Datagram framing (RFC 3261 §18.3): the message ends at Content-Length,
+ * extra octets are ignored; a shorter datagram is an error. For a stream the
+ * framer (sip_frame) has already cut exactly one message. Returns the
+ * message, or NULL when nothing can be made of the bytes (not even an error
+ * answer). An invalid request comes back with error_status set. */
+struct sip_msg *sip_msg_decode(const char *buf, size_t len, bool stream);
+
+/* Stream framing: the length of the first complete message in buf (leading
+ * CRLFs, which are keep-alives, included), 0 when more bytes are needed, or
+ * -1 when the stream cannot be framed (no or bad Content-Length, too big). */
+long sip_frame(const char *buf, size_t len, size_t max_size);
+
+/* Composes the text of a response to req (RFC 3261 §8.2.6): Via, From,
+ * Call-ID and CSeq copied as received, To with to_tag added when it has no
+ * tag and the status is above 100. extra holds whole header lines (CRLF
+ * ended) or is NULL. Returns a mem string, or NULL. */
+char *sip_reply_text(const struct sip_msg *req, int status, const char *reason,
+		     const char *to_tag, const char *extra, const char *body,
+		     size_t body_len, size_t *len);
+
+const char *sip_reason_phrase(int status);
+bool sip_method_is(const struct sip_msg *m, const char *method);
+
+#endif

@@ -1,0 +1,410 @@
+/* From bytes to a checked struct sip_msg (RFC 3261 §7, §18.3; RFC 4475). */
+#include "sip/msg.h"
+#include "util/mem.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void msg_destroy(void *arg)
+{
+	struct sip_msg *m = arg;
+	if (m->osip)
+		osip_message_free(m->osip);
+	if (m->ruri_parsed)
+		osip_uri_free(m->ruri_parsed);
+	mem_deref(m->buf);
+	mem_deref(m->method);
+	mem_deref(m->ruri);
+	mem_deref(m->reason);
+	mem_deref(m->call_id);
+	sip_peer_clear(&m->src);
+}
+
+static bool is_token_char(unsigned char c)
+{
+	return isalnum(c) || (c && strchr("-.!%*_+`'~", c));
+}
+
+/* Finds the end of the header section; returns the offset of the first body
+ * byte, or 0 when there is no empty line. */
+static size_t header_end(const char *buf, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		if (buf[i + 1] == '\n')
+			return i + 2;
+		if (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+/* Parses a decimal number of at most max; false on anything else. */
+static bool parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v > max)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* Content-Length as the raw header says it (RFC 4475 §3.1.2.2, 3.1.2.3,
+ * 3.3.9): -1 absent, -2 malformed or given twice with different values. */
+static long raw_content_length(const struct sip_msg *m)
+{
+	struct sip_hdr h;
+	size_t pos = 0;
+	long cl = -1;
+	while (sip_hdr_next(m, &pos, &h)) {
+		if (!h.name_len || !sip_hdr_is(&h, "Content-Length"))
+			continue;
+		char v[32];
+		uint64_t n;
+		if (h.value_len >= sizeof(v))
+			return -2;
+		size_t vl = sip_hdr_unfold(&h, v);
+		if (!parse_uint(v, vl, 1u << 30, &n))
+			return -2;
+		if (cl >= 0 && (uint64_t)cl != n)
+			return -2;
+		cl = (long)n;
+	}
+	return cl;
+}
+
+static void fail(struct sip_msg *m, int status, const char *why)
+{
+	if (!m->error_status) {
+		m->error_status = status;
+		m->error_reason = why;
+	}
+}
+
+/* "SIP/2.0" exactly; other versions get 505 (RFC 4475 §3.1.2.16). */
+static int check_version(const char *v, size_t n)
+{
+	if (n == 7 && strncasecmp(v, "SIP/2.0", 7) == 0)
+		return 0;
+	if (n > 4 && strncasecmp(v, "SIP/", 4) == 0)
+		return 505;
+	return 400;
+}
+
+/* Request-Line = Method SP Request-URI SP SIP-Version CRLF, one SP each
+ * (RFC 4475 §3.1.2.7 to 3.1.2.10 are rejected). */
+static int parse_request_line(struct sip_msg *m, const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && is_token_char((unsigned char)s[i]))
+		i++;
+	if (i == 0 || i >= n || s[i] != ' ')
+		return -EBADMSG;
+	m->request = true;
+	m->method = mem_strndup(s, i);
+	size_t u = ++i;
+	while (i < n && s[i] != ' ' && (unsigned char)s[i] > ' ')
+		i++;
+	if (i >= n || s[i] != ' ' || i == u) {
+		fail(m, 400, "Malformed Request-Line");
+		return 0;
+	}
+	m->ruri = mem_strndup(s + u, i - u);
+	i++;
+	int st = check_version(s + i, n - i);
+	if (st)
+		fail(m, st, st == 505 ? "Version Not Supported" : "Malformed Request-Line");
+	if (s[u] == '<')
+		fail(m, 400, "Request-URI in <>");
+	return 0;
+}
+
+/* Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF */
+static int parse_status_line(struct sip_msg *m, const char *s, size_t n)
+{
+	if (n < 12 || strncasecmp(s, "SIP/2.0 ", 8) != 0 || s[11] != ' ')
+		return -EBADMSG;
+	uint64_t code;
+	if (!parse_uint(s + 8, 3, 699, &code) || code < 100)
+		return -EBADMSG;
+	m->status = (int)code;
+	m->reason = mem_strndup(s + 12, n - 12);
+	return 0;
+}
+
+static const char *via_param(osip_via_t *via, const char *name)
+{
+	osip_generic_param_t *p = NULL;
+	if (osip_via_param_get_byname(via, (char *)name, &p) != 0 || !p)
+		return NULL;
+	return p->gvalue ? p->gvalue : "";
+}
+
+static const char *strip_brackets(char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		memmove(s, s + 1, n - 2);
+		s[n - 2] = '\0';
+	}
+	return s;
+}
+
+static int check_via(struct sip_msg *m)
+{
+	osip_via_t *via = osip_list_get(&m->osip->vias, 0);
+	if (!via || !via->host || !via->protocol)
+		return -EBADMSG;
+	struct sip_via *v = &m->via;
+	v->transport = via->protocol;
+	if (sip_proto_parse(via->protocol, &v->proto) != 0)
+		v->proto = SIP_UDP;
+	v->host = strip_brackets(via->host);
+	if (via->port) {
+		uint64_t port;
+		if (!parse_uint(via->port, strlen(via->port), 65535, &port) || port == 0)
+			return -EBADMSG;
+		v->port = (uint16_t)port;
+	}
+	v->branch = via_param(via, "branch");
+	v->received = via_param(via, "received");
+	if (v->received)
+		strip_brackets((char *)v->received);
+	v->maddr = via_param(via, "maddr");
+	const char *rport = via_param(via, "rport");
+	if (rport) {
+		uint64_t port = 0;
+		v->rport = true;
+		if (*rport && parse_uint(rport, strlen(rport), 65535, &port))
+			v->rport_value = (uint16_t)port;
+	}
+	return 0;
+}
+
+/* What libosip2 needs: a start line it can parse, no NUL in the headers. */
+static char *osip_input(const struct sip_msg *m, size_t *len)
+{
+	const char *nl = memchr(m->buf, '\n', m->hdr_len);
+	size_t rest = nl ? (size_t)(nl - m->buf) + 1 : m->hdr_len;
+	char start[64];
+	int sl;
+	if (m->request)
+		sl = snprintf(start, sizeof(start), "%.20s sip:x.invalid SIP/2.0\r\n",
+			      m->method);
+	else
+		sl = snprintf(start, sizeof(start), "SIP/2.0 %d X\r\n", m->status);
+	/* a method longer than 20 octets is kept whole below through the CSeq
+	 * comparison, which reads m->method, not osip's copy */
+	size_t n = (size_t)sl + (m->len - rest);
+	char *in = malloc(n + 1);
+	if (!in)
+		return NULL;
+	memcpy(in, start, (size_t)sl);
+	memcpy(in + sl, m->buf + rest, m->len - rest);
+	/* NUL is legal only inside quoted strings, where osip cannot read it */
+	for (size_t i = (size_t)sl; i < (size_t)sl + (m->hdr_len - rest); i++)
+		if (in[i] == '\0')
+			in[i] = '?';
+	in[n] = '\0';
+	*len = n;
+	return in;
+}
+
+/* Headers that may appear once only (RFC 4475 §3.3.8). */
+static const char *const single_headers[] = {
+	"From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Type", NULL,
+};
+
+static void check_headers(struct sip_msg *m)
+{
+	struct sip_hdr h;
+	size_t pos = 0;
+	unsigned counts[6] = {0};
+	while (sip_hdr_next(m, &pos, &h)) {
+		if (!h.name_len) {
+			fail(m, 400, "Malformed header line");
+			continue;
+		}
+		for (int i = 0; single_headers[i]; i++)
+			if (sip_hdr_is(&h, single_headers[i]) && ++counts[i] == 2)
+				fail(m, 400, "Header given more than once");
+	}
+	if (sip_msg_hdr(m, "Max-Forwards", 0, &h)) {
+		char v[32];
+		uint64_t mf;
+		if (h.value_len < sizeof(v) && parse_uint(v, sip_hdr_unfold(&h, v), 255, &mf))
+			m->max_forwards = (int)mf;
+		/* an overlarge Max-Forwards is treated as absent (RFC 4475 §3.1.2.4) */
+	}
+}
+
+static int check_structure(struct sip_msg *m)
+{
+	osip_message_t *o = m->osip;
+	if (check_via(m) != 0)
+		return -EBADMSG;
+	if (!o->from || !o->to || !o->call_id || !o->cseq || !o->cseq->number ||
+	    !o->cseq->method) {
+		fail(m, 400, "Missing mandatory header");
+		return 0;
+	}
+	uint64_t cseq;
+	if (!parse_uint(o->cseq->number, strlen(o->cseq->number), 0x7fffffff, &cseq)) {
+		fail(m, 400, "Bad CSeq");
+		return m->request ? 0 : -EBADMSG;
+	}
+	m->cseq = (uint32_t)cseq;
+	m->cseq_method = o->cseq->method;
+	if (m->request && strcmp(m->cseq_method, m->method) != 0)
+		fail(m, 400, "CSeq method does not match the Request-Line");
+	if (!m->request)
+		m->method = mem_strdup(m->cseq_method);
+
+	osip_generic_param_t *tag = NULL;
+	if (osip_from_param_get_byname(o->from, "tag", &tag) == 0 && tag && tag->gvalue)
+		m->from_tag = tag->gvalue;
+	tag = NULL;
+	if (osip_to_param_get_byname(o->to, "tag", &tag) == 0 && tag && tag->gvalue)
+		m->to_tag = tag->gvalue;
+
+	struct sip_hdr h;
+	if (sip_msg_hdr(m, "Call-ID", 0, &h)) {
+		m->call_id = mem_alloc(h.value_len + 1, NULL);
+		if (m->call_id)
+			sip_hdr_unfold(&h, m->call_id);
+	}
+	if (!m->call_id || !*m->call_id)
+		fail(m, 400, "Bad Call-ID");
+
+	/* A branch that is only the magic cookie identifies nothing (§3.2.1). */
+	if (m->via.branch && strcmp(m->via.branch, "z9hG4bK") == 0)
+		fail(m, 400, "Bad Via branch");
+
+	if (m->request && m->ruri &&
+	    (strncasecmp(m->ruri, "sip:", 4) == 0 || strncasecmp(m->ruri, "sips:", 5) == 0)) {
+		if (osip_uri_init(&m->ruri_parsed) != 0 ||
+		    osip_uri_parse(m->ruri_parsed, m->ruri) != 0 || !m->ruri_parsed->host) {
+			fail(m, 400, "Bad Request-URI");
+		}
+	}
+	return 0;
+}
+
+struct sip_msg *sip_msg_decode(const char *buf, size_t len, bool stream)
+{
+	/* keep-alive CRLFs before a message (RFC 5626 §3.5.1) */
+	while (len > 0 && (*buf == '\r' || *buf == '\n')) {
+		buf++;
+		len--;
+	}
+	if (len < 10)
+		return NULL;
+
+	struct sip_msg *m = mem_alloc(sizeof(*m), msg_destroy);
+	if (!m)
+		return NULL;
+	m->max_forwards = -1;
+
+	size_t hdr_len = header_end(buf, len);
+	if (!hdr_len)
+		hdr_len = len;  /* a datagram without the empty line: all headers */
+
+	/* Parse what we need from a temporary view first, then copy exactly
+	 * the framed message. */
+	m->buf = (char *)buf;
+	m->hdr_len = hdr_len;
+	m->len = hdr_len;
+	long cl = raw_content_length(m);
+	size_t body_len = len - hdr_len;
+	if (cl == -2) {
+		fail(m, 400, "Bad Content-Length");
+		body_len = 0;
+	} else if (cl >= 0) {
+		if ((size_t)cl > body_len)
+			fail(m, 400, "Content-Length larger than the message");
+		else
+			body_len = (size_t)cl;  /* extra octets are not ours (§18.3) */
+	} else if (stream) {
+		fail(m, 400, "Missing Content-Length");
+	}
+	m->buf = mem_strndup(buf, hdr_len + body_len);
+	if (!m->buf)
+		return mem_deref(m);
+	m->len = hdr_len + body_len;
+	m->body = m->buf + hdr_len;
+	m->body_len = body_len;
+
+	const char *nl = memchr(m->buf, '\n', hdr_len);
+	size_t sl_len = nl ? (size_t)(nl - m->buf) : hdr_len;
+	if (sl_len > 0 && m->buf[sl_len - 1] == '\r')
+		sl_len--;
+	int err = strncasecmp(m->buf, "SIP/", 4) == 0
+		? parse_status_line(m, m->buf, sl_len)
+		: parse_request_line(m, m->buf, sl_len);
+	if (err || (!m->request && m->error_status))
+		return mem_deref(m);
+
+	check_headers(m);
+	if (!m->request && m->error_status)
+		return mem_deref(m);
+	/* No Via: nobody to answer. Requests without one are dropped. */
+	if (!sip_msg_hdr_count(m, "Via"))
+		return mem_deref(m);
+
+	/* The osip parse also covers an invalid request: its Via, From, To and
+	 * tags make a better error answer when they are readable. */
+	size_t in_len;
+	char *in = osip_input(m, &in_len);
+	if (!in)
+		return mem_deref(m);
+	if (osip_message_init(&m->osip) != 0 ||
+	    osip_message_parse(m->osip, in, in_len) != 0) {
+		if (m->osip)
+			osip_message_free(m->osip);
+		m->osip = NULL;
+	}
+	free(in);
+	if (!m->osip || check_structure(m) != 0) {
+		if (!m->request)
+			return mem_deref(m);
+		fail(m, 400, "Malformed message");
+	}
+	if (!m->request && m->error_status)
+		return mem_deref(m);
+	return m;
+}
+
+bool sip_method_is(const struct sip_msg *m, const char *method)
+{
+	return m->method && strcmp(m->method, method) == 0;
+}
+
+long sip_frame(const char *buf, size_t len, size_t max_size)
+{
+	size_t skip = 0;
+	while (skip < len && (buf[skip] == '\r' || buf[skip] == '\n'))
+		skip++;
+	if (skip == len)
+		return (long)skip;  /* only keep-alives: the caller drops them */
+	size_t hdr = header_end(buf + skip, len - skip);
+	if (!hdr)
+		return len - skip > max_size ? -1 : 0;
+	struct sip_msg view = { .buf = (char *)buf + skip, .hdr_len = hdr, .len = hdr };
+	long cl = raw_content_length(&view);
+	if (cl < 0 || hdr + (size_t)cl > max_size)
+		return -1;  /* RFC 3261 §18.3: a stream needs Content-Length */
+	if (len - skip < hdr + (size_t)cl)
+		return 0;
+	return (long)(skip + hdr + (size_t)cl);
+}

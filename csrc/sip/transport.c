@@ -1,0 +1,148 @@
+/* Transport objects and UDP (RFC 3261 §18); TCP connections are in tcp.c. */
+#include "sip/transport.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UDP_MAX 65535
+
+static void tp_destroy(void *arg)
+{
+	struct sip_transport *tp = arg;
+	free(tp->rbuf);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	mem_deref(h->data);
+}
+
+static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct sip_transport *tp = h->data;
+	buf->base = tp->rbuf;
+	buf->len = UDP_MAX;
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
+		     const struct sockaddr *from, unsigned flags)
+{
+	struct sip_transport *tp = h->data;
+	if (n <= 0 || !from || (flags & UV_UDP_PARTIAL) || tp->closed)
+		return;
+	if ((size_t)n > tp->max_msg)
+		return;  /* over the limit: dropped, never half-read */
+	struct sip_peer src = { .proto = SIP_UDP };
+	memcpy(&src.addr, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							   : sizeof(struct sockaddr_in));
+	tp->recvh(tp->arg, tp, &src, buf->base, (size_t)n);
+}
+
+static int udp_listen(struct sip_transport *tp, uv_loop_t *uv)
+{
+	tp->rbuf = malloc(UDP_MAX);
+	if (!tp->rbuf)
+		return -ENOMEM;
+	int err = uv_udp_init(uv, &tp->h.udp);
+	if (err)
+		return err;
+	tp->h.handle.data = tp;
+	err = uv_udp_bind(&tp->h.udp, &tp->addr.sa,
+			  tp->addr.sa.sa_family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
+	if (!err) {
+		/* room for bursts: a loaded endpoint must not drop requests */
+		int size = 4 << 20;
+		uv_recv_buffer_size(&tp->h.handle, &size);
+		size = 4 << 20;
+		uv_send_buffer_size(&tp->h.handle, &size);
+		err = uv_udp_recv_start(&tp->h.udp, udp_alloc, udp_recv);
+	}
+	return err;
+}
+
+struct udp_send {
+	uv_udp_send_t req;
+	char data[];
+};
+
+static void udp_sent(uv_udp_send_t *req, int status)
+{
+	free(req);
+}
+
+static int udp_send(struct sip_transport *tp, const struct sip_peer *dst, const char *buf,
+		    size_t len)
+{
+	uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+	int n = uv_udp_try_send(&tp->h.udp, &b, 1, &dst->addr.sa);
+	if (n >= 0)
+		return 0;
+	if (n != UV_EAGAIN)
+		return n;
+	/* the socket buffer is full: queue a copy */
+	struct udp_send *s = malloc(sizeof(*s) + len);
+	if (!s)
+		return -ENOMEM;
+	memcpy(s->data, buf, len);
+	b = uv_buf_init(s->data, (unsigned)len);
+	int err = uv_udp_send(&s->req, &tp->h.udp, &b, 1, &dst->addr.sa, udp_sent);
+	if (err)
+		free(s);
+	return err;
+}
+
+int sip_tp_listen(struct sip_transport **tpp, uv_loop_t *uv, enum sip_proto proto,
+		  const union sa *addr, size_t max_msg, sip_tp_recv_h *recvh, void *arg)
+{
+	struct sip_transport *tp = mem_alloc(sizeof(*tp), tp_destroy);
+	if (!tp)
+		return -ENOMEM;
+	tp->proto = proto;
+	tp->addr = *addr;
+	tp->max_msg = max_msg;
+	tp->recvh = recvh;
+	tp->arg = arg;
+	list_init(&tp->le);
+	list_init(&tp->conns);
+	int err = proto == SIP_UDP ? udp_listen(tp, uv) : sip_tcp_listen(tp, uv);
+	if (tp->h.handle.data) {
+		int len = sizeof(tp->addr);
+		if (!err)
+			err = proto == SIP_UDP
+				? uv_udp_getsockname(&tp->h.udp, &tp->addr.sa, &len)
+				: uv_tcp_getsockname(&tp->h.tcp, &tp->addr.sa, &len);
+	}
+	if (err) {
+		tp->closed = true;
+		if (tp->h.handle.data)
+			uv_close(&tp->h.handle, on_closed);  /* frees tp */
+		else
+			mem_deref(tp);
+		return err;
+	}
+	*tpp = tp;
+	return 0;
+}
+
+int sip_tp_send(struct sip_transport *tp, const struct sip_peer *dst, const char *buf,
+		size_t len, sip_sent_h *sent_h, void *sent_arg)
+{
+	if (tp->closed)
+		return -ECANCELED;
+	if (tp->proto == SIP_UDP)
+		return udp_send(tp, dst, buf, len);
+	return sip_tcp_send(tp, dst, buf, len, sent_h, sent_arg);
+}
+
+void sip_tp_close(struct sip_transport *tp)
+{
+	if (!tp || tp->closed)
+		return;
+	tp->closed = true;
+	list_unlink(&tp->le);
+	if (tp->proto == SIP_TCP)
+		sip_tcp_close_conns(tp);
+	uv_close(&tp->h.handle, on_closed);  /* drops the owner's reference */
+}

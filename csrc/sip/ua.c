@@ -1,0 +1,241 @@
+/* The endpoint: transports in, transactions, the UAS checks of RFC 3261
+ * §8.2 and the default answers, transports out. */
+#include "sip/ua.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Methods this library knows (RFC 3261 and its extensions); any other gets
+ * 501, a known one without a handler 405 (§8.2.1). */
+static const char *const known_methods[] = {
+	"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE",
+	"NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE", NULL,
+};
+
+/* Option tags we support (Require, Supported); none yet. */
+static bool supported_option(const char *tag, size_t n)
+{
+	return false;
+}
+
+static bool is_known(const char *method)
+{
+	for (int i = 0; known_methods[i]; i++)
+		if (strcmp(known_methods[i], method) == 0)
+			return true;
+	return false;
+}
+
+static bool handles(struct sip_ua *ua, const char *method)
+{
+	return ua->h->handles && ua->h->handles(ua->arg, method);
+}
+
+void sip_ua_allow(struct sip_ua *ua, char *buf, size_t size)
+{
+	size_t n = (size_t)snprintf(buf, size, "OPTIONS");
+	for (int i = 0; known_methods[i] && n < size; i++)
+		if (strcmp(known_methods[i], "OPTIONS") != 0 && handles(ua, known_methods[i]))
+			n += (size_t)snprintf(buf + n, size - n, ", %s", known_methods[i]);
+}
+
+static int ua_send(void *arg, const struct sip_peer *dst, const char *buf, size_t len,
+		   sip_sent_h *sent_h, void *sent_arg)
+{
+	struct sip_ua *ua = arg;
+	struct sip_transport *tp = sip_ua_transport(ua, dst->proto, dst->addr.sa.sa_family);
+	if (!tp)
+		return -EAFNOSUPPORT;
+	if (ua->h->trace)
+		ua->h->trace(ua->arg, true, dst->proto, &dst->addr, buf, len);
+	return sip_tp_send(tp, dst, buf, len, sent_h, sent_arg);
+}
+
+static void reply(struct sip_strans *st, int status, const char *extra)
+{
+	sip_strans_reply(st, status, NULL, extra, NULL, 0);
+}
+
+/* Require (§8.2.2.3): 420 listing what we do not support. */
+static bool check_require(struct sip_strans *st, const struct sip_msg *req)
+{
+	char unsupported[512] = "";
+	size_t n = 0;
+	struct sip_hdr h;
+	if (sip_method_is(req, "ACK") || sip_method_is(req, "CANCEL"))
+		return true;
+	for (unsigned i = 0; sip_msg_hdr(req, "Require", i, &h); i++) {
+		char v[512];
+		if (h.value_len >= sizeof(v))
+			continue;
+		sip_hdr_unfold(&h, v);
+		for (char *save = NULL, *t = strtok_r(v, ", \t", &save); t;
+		     t = strtok_r(NULL, ", \t", &save)) {
+			if (supported_option(t, strlen(t)))
+				continue;
+			n += (size_t)snprintf(unsupported + n, sizeof(unsupported) - n, "%s%s",
+					      n ? ", " : "", t);
+			if (n >= sizeof(unsupported))
+				n = sizeof(unsupported) - 1;
+		}
+	}
+	if (n == 0)
+		return true;
+	char extra[600];
+	snprintf(extra, sizeof(extra), "Unsupported: %s\r\n", unsupported);
+	reply(st, 420, extra);
+	return false;
+}
+
+/* A body of a session method must be SDP (§8.2.3); other methods' bodies are
+ * the application's business. */
+static bool check_content(struct sip_strans *st, const struct sip_msg *req)
+{
+	static const char *const session_methods[] = { "INVITE", "UPDATE", "PRACK", NULL };
+	bool session = false;
+	for (int i = 0; session_methods[i]; i++)
+		session |= sip_method_is(req, session_methods[i]);
+	if (!session || req->body_len == 0)
+		return true;
+	const osip_content_type_t *ct = req->osip ? req->osip->content_type : NULL;
+	if (ct && ct->type && ct->subtype &&
+	    ((strcasecmp(ct->type, "application") == 0 && strcasecmp(ct->subtype, "sdp") == 0) ||
+	     (strcasecmp(ct->type, "multipart") == 0 && strcasecmp(ct->subtype, "mixed") == 0)))
+		return true;
+	reply(st, 415, "Accept: application/sdp\r\n");
+	return false;
+}
+
+static void answer_options(struct sip_ua *ua, struct sip_strans *st)
+{
+	char allow[256], extra[400];
+	sip_ua_allow(ua, allow, sizeof(allow));
+	snprintf(extra, sizeof(extra),
+		 "Allow: %s\r\nAccept: application/sdp, text/plain\r\nSupported: \r\n", allow);
+	reply(st, 200, extra);
+}
+
+static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *req)
+{
+	struct sip_ua *ua = arg;
+	char allow[256], extra[300];
+
+	if (!handles(ua, req->method) && !sip_method_is(req, "OPTIONS")) {
+		if (!is_known(req->method)) {
+			reply(st, 501, NULL);
+			return;
+		}
+		sip_ua_allow(ua, allow, sizeof(allow));
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+		reply(st, 405, extra);
+		return;
+	}
+	if (!req->ruri_parsed) {
+		reply(st, 416, NULL);  /* §8.2.2.1: not sip or sips */
+		return;
+	}
+	if (!check_require(st, req) || !check_content(st, req))
+		return;
+	if (!handles(ua, req->method)) {
+		answer_options(ua, st);
+		return;
+	}
+	ua->h->request(ua->arg, st, req);
+}
+
+static const struct sip_stack_ops stack_ops = {
+	.send = ua_send,
+	.request = on_request,
+};
+
+static void on_recv(void *arg, struct sip_transport *tp, const struct sip_peer *src,
+		    const char *buf, size_t len)
+{
+	struct sip_ua *ua = arg;
+	if (ua->closed)
+		return;
+	if (ua->h->trace)
+		ua->h->trace(ua->arg, false, src->proto, &src->addr, buf, len);
+	struct sip_msg *m = sip_msg_decode(buf, len, src->proto == SIP_TCP);
+	if (!m)
+		return;
+	sip_peer_copy(&m->src, src);
+	/* a response must have come for a request of ours: its Via is ours */
+	sip_stack_recv(&ua->stack, m);
+	mem_deref(m);
+}
+
+static void ua_destroy(void *arg)
+{
+	struct sip_ua *ua = arg;
+	sip_ua_close(ua);
+	mem_deref(ua->user);
+	mem_deref(ua->identity);
+}
+
+int sip_ua_alloc(struct sip_ua **uap, struct sip_loop *loop, const char *identity,
+		 const struct sip_ua_handlers *h, void *arg)
+{
+	struct sip_ua *ua = mem_alloc(sizeof(*ua), ua_destroy);
+	if (!ua)
+		return -ENOMEM;
+	ua->loop = loop;
+	ua->h = h;
+	ua->arg = arg;
+	ua->limits.max_msg = 65535;
+	list_init(&ua->transports);
+	list_init(&ua->regs);
+	int err = sip_stack_init(&ua->stack, &loop->tq, &stack_ops, ua);
+	if (err) {
+		ua->closed = true;
+		mem_deref(ua);
+		return err;
+	}
+	/* the user part of the identity names our Contact */
+	ua->identity = mem_strdup(identity ? identity : "sip:luasip@invalid");
+	const char *u = strchr(ua->identity, ':');
+	const char *at = u ? strchr(u, '@') : NULL;
+	ua->user = at ? mem_strndup(u + 1, (size_t)(at - u - 1)) : mem_strdup("luasip");
+	*uap = ua;
+	return 0;
+}
+
+int sip_ua_listen(struct sip_ua *ua, enum sip_proto proto, const union sa *addr)
+{
+	struct sip_transport *tp;
+	if (ua->closed)
+		return -ECANCELED;
+	int err = sip_tp_listen(&tp, ua->loop->uv, proto, addr, ua->limits.max_msg, on_recv, ua);
+	if (err)
+		return err;
+	list_append(&ua->transports, &tp->le);
+	return 0;
+}
+
+struct sip_transport *sip_ua_transport(struct sip_ua *ua, enum sip_proto proto, int family)
+{
+	struct le *e, *tmp;
+	list_each_safe(e, tmp, &ua->transports) {
+		struct sip_transport *tp = container_of(e, struct sip_transport, le);
+		if (tp->proto == proto && (!family || tp->addr.sa.sa_family == family))
+			return tp;
+	}
+	return NULL;
+}
+
+void sip_ua_close(struct sip_ua *ua)
+{
+	if (ua->closed)
+		return;
+	ua->closed = true;
+	mem_ref(ua);
+	sip_reg_close_all(ua);
+	sip_stack_close(&ua->stack);
+	struct le *e, *tmp;
+	list_each_safe(e, tmp, &ua->transports)
+		sip_tp_close(container_of(e, struct sip_transport, le));
+	mem_deref(ua);
+}

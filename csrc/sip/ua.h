@@ -1,0 +1,108 @@
+/* An endpoint (user agent): transports, the transaction layer, the checks a
+ * UAS makes before the application sees a request (RFC 3261 §8.2), client
+ * requests with digest authentication (uac.c) and registration (reg.c). */
+#ifndef LUASIP_UA_H
+#define LUASIP_UA_H
+
+#include "sip/auth.h"
+#include "sip/loop.h"
+#include "sip/stack.h"
+#include "sip/transport.h"
+
+struct sip_ua;
+struct sip_uac;
+struct sip_reg;
+
+struct sip_ua_handlers {
+	/* A request that passed the UA checks, for the application. */
+	void (*request)(void *arg, struct sip_strans *st, const struct sip_msg *req);
+	/* Whether the application handles method (it then goes to request). */
+	bool (*handles)(void *arg, const char *method);
+	/* Every message in and out, for sip.trace; may be NULL. */
+	void (*trace)(void *arg, bool out, enum sip_proto proto, const union sa *peer,
+		      const char *buf, size_t len);
+};
+
+struct sip_ua_limits {
+	size_t max_msg;             /* bytes; larger messages are dropped */
+};
+
+struct sip_ua {
+	struct sip_loop *loop;
+	struct sip_stack stack;
+	struct le transports;
+	const struct sip_ua_handlers *h;
+	void *arg;
+	struct sip_ua_limits limits;
+	char *user;                 /* user part for Contact */
+	char *identity;             /* default From URI */
+	bool closed;
+	struct le regs;             /* active registrations */
+};
+
+int sip_ua_alloc(struct sip_ua **uap, struct sip_loop *loop, const char *identity,
+		 const struct sip_ua_handlers *h, void *arg);
+int sip_ua_listen(struct sip_ua *ua, enum sip_proto proto, const union sa *addr);
+/* The first transport of proto (and address family, 0 for any). */
+struct sip_transport *sip_ua_transport(struct sip_ua *ua, enum sip_proto proto, int family);
+/* Ends registrations and transactions (their owners hear -ECANCELED) and
+ * closes the transports. The memory goes with the last reference. */
+void sip_ua_close(struct sip_ua *ua);
+/* The methods the UA answers, for Allow headers. */
+void sip_ua_allow(struct sip_ua *ua, char *buf, size_t size);
+
+/* ---- client requests (uac.c) ---- */
+
+struct sip_uac_params {
+	const char *method;
+	const char *uri;            /* Request-URI and where it goes */
+	const char *to;             /* To header value; default <uri> */
+	const char *from;           /* From URI; default the UA's identity */
+	const char *call_id;        /* default: a new one */
+	const char *from_tag;       /* default: a new one */
+	uint32_t cseq;              /* default 1 */
+	const char *headers;        /* extra header lines, each CRLF-ended */
+	const char *body;
+	size_t body_len;
+	const char *user, *password;/* credentials for 401/407 */
+	bool contact;               /* add our Contact */
+};
+
+/* Called for provisional responses (err 0, status < 200) and once with the
+ * final outcome: a final response, or err < 0 and resp NULL. */
+typedef void (sip_uac_h)(int err, const struct sip_msg *resp, void *arg);
+
+int sip_uac_send(struct sip_uac **up, struct sip_ua *ua, const struct sip_uac_params *p,
+		 sip_uac_h *h, void *arg);
+/* No more callbacks; the transaction finishes by itself. */
+void sip_uac_release(struct sip_uac *u);
+uint32_t sip_uac_cseq(const struct sip_uac *u);   /* the CSeq last sent */
+
+/* Resolves a SIP URI to where a request for it goes (numeric hosts and
+ * localhost; port 5060 by default; ;transport=udp|tcp). */
+int sip_uri_dest(const char *uri, struct sip_peer *dst, bool *explicit_transport);
+
+/* ---- registration (reg.c) ---- */
+
+struct sip_reg_params {
+	const char *registrar;      /* Request-URI of the REGISTER */
+	const char *aor;            /* To and From; default sip:user@registrar-host */
+	const char *user, *password;
+	uint32_t expires;           /* seconds asked for */
+};
+
+/* Each outcome: the first registration, every refresh, the unregistration.
+ * err < 0 (no answer, transport) or status >= 300 is a failure. */
+typedef void (sip_reg_h)(int err, const struct sip_msg *resp, void *arg);
+
+int sip_reg_start(struct sip_reg **rp, struct sip_ua *ua, const struct sip_reg_params *p,
+		  sip_reg_h *h, void *arg);
+/* Sends Expires: 0 for our Contact; the outcome goes to the handler. */
+int sip_reg_unregister(struct sip_reg *r);
+uint32_t sip_reg_expires(const struct sip_reg *r);  /* granted, 0 if none */
+/* Stops refreshing, says nothing more; drops the owner's reference. */
+void sip_reg_close(struct sip_reg *r);
+/* The endpoint closes: each registration stops, its owner hears -ECANCELED. */
+void sip_reg_close_all(struct sip_ua *ua);
+
+#endif

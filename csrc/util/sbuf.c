@@ -1,0 +1,76 @@
+#include "util/sbuf.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sbuf_init(struct sbuf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void sbuf_free(struct sbuf *b)
+{
+	free(b->d);
+	sbuf_init(b);
+}
+
+static int reserve(struct sbuf *b, size_t n)
+{
+	if (b->err)
+		return b->err;
+	if (b->len + n + 1 <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 512;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	char *d = realloc(b->d, cap);
+	if (!d)
+		return b->err = -ENOMEM;
+	b->d = d;
+	b->cap = cap;
+	return 0;
+}
+
+void sbuf_add(struct sbuf *b, const void *p, size_t n)
+{
+	if (reserve(b, n))
+		return;
+	memcpy(b->d + b->len, p, n);
+	b->len += n;
+	b->d[b->len] = '\0';
+}
+
+void sbuf_puts(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+void sbuf_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || reserve(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->d + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+char *sbuf_take(struct sbuf *b, size_t *len)
+{
+	if (b->err) {
+		sbuf_free(b);
+		return NULL;
+	}
+	char *s = mem_strndup(b->d ? b->d : "", b->len);
+	if (len)
+		*len = b->len;
+	sbuf_free(b);
+	return s;
+}

@@ -1,0 +1,341 @@
+-- luasip: the public module. The C core (sip.core) is callback based; this
+-- file turns its callbacks into tasks (coroutines) so that a call flow reads
+-- top to bottom: a function that waits yields its task, and the C callback
+-- that ends the wait resumes it.
+local core = require "sip.core"
+
+local sip = { version = core.version }
+
+---------------------------------------------------------------------------
+-- Tasks
+---------------------------------------------------------------------------
+
+-- Live tasks: coroutine -> { on_end = function(ok, err) | nil }
+local tasks = setmetatable({}, { __mode = "k" })
+
+local function log_error(co, err)
+  io.stderr:write("luasip: task failed: ", debug.traceback(co, tostring(err)), "\n")
+end
+
+-- Resumes a task and finishes it when it ends: an error is logged with its
+-- traceback, its <close> variables run, and its owner hears how it ended.
+local function resume(co, ...)
+  local ok, err = coroutine.resume(co, ...)
+  if not ok then
+    log_error(co, err)
+    coroutine.close(co)
+  end
+  if coroutine.status(co) == "dead" then
+    local t = tasks[co]
+    tasks[co] = nil
+    if t and t.on_end then
+      local hok, herr = pcall(t.on_end, ok, err)
+      if not hok then io.stderr:write("luasip: ", tostring(herr), "\n") end
+    end
+  end
+end
+
+local function spawn_task(on_end, fn, ...)
+  local co = coroutine.create(fn)
+  tasks[co] = { on_end = on_end }
+  resume(co, ...)
+  return co
+end
+
+-- The running task, or an error naming what needed one.
+local function current_task(what)
+  local co, main = coroutine.running()
+  if main or not tasks[co] then
+    error(what .. " must be called inside a task (sip.run or sip.spawn)", 3)
+  end
+  return co
+end
+
+-- Waits inside a task until the callback handed to start is called, and
+-- returns what it was called with. The callback may come at once (before
+-- the yield) or later from the loop; a second call is ignored.
+local function wait(what, start)
+  local co = current_task(what)
+  local done, early = false, nil
+  start(function(...)
+    if done then return end
+    done = true
+    if coroutine.status(co) == "suspended" then
+      resume(co, ...)
+    else
+      early = table.pack(...)
+    end
+  end)
+  if early then return table.unpack(early, 1, early.n) end
+  return coroutine.yield()
+end
+
+function sip.spawn(fn, ...)
+  if type(fn) ~= "function" then error("sip.spawn: expected a function", 2) end
+  return spawn_task(nil, fn, ...)
+end
+
+function sip.run(fn)
+  if fn ~= nil and type(fn) ~= "function" then error("sip.run: expected a function", 2) end
+  if fn then sip.spawn(fn) end
+  core.run()
+end
+
+function sip.sleep(seconds)
+  if type(seconds) ~= "number" then error("sip.sleep: expected seconds as a number", 2) end
+  wait("sip.sleep", function(k) core.timer(seconds, k) end)
+end
+
+sip.now = core.now
+sip.stop = core.stop
+
+---------------------------------------------------------------------------
+-- Tracing
+---------------------------------------------------------------------------
+
+local function print_trace(ev)
+  io.stdout:write(("%s %s %s %s:%d (%.6f)\n%s\n"):format(
+    ev.dir == "out" and "-->" or "<--", ev.dir == "out" and "to" or "from",
+    ev.transport, ev.addr, ev.port, ev.time, ev.text))
+  io.stdout:flush()
+end
+
+function sip.trace(on)
+  if on == true then
+    core.trace(print_trace)
+  elseif not on then
+    core.trace(nil)
+  elseif type(on) == "function" then
+    core.trace(on)
+  else
+    error("sip.trace: expected true, false or a function", 2)
+  end
+end
+
+---------------------------------------------------------------------------
+-- Option checking
+---------------------------------------------------------------------------
+
+local function check_options(what, opts, allowed)
+  if type(opts) ~= "table" then error(what .. ": expected a table of options", 3) end
+  for k in pairs(opts) do
+    if not allowed[k] then error(("%s: unknown option '%s'"):format(what, tostring(k)), 3) end
+  end
+end
+
+local function set(list)
+  local s = {}
+  for _, v in ipairs(list) do s[v] = true end
+  return s
+end
+
+---------------------------------------------------------------------------
+-- Endpoints
+---------------------------------------------------------------------------
+
+local UA = {}
+UA.__index = UA
+
+-- "udp:127.0.0.1:5060", "tcp:[::1]:0" -> proto, host, port
+local function parse_listen(spec)
+  if type(spec) ~= "string" then error("sip.ua: listen entries must be strings", 4) end
+  local proto, host, port = spec:match("^(%a+):%[([^%]]+)%]:(%d+)$")
+  if not proto then proto, host, port = spec:match("^(%a+):([^:]+):(%d+)$") end
+  proto = proto and proto:lower()
+  if not proto or (proto ~= "udp" and proto ~= "tcp") then
+    error(("sip.ua: bad listen address '%s' (want udp:HOST:PORT or tcp:HOST:PORT)"):format(spec), 4)
+  end
+  return proto, host, tonumber(port)
+end
+
+local ua_options = set { "uri", "listen", "timers", "rtp_ports" }
+
+function sip.ua(opts)
+  opts = opts or {}
+  check_options("sip.ua", opts, ua_options)
+  if opts.uri ~= nil and (type(opts.uri) ~= "string" or not opts.uri:match("^sips?:")) then
+    error("sip.ua: uri must be a sip: URI", 2)
+  end
+  local listen = opts.listen or { "udp:127.0.0.1:0" }
+  if type(listen) == "string" then listen = { listen } end
+  if type(listen) ~= "table" then error("sip.ua: listen must be a list of addresses", 2) end
+  local specs = {}
+  for i, spec in ipairs(listen) do specs[i] = table.pack(parse_listen(spec)) end
+
+  local c = core.ua(opts.uri)
+  if opts.timers ~= nil then
+    local t = opts.timers
+    check_options("sip.ua timers", t, set { "t1", "t2", "t4" })
+    local function ms(v, dflt)
+      if v == nil then return dflt end
+      if type(v) ~= "number" or v <= 0 then error("sip.ua: timers are positive seconds", 3) end
+      return math.max(1, math.floor(v * 1000 + 0.5))
+    end
+    c:timers(ms(t.t1, 500), ms(t.t2, 4000), ms(t.t4, 5000))
+  end
+  for i, s in ipairs(specs) do
+    local ok, err = c:listen(s[1], s[2], s[3])
+    if not ok then
+      c:close()
+      return nil, err, ("cannot listen on %s: %s"):format(listen[i], err)
+    end
+  end
+
+  local self = setmetatable({ core = c, uri = opts.uri, handlers = {}, methods = {} }, UA)
+  c:handler(function(req) self:_dispatch(req) end, self.methods)
+  return self
+end
+
+function UA:address(proto)
+  return self.core:address(proto or "udp")
+end
+
+function UA:close()
+  self.core:close()
+end
+
+function UA:on(method, fn)
+  if type(method) ~= "string" or not method:match("^[%w%-%.!%%%*_%+`'~]+$") then
+    error("ua:on: expected a method name", 2)
+  end
+  if fn ~= nil and type(fn) ~= "function" then error("ua:on: expected a function or nil", 2) end
+  method = method:upper()
+  self.handlers[method] = fn
+  self.methods[method] = fn and true or nil
+end
+
+-- Each incoming request runs its handler as a task. The handler answers with
+-- req:respond(...) or by returning status [, reason] [, headers] [, body];
+-- a handler that fails or ends without an answer gets the request a 500.
+function UA:_dispatch(req)
+  local handler = self.handlers[req.method]
+  if not handler then
+    req:respond(500)
+    return
+  end
+  spawn_task(function(ok, status, reason, headers, body)
+    if req.answered then return end
+    if ok and type(status) == "number" then
+      local done, err = pcall(req.respond, req, status, reason, headers, body)
+      if done then return end
+      io.stderr:write("luasip: handler for ", req.method, " returned a bad answer: ",
+        tostring(err), "\n")
+    end
+    req:respond(500, ok and "Handler Did Not Answer" or "Handler Failed")
+  end, function()
+    return handler(req)
+  end)
+end
+
+local request_options = set { "method", "uri", "to", "from", "headers", "body", "auth" }
+
+local function auth_fields(what, auth, p)
+  if auth == nil then return end
+  if type(auth) ~= "table" or type(auth.user) ~= "string" or type(auth.password) ~= "string" then
+    error(what .. ": auth must be {user = string, password = string}", 3)
+  end
+  p.user, p.password = auth.user, auth.password
+end
+
+-- Sends a request outside a dialog and waits for the final answer: a 2xx
+-- returns the response; anything else nil, code, reason (and the response).
+function UA:request(opts)
+  check_options("ua:request", opts, request_options)
+  if type(opts.method) ~= "string" or type(opts.uri) ~= "string" then
+    error("ua:request: method and uri are required strings", 2)
+  end
+  if opts.headers ~= nil and type(opts.headers) ~= "table" then
+    error("ua:request: headers must be a table", 2)
+  end
+  if opts.body ~= nil and type(opts.body) ~= "string" then
+    error("ua:request: body must be a string", 2)
+  end
+  local p = { method = opts.method:upper(), uri = opts.uri, to = opts.to, from = opts.from,
+              headers = opts.headers, body = opts.body }
+  auth_fields("ua:request", opts.auth, p)
+  if p.method == "INVITE" or p.method == "ACK" or p.method == "CANCEL" then
+    error("ua:request: use ua:call for " .. p.method, 2)
+  end
+  local res, code, reason = wait("ua:request", function(k)
+    local ok, c, r = self.core:request(p, k)
+    if not ok then k(nil, c, r) end
+  end)
+  if res and res.status >= 300 then return nil, res.status, res.reason, res end
+  return res, code, reason
+end
+
+---------------------------------------------------------------------------
+-- Registration
+---------------------------------------------------------------------------
+
+local Registration = {}
+Registration.__index = Registration
+
+local register_options = set { "registrar", "aor", "user", "password", "expires", "auth" }
+
+-- Registers and waits for the registrar's answer; then refreshes on its own
+-- until reg:unregister() or the endpoint closes.
+function UA:register(opts)
+  check_options("ua:register", opts, register_options)
+  if type(opts.registrar) ~= "string" then error("ua:register: registrar is required", 2) end
+  local p = { registrar = opts.registrar, aor = opts.aor, user = opts.user,
+              password = opts.password, expires = opts.expires }
+  if opts.auth then
+    auth_fields("ua:register", opts.auth, p)
+    p.user = p.user or opts.auth.user
+  end
+  current_task("ua:register")
+  local reg = setmetatable({ ua = self, state = "registering" }, Registration)
+  local creg, code, reason = self.core:register(p, function(res, c, r)
+    if res then
+      reg.state = reg.state == "unregistering" and "unregistered" or "registered"
+      reg.expires = reg.core:expires()
+    else
+      reg.state = c == "closed" and "closed" or "failed"
+      reg.error = { code = c, reason = r }
+    end
+    local w = reg._waiter
+    reg._waiter = nil
+    if w then w(res, c, r) end
+  end)
+  if not creg then return nil, code, reason end
+  reg.core = creg
+  local res, c, r = wait("ua:register", function(k) reg._waiter = k end)
+  if not res then
+    creg:close()
+    return nil, c, r
+  end
+  return reg
+end
+
+-- Sends Expires: 0 for our binding and waits for the answer.
+function Registration:unregister()
+  if self.state == "unregistered" or self.state == "closed" then return true end
+  local res, c, r = wait("reg:unregister", function(k)
+    self._waiter = k
+    self.state = "unregistering"
+    local ok, code, reason = self.core:unregister()
+    if not ok then
+      self._waiter = nil
+      k(nil, code, reason)
+    end
+  end)
+  self.core:close()
+  if res then
+    self.state = "unregistered"
+    return true
+  end
+  self.state = "failed"
+  return nil, c, r
+end
+
+-- Stops refreshing without telling the registrar.
+function Registration:close()
+  self.core:close()
+  if self.state ~= "unregistered" then self.state = "closed" end
+end
+
+sip.Registration = Registration
+sip.UA = UA
+
+return sip
