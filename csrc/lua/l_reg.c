@@ -73,6 +73,7 @@ int lsip_ua_register(lua_State *L)
 	memset(r, 0, sizeof(*r));
 	r->cb_ref = r->self_ref = LUA_NOREF;
 	luaL_setmetatable(L, REG_MT);
+	sip_loop_update(&lsip->loop);
 	int err = sip_reg_start(&r->reg, ua, &p, on_outcome, r);
 	if (err)
 		return lsip_push_failure(L, err, NULL);

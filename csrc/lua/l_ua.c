@@ -233,6 +233,7 @@ static int l_request(lua_State *L)
 	}
 	lua_pushvalue(L, 3);
 	r->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	sip_loop_update(&lsip->loop);  /* timers count from now, not the last loop pass */
 	int err = sip_uac_send(&r->uac, u->ua, &p, on_outcome, r);
 	sbuf_free(&hb);
 	if (err) {

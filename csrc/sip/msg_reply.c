@@ -106,6 +106,62 @@ static void copy_header(struct sbuf *b, const char *name, const struct sip_hdr *
 	sbuf_add(b, "\r\n", 2);
 }
 
+/* End of the first value of a Via line (several may share it). */
+static size_t first_value_end(const char *v, size_t n)
+{
+	bool quoted = false;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '"')
+			quoted = !quoted;
+		else if (v[i] == ',' && !quoted)
+			return i;
+	}
+	return n;
+}
+
+/* Offset just after a valueless ";rport" in v, or 0. */
+static size_t find_bare_rport(const char *v, size_t n)
+{
+	for (size_t i = 0; i + 6 <= n; i++) {
+		if (v[i] != ';' || strncasecmp(v + i + 1, "rport", 5) != 0)
+			continue;
+		size_t j = i + 6;
+		while (j < n && (v[j] == ' ' || v[j] == '\t'))
+			j++;
+		if (j == n || v[j] == ';' || v[j] == ',')
+			return i + 6;
+	}
+	return 0;
+}
+
+/* The top Via as the server saw it arrive (RFC 3261 §18.2.1, RFC 3581):
+ * received= when the source differs from sent-by or rport asks for it, and
+ * rport filled in with the source port. */
+static void copy_top_via(struct sbuf *b, const struct sip_msg *req, const struct sip_hdr *h)
+{
+	const char *v = h->value;
+	size_t end = first_value_end(v, h->value_len);
+	size_t rport = req->via.rport ? find_bare_rport(v, end) : 0;
+	char src[64] = "";
+	if (req->src.addr.sa.sa_family && req->via.host)
+		sa_host(&req->src.addr, src, sizeof(src));
+	bool received = src[0] && !req->via.received &&
+			(req->via.rport || strcasecmp(src, req->via.host) != 0);
+
+	sbuf_add(b, "Via: ", 5);
+	if (rport && src[0]) {
+		sbuf_add(b, v, rport);
+		sbuf_printf(b, "=%u", sa_port(&req->src.addr));
+		sbuf_add(b, v + rport, end - rport);
+	} else {
+		sbuf_add(b, v, end);
+	}
+	if (received)
+		sbuf_printf(b, ";received=%s", src);
+	sbuf_add(b, v + end, h->value_len - end);
+	sbuf_add(b, "\r\n", 2);
+}
+
 char *sip_reply_text(const struct sip_msg *req, int status, const char *reason,
 		     const char *to_tag, const char *extra, const char *body,
 		     size_t body_len, size_t *len)
@@ -117,9 +173,16 @@ char *sip_reply_text(const struct sip_msg *req, int status, const char *reason,
 	sbuf_init(&b);
 	sbuf_printf(&b, "SIP/2.0 %d %s\r\n", status, reason ? reason : sip_reason_phrase(status));
 	/* every Via, in order (several values may share one line) */
-	while (sip_hdr_next(req, &pos, &h))
-		if (h.name_len && sip_hdr_is(&h, "Via"))
+	bool top = true;
+	while (sip_hdr_next(req, &pos, &h)) {
+		if (!h.name_len || !sip_hdr_is(&h, "Via"))
+			continue;
+		if (top)
+			copy_top_via(&b, req, &h);
+		else
 			copy_header(&b, "Via", &h);
+		top = false;
+	}
 	if (sip_msg_hdr(req, "From", 0, &h))
 		copy_header(&b, "From", &h);
 	if (sip_msg_hdr(req, "To", 0, &h)) {
