@@ -20,16 +20,17 @@ end
 -- Resumes a task and finishes it when it ends: an error is logged with its
 -- traceback, its <close> variables run, and its owner hears how it ended.
 local function resume(co, ...)
-  local ok, err = coroutine.resume(co, ...)
-  if not ok then
-    log_error(co, err)
+  local r = table.pack(coroutine.resume(co, ...))
+  if not r[1] then
+    log_error(co, r[2])
     coroutine.close(co)
   end
   if coroutine.status(co) == "dead" then
     local t = tasks[co]
     tasks[co] = nil
     if t and t.on_end then
-      local hok, herr = pcall(t.on_end, ok, err)
+      -- on_end(ok, results...) or on_end(false, err)
+      local hok, herr = pcall(t.on_end, table.unpack(r, 1, r.n))
       if not hok then io.stderr:write("luasip: ", tostring(herr), "\n") end
     end
   end
@@ -162,17 +163,22 @@ function sip.ua(opts)
   local specs = {}
   for i, spec in ipairs(listen) do specs[i] = table.pack(parse_listen(spec)) end
 
-  local c = core.ua(opts.uri)
+  local timers
   if opts.timers ~= nil then
     local t = opts.timers
     check_options("sip.ua timers", t, set { "t1", "t2", "t4" })
-    local function ms(v, dflt)
+    local function ms(name, dflt)
+      local v = t[name]
       if v == nil then return dflt end
-      if type(v) ~= "number" or v <= 0 then error("sip.ua: timers are positive seconds", 3) end
+      if type(v) ~= "number" or v <= 0 or v > 600 then
+        error(("sip.ua: timer %s must be a number of seconds in (0, 600]"):format(name), 3)
+      end
       return math.max(1, math.floor(v * 1000 + 0.5))
     end
-    c:timers(ms(t.t1, 500), ms(t.t2, 4000), ms(t.t4, 5000))
+    timers = { ms("t1", 500), ms("t2", 4000), ms("t4", 5000) }
   end
+  local c = core.ua(opts.uri)
+  if timers then c:timers(timers[1], timers[2], timers[3]) end
   for i, s in ipairs(specs) do
     local ok, err = c:listen(s[1], s[2], s[3])
     if not ok then
