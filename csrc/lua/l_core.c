@@ -247,6 +247,33 @@ static void open_timer(lua_State *L)
 	lua_pop(L, 1);
 }
 
+static void close_any(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* The Lua state closes: endpoints were finalised before (their userdata came
+ * later), so what is left are close callbacks to run and the loop itself. */
+static int l_shutdown(lua_State *L)
+{
+	if (!lsip)
+		return 0;
+	sip_loop_close(&lsip->loop);
+	for (int i = 0; uv_loop_close(&lsip->uv) == UV_EBUSY; i++) {
+		if (i == 100)
+			uv_walk(&lsip->uv, close_any, NULL);
+		if (i > 200)
+			return 0;  /* a handle that will not close: leave it */
+		uv_run(&lsip->uv, UV_RUN_NOWAIT);
+	}
+	if (lsip->trace_ref != LUA_NOREF)
+		luaL_unref(L, LUA_REGISTRYINDEX, lsip->trace_ref);
+	free(lsip);
+	lsip = NULL;
+	return 0;
+}
+
 static const luaL_Reg core_funcs[] = {
 	{"now", l_now},
 	{"run", l_run},
@@ -266,6 +293,13 @@ int luaopen_sip_core(lua_State *L)
 			return luaL_error(L, "luasip: cannot start the event loop");
 		parser_init();
 		lsip->trace_ref = LUA_NOREF;
+		/* a guard whose finaliser, the first one set, runs last */
+		lua_newuserdatauv(L, 1, 0);
+		lua_newtable(L);
+		lua_pushcfunction(L, l_shutdown);
+		lua_setfield(L, -2, "__gc");
+		lua_setmetatable(L, -2);
+		lua_setfield(L, LUA_REGISTRYINDEX, "luasip.shutdown");
 	}
 	lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
 	lsip->L = lua_tothread(L, -1);
