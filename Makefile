@@ -28,8 +28,8 @@ CORE_SRC  := $(wildcard csrc/util/*.c) $(wildcard csrc/sip/*.c)
 LUA_SRC   := $(wildcard csrc/lua/*.c)
 BUILD     := build
 
-.PHONY: all module install-module deps build demo test test-c test-lua test-interop \
-	asan fuzz bench clean
+.PHONY: all module install-module deps build demo test \
+	asan fuzz clean
 
 all: module
 
@@ -71,22 +71,11 @@ demo: build
 test: build
 	bash tests/run.sh
 
-asan: deps
+asan: build
 	bash tests/run.sh --asan
 
-fuzz: deps
+fuzz: build
 	bash fuzz/run.sh $${FUZZ_SECONDS:-300}
-
-bench: build
-	bash bench/run.sh
-
-# The core without Lua, for the C tests and the fuzzer (SAN adds sanitizers).
-$(BUILD)/%/libsipcore.a: $(CORE_SRC) $(wildcard csrc/*/*.h include/*.h)
-	@mkdir -p $(BUILD)/$*/obj
-	cd $(BUILD)/$*/obj && for f in $(CORE_SRC); do \
-		$(CC) -c -O1 -g $(SAN) $(WARN) -I$(CURDIR)/include -I$(CURDIR)/csrc \
-			-o $$(echo $$f | tr / _).o $(CURDIR)/$$f || exit 1; done
-	ar rcs $@ $(BUILD)/$*/obj/*.o
 
 clean:
 	rm -rf $(BUILD)
