@@ -233,6 +233,15 @@ function UA:_dispatch(req)
   end)
 end
 
+-- Whether a header table names a header (long or compact form, any case).
+local function has_header(headers, long, compact)
+  for k in pairs(headers or {}) do
+    local n = type(k) == "string" and k:lower()
+    if n == long or n == compact then return true end
+  end
+  return false
+end
+
 local request_options = set { "method", "uri", "to", "from", "headers", "body", "auth" }
 
 local function auth_fields(what, auth, p)
@@ -256,8 +265,14 @@ function UA:request(opts)
   if opts.body ~= nil and type(opts.body) ~= "string" then
     error("ua:request: body must be a string", 2)
   end
+  local headers = opts.headers
+  if opts.body and #opts.body > 0 and not has_header(headers, "content-type", "c") then
+    -- a body needs its type (RFC 3261 §20.15); plain text unless told
+    headers = { ["Content-Type"] = "text/plain" }
+    for k, v in pairs(opts.headers or {}) do headers[k] = v end
+  end
   local p = { method = opts.method:upper(), uri = opts.uri, to = opts.to, from = opts.from,
-              headers = opts.headers, body = opts.body }
+              headers = headers, body = opts.body }
   auth_fields("ua:request", opts.auth, p)
   if p.method == "INVITE" or p.method == "ACK" or p.method == "CANCEL" then
     error("ua:request: use ua:call for " .. p.method, 2)

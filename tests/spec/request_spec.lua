@@ -430,3 +430,22 @@ describe("sip.trace(fn)", function()
     end)
   end)
 end)
+
+describe("request bodies", function()
+  it("a body sent without Content-Type goes out as text/plain; one with a type keeps it", function()
+    h.run(function(t)
+      local alice, bob = pair(t)
+      local types = {}
+      bob:on("MESSAGE", function(req)
+        types[#types + 1] = req:header("Content-Type") or "(none)"
+        return 200
+      end)
+      local uri = h.uri_of(bob, "udp", "bob")
+      assert.is_not_nil(alice:request{method = "MESSAGE", uri = uri, body = "plain"})
+      assert.is_not_nil(alice:request{method = "MESSAGE", uri = uri, body = "{}",
+        headers = {["content-type"] = "application/json"}})
+      assert.is_not_nil(alice:request{method = "MESSAGE", uri = uri})
+      assert.same({"text/plain", "application/json", "(none)"}, types)
+    end)
+  end)
+end)
