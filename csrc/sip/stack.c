@@ -96,12 +96,13 @@ static void recv_request(struct sip_stack *s, struct sip_msg *m)
 		struct sip_strans *cst;
 		if (sip_strans_create(&cst, s, m) != 0)
 			return;
-		if (!inv || sip_strans_answered(inv)) {
+		if (!inv) {
 			sip_strans_reply(cst, 481, NULL, NULL, NULL, 0);
 		} else {
+			/* it matched: 200, and it cancels only a pending INVITE */
 			sip_strans_set_to_tag(cst, sip_strans_to_tag(inv));
 			sip_strans_reply(cst, 200, NULL, NULL, NULL, 0);
-			if (s->ops->cancel)
+			if (!sip_strans_answered(inv) && s->ops->cancel)
 				s->ops->cancel(s->arg, inv);
 		}
 		mem_deref(cst);

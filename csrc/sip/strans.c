@@ -106,7 +106,9 @@ int sip_strans_reply(struct sip_strans *st, int status, const char *reason,
 	struct sip_stack *s = st->stack;
 	if (status < 100 || status > 699)
 		return -EINVAL;
-	if (st->state != S_TRYING && st->state != S_PROCEEDING)
+	/* In Accepted the TU retransmits its 2xx through us (RFC 6026 §8.7). */
+	bool retransmit_2xx = st->state == S_ACCEPTED && status >= 200 && status < 300;
+	if (st->state != S_TRYING && st->state != S_PROCEEDING && !retransmit_2xx)
 		return -EALREADY;
 	size_t len;
 	char *text = sip_reply_text(st->req, status, reason, st->to_tag, extra, body,
@@ -118,6 +120,8 @@ int sip_strans_reply(struct sip_strans *st, int status, const char *reason,
 	st->resp_len = len;
 	st->status = status;
 	int err = transmit(st);
+	if (retransmit_2xx)
+		return err;
 
 	if (status < 200) {
 		st->state = S_PROCEEDING;
@@ -149,6 +153,10 @@ void sip_strans_recv(struct sip_strans *st, const struct sip_msg *req)
 			tmr_cancel(&st->retx);
 			tmr_cancel(&st->timeout);
 			tmr_start(s->tq, &st->linger, reliable(st) ? 0 : s->t.t4, on_linger, st);
+		} else if (st->state == S_ACCEPTED && s->ops->stray) {
+			/* RFC 6026 §7.1: the ACK for a 2xx is the TU's, even when
+			 * it matches (an RFC 2543 client reuses the INVITE's id) */
+			s->ops->stray(s->arg, req);
 		}
 		return;
 	}

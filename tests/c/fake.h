@@ -3,8 +3,8 @@
  * left, every callback into the TU is recorded, and messages come in through
  * fake_recv as if a transport had framed them.
  *
- * The test files include this after <cmocka.h>'s prerequisites; fake.c uses
- * cmocka's assertions, so a broken helper fails the test that called it. */
+ * This header brings in <cmocka.h> with what it needs; fake.c uses cmocka's
+ * assertions, so a broken helper fails the test that called it. */
 #ifndef LUASIP_TEST_FAKE_H
 #define LUASIP_TEST_FAKE_H
 
@@ -54,7 +54,8 @@ struct fake {
 	struct fake_sent sent[FAKE_MAX_SENT];
 	size_t nsent;
 	int send_err;               /* every send returns this while non-zero */
-	bool hold_sent;             /* keep sent_h callbacks for fake_complete_sends */
+	bool hold_sent;             /* keep sent_h callbacks for fake_complete_sends;
+	                             * otherwise they are never called */
 	struct { sip_sent_h *h; void *arg; } pending[FAKE_MAX_PENDING];
 	size_t npending;
 

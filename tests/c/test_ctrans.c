@@ -200,6 +200,21 @@ static void test_nict_final_stops_retransmissions_and_reports_once(void **state)
 	assert_int_equal(f->nreports, 1);  /* and no Timer F */
 }
 
+static void test_nict_final_cancels_timer_f(void **state)
+{
+	struct fake *f = *state;
+	f->s.t.t1 = 50;  /* F = 3.2 s, shorter than K = T4 = 5 s */
+	start(f, "OPTIONS", "z9hG4bKnict-fk", SIP_UDP, NULL);
+	fake_run_until(f, 100);
+	respond(f, "z9hG4bKnict-fk", "OPTIONS", 200, "bob1", SIP_UDP);
+	fake_run_until(f, 5099);
+	respond(f, "z9hG4bKnict-fk", "OPTIONS", 200, "bob1", SIP_UDP);
+	assert_int_equal(f->nstrays, 0);  /* still Completed */
+	fake_run_until(f, 20000);
+	assert_int_equal(f->nreports, 1);
+	assert_report(f, 0, 100, 0, 200);
+}
+
 static void test_nict_timer_k_udp(void **state)
 {
 	struct fake *f = *state;
@@ -531,6 +546,7 @@ int main(void)
 		T(test_nict_timer_f_reports_timeout_once),
 		T(test_nict_timer_f_runs_in_proceeding),
 		T(test_nict_final_stops_retransmissions_and_reports_once),
+		T(test_nict_final_cancels_timer_f),
 		T(test_nict_timer_k_udp),
 		T(test_nict_tcp_timer_k_is_zero),
 		T(test_nict_tcp_no_retransmissions),

@@ -10,13 +10,14 @@
 #
 # Ends with "torture: N passed, N failed"; exits non-zero on a failure.
 set -u
-cd "$(dirname "$0")/../.."
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+cd "$(dirname "$self")/../.."
 
 if [ "${TORTURE_IN_NETNS:-}" != 1 ]; then
 	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
-		exec env TORTURE_IN_NETNS=1 unshare -n bash "$0" "$@"
+		exec env TORTURE_IN_NETNS=1 unshare -n bash "$self" "$@"
 	elif unshare -rn true 2>/dev/null; then
-		exec env TORTURE_IN_NETNS=1 unshare -rn bash "$0" "$@"
+		exec env TORTURE_IN_NETNS=1 unshare -rn bash "$self" "$@"
 	fi
 	# Without a namespace the fixed client ports (5060 ...) may be taken
 	# and answers could address public hosts: refuse rather than flake.
@@ -41,10 +42,10 @@ log=$out/torture.log
 "$bin" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
-passed=$(grep -c '^\[       OK \]' "$log")
-failed=$(grep -c '^\[  FAILED  \]' "$log")
-# the summary repeats each failed test after "[  FAILED  ] N test(s)"
-failed=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$log" | grep -oE '[0-9]+' | head -1)
+# cmocka's summary: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s), ..."
+passed=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' "$log" | tail -1)
+failed=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' "$log" | tail -1)
+passed=${passed:-0}
 failed=${failed:-0}
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	failed=1  # crashed, or a sanitizer report after the tests
