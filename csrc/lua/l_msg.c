@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 /* Messages for Lua: a request handed to a handler (it can be answered) or a
  * response handed back from ua:request. Fields are read on demand. */
 #include "lsip.h"
@@ -8,12 +7,14 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MSG_MT "sip.message"
 
 struct lmsg {
 	struct sip_msg *m;
 	struct sip_strans *st;     /* a request that still may be answered */
+	struct sip_ua *ua;         /* the endpoint it came to, for Allow */
 };
 
 static struct lmsg *check_msg(lua_State *L, int idx)
@@ -21,11 +22,12 @@ static struct lmsg *check_msg(lua_State *L, int idx)
 	return luaL_checkudata(L, idx, MSG_MT);
 }
 
-void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st)
+void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st, struct sip_ua *ua)
 {
 	struct lmsg *lm = lua_newuserdatauv(L, sizeof(*lm), 0);
 	lm->m = mem_ref(m);
 	lm->st = mem_ref(st);
+	lm->ua = mem_ref(ua);
 	luaL_setmetatable(L, MSG_MT);
 }
 
@@ -64,6 +66,16 @@ bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b)
 	return !b->err;
 }
 
+/* Whether header lines in b include name (as the start of a line). */
+static bool has_header(const struct sbuf *b, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = b->d; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+			return true;
+	return false;
+}
+
 /* req:respond(status [, reason] [, headers] [, body]) -> true | nil, err */
 static int l_respond(lua_State *L)
 {
@@ -87,8 +99,15 @@ static int l_respond(lua_State *L)
 	struct sbuf b;
 	sbuf_init(&b);
 	lsip_add_headers(L, hidx, &b);
-	if (body && body_len && !strcasestr(b.d ? b.d : "", "Content-Type:"))
+	if (body && body_len && !has_header(&b, "Content-Type"))
 		sbuf_puts(&b, "Content-Type: text/plain\r\n");
+	if (lm->ua && sip_method_is(lm->m, "OPTIONS") && status / 100 == 2 &&
+	    !has_header(&b, "Allow")) {
+		/* what we accept, as an answer to OPTIONS should say (§11.2) */
+		char allow[256];
+		sip_ua_allow(lm->ua, allow, sizeof(allow));
+		sbuf_printf(&b, "Allow: %s\r\n", allow);
+	}
 	int err = sip_strans_reply(lm->st, status, reason, b.d, body, body_len);
 	sbuf_free(&b);
 	if (err) {
@@ -204,6 +223,7 @@ static int l_gc(lua_State *L)
 		sip_strans_reply(lm->st, 500, "Request Dropped", NULL, NULL, 0);
 	lm->st = mem_deref(lm->st);
 	lm->m = mem_deref(lm->m);
+	lm->ua = mem_deref(lm->ua);
 	return 0;
 }
 

@@ -39,7 +39,7 @@ static void on_outcome(int err, const struct sip_msg *resp, void *arg)
 	if (err || resp->status >= 300)
 		lsip_push_failure(L, err, resp);
 	else {
-		lsip_push_msg(L, (struct sip_msg *)resp, NULL);
+		lsip_push_msg(L, (struct sip_msg *)resp, NULL, NULL);
 		lua_pushinteger(L, resp->status);
 		lua_pushstring(L, resp->reason);
 	}

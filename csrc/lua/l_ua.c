@@ -47,7 +47,7 @@ static void ua_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 		return;
 	}
 	lsip_push_ref(L, u->handler_ref);
-	lsip_push_msg(L, (struct sip_msg *)req, st);
+	lsip_push_msg(L, (struct sip_msg *)req, st, u->ua);
 	if (!lsip_pcall(L, 1) && !sip_strans_answered(st))
 		sip_strans_reply(st, 500, NULL, NULL, NULL, 0);
 }
@@ -170,7 +170,7 @@ static void on_outcome(int err, const struct sip_msg *resp, void *arg)
 	if (err)
 		lsip_push_failure(L, err, NULL);
 	else {
-		lsip_push_msg(L, (struct sip_msg *)resp, NULL);
+		lsip_push_msg(L, (struct sip_msg *)resp, NULL, NULL);
 		lua_pushinteger(L, resp->status);
 		lua_pushstring(L, resp->reason);
 	}

@@ -39,7 +39,8 @@ void lsip_trace(bool out, enum sip_proto proto, const union sa *peer, const char
 		size_t len);
 
 /* l_msg.c: a message for Lua; st makes it a request that can be answered. */
-void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st);
+void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st,
+		   struct sip_ua *ua);
 /* Appends the headers of a {Name = value or {values}} table as lines. */
 struct sbuf;
 bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b);

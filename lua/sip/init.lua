@@ -299,7 +299,8 @@ local register_options = set { "registrar", "aor", "user", "password", "expires"
 function UA:register(opts)
   check_options("ua:register", opts, register_options)
   if type(opts.registrar) ~= "string" then error("ua:register: registrar is required", 2) end
-  local p = { registrar = opts.registrar, aor = opts.aor, user = opts.user,
+  -- the address of record is the endpoint's identity unless told otherwise
+  local p = { registrar = opts.registrar, aor = opts.aor or self.uri, user = opts.user,
               password = opts.password, expires = opts.expires }
   if opts.auth then
     auth_fields("ua:register", opts.auth, p)

@@ -110,6 +110,18 @@ t.main(sip, function(track)
   t.check("REGISTER sent over " .. transport, #registers(user) > 0 and #wrong == 0,
     "%d of %d went elsewhere: %s", #wrong, #registers(user), t.describe(wrong))
 
+  -- RFC 3261 10.2: To holds the address of record being registered, which is
+  -- the endpoint's own URI; From names who registers (the same here).  A
+  -- registrar that tells domains apart would otherwise bind another AoR.
+  local aor = ("sip:%s@test.local"):format(user)
+  local first = registers(user)[1]
+  local to_uri = first and (t.header(first.msg, "To") or ""):match("<([^>]*)>")
+  local from_uri = first and (t.header(first.msg, "From") or ""):match("<([^>]*)>")
+  t.check("REGISTER binds the endpoint's URI (To and From)",
+    to_uri == aor and from_uri == aor,
+    "To <%s>, From <%s>; the endpoint's uri is %s", tostring(to_uri),
+    tostring(from_uri), aor)
+
   -- 3. unregister: REGISTER with expiry 0, answered 200.
   local ok, ucode, ureason = reg:unregister()
   local removal = t.select(registers(user), function(_, m)

@@ -245,21 +245,22 @@ check() {
 # (*.flow, one line per SIP message) up to 3*TAIL lines, and of the Kamailio
 # log only what the script logged and its errors and warnings.
 group_end() {
-    local f
+    local f lines
     if [ "$GROUP_FAILED" = 1 ]; then
         for f in "${GROUP_LOGS[@]}"; do
             [ -s "$f" ] || continue
             case $f in
             *.flow)
-                echo "# ---- last $((TAIL * 3)) lines of ${f#"$WORK"/}"
-                tail -n $((TAIL * 3)) "$f" ;;
+                lines=$((TAIL * 3))
+                echo "# ---- last $lines lines of ${f#"$WORK"/}"
+                tail -n "$lines" "$f" ;;
             "$KAM_LOG")
                 echo "# ---- last $TAIL lines of ${f#"$WORK"/} (script lines, errors, warnings)"
                 grep -E "<script>|ERROR|WARNING|CRITICAL|ALERT|BUG" "$f" | tail -n "$TAIL" ;;
             *)
                 echo "# ---- last $TAIL lines of ${f#"$WORK"/}"
                 tail -n "$TAIL" "$f" ;;
-            esac | tr -d '\r' | sed 's/^/#   /'
+            esac | tr -d '\r' | sed '1!s/^/#   /'
         done
     fi
     GROUP=""
@@ -292,6 +293,9 @@ script_results() {
     name="script ends: sip.run returns after ua:close()"
     if grep -qx "done" "$out" && { [ "$rc" = 0 ] || [ "$rc" = 1 ]; }; then
         pass "$name"
+    elif grep -qx "closing" "$out" && ! grep -qx "done" "$out"; then
+        line="sip.run did not return within ${CLOSE_GRACE}s of closing every endpoint"
+        fail "$name" "$line (exit status $rc)"
     elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
         fail "$name" "still running after its time limit, stopped"
     else
@@ -329,7 +333,7 @@ sipp_run() {
     shift
     pick_ports cp
     pick_ports mp 4
-    group_logs "$WORK/$name.err" "$WORK/$name.msg"
+    SIPP_NAME=$name
     timeout -k 2 30 sipp "$@" -i 127.0.0.1 -cp "$cp" -mp "$mp" -nostdin \
         -trace_msg -message_file "$WORK/$name.msg" \
         -trace_err -error_file "$WORK/$name.err" >"$WORK/$name.out" 2>&1 </dev/null
@@ -342,7 +346,7 @@ sipp_bg() {
     shift
     pick_ports cp
     pick_ports mp 4
-    group_logs "$WORK/$name.err" "$WORK/$name.msg"
+    SIPP_NAME=$name
     start_bg "$WORK/$name.out" timeout -k 2 30 sipp "$@" -i 127.0.0.1 -cp "$cp" -mp "$mp" \
         -nostdin -trace_msg -message_file "$WORK/$name.msg" \
         -trace_err -error_file "$WORK/$name.err"
@@ -350,23 +354,28 @@ sipp_bg() {
 
 sipp_flag() { [ "$1" = tcp ] && echo t1 || echo u1; }
 
-# sipp_register USER PASSWORD TRANSPORT NAME: SIPp REGISTER with digest auth.
+# sipp_register USER PASSWORD TRANSPORT NAME [EXPIRES]: SIPp REGISTER with
+# digest auth (EXPIRES 30 by default; 0 removes the binding).  The local port
+# stays the same for a transport, so that the Contact does too.
 sipp_register() {
-    local port
-    pick_ports port
-    sipp_run "$4" "127.0.0.1:$KAM_PORT" -sf "$SIPP_DIR/register.xml" -p "$port" \
-        -t "$(sipp_flag "$3")" -s "$1" -au "$1" -ap "$2" -m 1 -timeout 10s -timeout_error
+    local port_var=SIPP_REG_PORT_$3
+    [ -n "${!port_var:-}" ] || pick_ports "$port_var"
+    sipp_run "$4" "127.0.0.1:$KAM_PORT" -sf "$SIPP_DIR/register.xml" -p "${!port_var}" \
+        -t "$(sipp_flag "$3")" -s "$1" -au "$1" -ap "$2" -set expires "${5:-30}" \
+        -m 1 -timeout 10s -timeout_error
 }
 
 sipp_ok() {
     [ "$SIPP_RC" = 0 ] && return 0
     WHY="sipp exit status $SIPP_RC"
+    group_logs "$WORK/$SIPP_NAME.err" "$WORK/$SIPP_NAME.msg"
     return 1
 }
 
 sipp_refused() {
     [ "$SIPP_RC" = 1 ] && return 0
     WHY="sipp exit status $SIPP_RC, expected 1 (a second 401)"
+    group_logs "$WORK/$SIPP_NAME.err" "$WORK/$SIPP_NAME.msg"
     return 1
 }
 
@@ -383,14 +392,20 @@ group_registrar_peer() {
     group_logs "$KAM_LOG"
     check "kamailio starts" start_kamailio
     if [ -n "$KAM_PID" ] && alive "$KAM_PID"; then
+        KAM_MARK=0
         sipp_register dave davepw udp peer-register-udp
         check "sipp registers dave over udp" sipp_ok
+        sipp_register dave davepw udp peer-unregister-udp 0
+        check "sipp unregisters dave over udp" sipp_ok
+        check "kamailio logs the binding saved, then removed" kamailio_saw dave udp 1
         sipp_register dave davepw tcp peer-register-tcp
         check "sipp registers dave over tcp" sipp_ok
         sipp_register dave wrongpw udp peer-register-wrong
         check "sipp with a wrong password is refused" sipp_refused
     else
         fail "sipp registers dave over udp" "kamailio is not running"
+        fail "sipp unregisters dave over udp" "kamailio is not running"
+        fail "kamailio logs the binding saved, then removed" "kamailio is not running"
         fail "sipp registers dave over tcp" "kamailio is not running"
         fail "sipp with a wrong password is refused" "kamailio is not running"
     fi
@@ -423,7 +438,7 @@ group_sipp_plumbing() {
             -t "$(sipp_flag $transport)" -m 1 -timeout 10s -timeout_error
         check "message_uac.xml gets 200" sipp_ok
         wait_pid "$uas_pid" 10
-        SIPP_RC=$WAIT_RC
+        SIPP_RC=$WAIT_RC SIPP_NAME=plumb-uas-$transport
         check "uas.xml accepts both requests" sipp_ok
         group_end
     done
@@ -442,6 +457,7 @@ group_sipp_plumbing() {
         grep -qs "Failed regexp match" "$WORK/plumb-uas-wrong.err"; then
         pass "a MESSAGE with another body fails the call"
     else
+        group_logs "$WORK/plumb-uas-wrong.err" "$WORK/plumb-uas-wrong.msg"
         fail "a MESSAGE with another body fails the call" "sipp exit status $WAIT_RC"
     fi
     group_end
@@ -465,15 +481,38 @@ group_module() {
     group_end
 }
 
-# lua_run NAME LIMIT VAR=VALUE...: runs tests/interop/NAME.lua in the
-# foreground; output in $WORK/<group tag>.out, trace in .trace; sets LUA_RC.
-lua_run() {
+# lua_start SCRIPT TAG LIMIT VAR=VALUE...: starts tests/interop/SCRIPT.lua in
+# the background with the settings VAR=VALUE; its output goes to
+# $WORK/TAG.out, its SIP messages to TAG.trace and TAG.flow.  `timeout` ends it
+# after LIMIT seconds whatever happens.  Pid in LUA_PID.
+lua_start() {
     local script=$1 tag=$2 limit=$3
     shift 3
     group_logs "$WORK/$tag.out" "$WORK/$tag.flow" "$WORK/$tag.trace"
-    env "$@" SIP_TRACE_FILE="$WORK/$tag.trace" SIP_FLOW_FILE="$WORK/$tag.flow" \
-        timeout -k 2 "$limit" "$LUA" "$HERE/$script.lua" >"$WORK/$tag.out" 2>&1 </dev/null
-    LUA_RC=$?
+    start_bg "$WORK/$tag.out" env "$@" \
+        SIP_TRACE_FILE="$WORK/$tag.trace" SIP_FLOW_FILE="$WORK/$tag.flow" \
+        timeout -k 2 "$limit" "$LUA" "$HERE/$script.lua"
+    LUA_PID=$BG_PID
+}
+
+# lua_wait TAG SECONDS: waits for the script of lua_start to end, at most
+# SECONDS, and at most CLOSE_GRACE seconds after it printed "closing" (its
+# checks are done; only ua:close() and the return of sip.run are left), so
+# that a library that never lets sip.run return costs seconds, not minutes.
+# Sets LUA_RC (124 when it had to be stopped).
+CLOSE_GRACE=5
+lua_wait() {
+    local out=$WORK/$1.out limit=$2 i closing=-1
+    for ((i = 0; i < limit * 10; i++)); do
+        alive "$LUA_PID" || break
+        if [ "$closing" -lt 0 ] && grep -qx "closing" "$out"; then closing=$i; fi
+        if [ "$closing" -ge 0 ] && [ $((i - closing)) -ge $((CLOSE_GRACE * 10)) ]; then
+            break
+        fi
+        sleep 0.1
+    done
+    wait_pid "$LUA_PID" 0
+    LUA_RC=$WAIT_RC
 }
 
 REGISTER_CHECKS=(
@@ -482,22 +521,23 @@ REGISTER_CHECKS=(
     "registration refreshed before expiry"
     "refresh keeps the Call-ID and raises the CSeq"
     "REGISTER sent over %s"
+    "REGISTER binds the endpoint's URI (To and From)"
     "unregister sends Expires: 0 and returns true"
     "wrong password fails with nil, 401|403, reason"
     "no REGISTER after unregister"
 )
 
-# The registrar's own account of the binding (BINDING lines of kamailio.cfg):
-# saved and refreshed (contacts >= 1) at least twice over TRANSPORT, then
-# removed (contacts=0) by the last update.  Only lines logged since KAM_MARK
-# count.
+# kamailio_saw USER TRANSPORT [N]: the registrar's own account of the binding
+# (BINDING lines of kamailio.cfg): saved or refreshed (contacts >= 1) at least
+# N times (default 2) over TRANSPORT, then removed (contacts=0) by the last
+# update.  Only lines logged since line KAM_MARK count.
 kamailio_saw() {
-    local user=$1 transport=$2 lines bound last
+    local user=$1 transport=$2 min=${3:-2} lines bound last
     lines=$(tail -n "+$((KAM_MARK + 1))" "$KAM_LOG" |
         grep -o "BINDING aor=$user proto=$transport .*")
     bound=$(printf '%s\n' "$lines" | grep -c 'contacts=[1-9]')
     last=$(printf '%s\n' "$lines" | tail -n 1)
-    if [ "$bound" -ge 2 ] && [[ "$last" == *contacts=0* ]]; then
+    if [ "$bound" -ge "$min" ] && [[ "$last" == *contacts=0* ]]; then
         return 0
     fi
     WHY="$bound updates with a binding, last update: ${last:-none}"
@@ -522,8 +562,9 @@ group_register() {
         return
     fi
     KAM_MARK=$(wc -l <"$KAM_LOG")
-    lua_run register "register-$transport" 30 KAM_PORT="$KAM_PORT" TRANSPORT="$transport" \
+    lua_start register "register-$transport" 20 KAM_PORT="$KAM_PORT" TRANSPORT="$transport" \
         SIP_USER="$user" SIP_PASSWORD="$password" BAD_USER=bob EXPIRES=4
+    lua_wait "register-$transport" 20
     script_results "$WORK/register-$transport.out" "$LUA_RC" "${names[@]}"
     check "kamailio: binding refreshed, then removed" kamailio_saw "$user" "$transport"
     group_end
@@ -531,32 +572,29 @@ group_register() {
 
 # SIPp sends OPTIONS and MESSAGE to tests/interop/serve.lua.
 group_sipp_to_luasip() {
-    local transport=$1 ua_port uac_port script_pid tag
+    local transport=$1 ua_port uac_port tag
     tag=serve-$transport
     group_begin "sipp -> luasip $transport"
     pick_ports ua_port
     pick_ports uac_port
-    group_logs "$WORK/$tag.out" "$WORK/$tag.flow" "$WORK/$tag.trace"
-    start_bg "$WORK/$tag.out" env UA_PORT="$ua_port" TRANSPORT="$transport" WAIT=15 \
-        SIP_TRACE_FILE="$WORK/$tag.trace" SIP_FLOW_FILE="$WORK/$tag.flow" \
-        timeout -k 2 25 "$LUA" "$HERE/serve.lua"
-    script_pid=$BG_PID
-    if wait_line "$WORK/$tag.out" '^ready$' 10 "$script_pid"; then
+    lua_start serve "$tag" 20 UA_PORT="$ua_port" TRANSPORT="$transport" WAIT=10
+    if wait_line "$WORK/$tag.out" '^ready$' 5 "$LUA_PID"; then
         sipp_run "$tag-options" "127.0.0.1:$ua_port" -sf "$SIPP_DIR/options_uac.xml" \
-            -s alice -p "$uac_port" -t "$(sipp_flag "$transport")" -m 1 -timeout 10s -timeout_error
+            -s alice -p "$uac_port" -t "$(sipp_flag "$transport")" -m 1 -timeout 4s -timeout_error
         check "SIPp OPTIONS answered 200" sipp_ok
         sipp_run "$tag-message" "127.0.0.1:$ua_port" -sf "$SIPP_DIR/message_uac.xml" \
-            -s alice -p "$uac_port" -t "$(sipp_flag "$transport")" -m 1 -timeout 10s -timeout_error
+            -s alice -p "$uac_port" -t "$(sipp_flag "$transport")" -m 1 -timeout 4s -timeout_error
         check "SIPp MESSAGE answered 200" sipp_ok
     else
         fail "SIPp OPTIONS answered 200" "the script never printed \"ready\""
         fail "SIPp MESSAGE answered 200" "the script never printed \"ready\""
     fi
-    wait_pid "$script_pid" 25
-    script_results "$WORK/$tag.out" "$WAIT_RC" \
+    lua_wait "$tag" 15
+    script_results "$WORK/$tag.out" "$LUA_RC" \
         "ua:address reports the listening port" \
         "OPTIONS reaches the handler" \
         "MESSAGE reaches the handler with From, Content-Type and body" \
+        "200 to OPTIONS lists OPTIONS and MESSAGE in Allow" \
         "200 to OPTIONS sent over $transport" \
         "200 to MESSAGE sent over $transport"
     group_end
@@ -574,7 +612,8 @@ group_luasip_to_sipp() {
     if ! wait_bound "$uas_port" "$transport" 5 "$uas_pid"; then
         fail "sipp uas.xml starts" "port $uas_port not bound"
     fi
-    lua_run requests "$tag" 25 SIPP_PORT="$uas_port" TRANSPORT="$transport"
+    lua_start requests "$tag" 15 SIPP_PORT="$uas_port" TRANSPORT="$transport"
+    lua_wait "$tag" 15
     script_results "$WORK/$tag.out" "$LUA_RC" \
         "OPTIONS answered 200" \
         "response header readable (Allow)" \
@@ -582,7 +621,7 @@ group_luasip_to_sipp() {
         "requests sent over $transport" \
         "MESSAGE carries the body with its Content-Length"
     wait_pid "$uas_pid" 5
-    SIPP_RC=$WAIT_RC
+    SIPP_RC=$WAIT_RC SIPP_NAME=$tag-uas
     check "SIPp uas.xml accepts the OPTIONS and the MESSAGE" sipp_ok
     group_end
 }

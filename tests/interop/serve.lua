@@ -66,6 +66,20 @@ t.main(sip, function(track)
     m and ("from %q, Content-Type %q, body %q (expected %q)"):format(tostring(m.from),
       tostring(m.content_type), tostring(m.body), EXPECTED_BODY) or "no MESSAGE handled")
 
+  -- RFC 3261 11.2: a 200 to OPTIONS SHOULD list the methods the endpoint
+  -- accepts; asking is what OPTIONS is for.  This endpoint has handlers for
+  -- OPTIONS and MESSAGE, so both must be there.
+  local options_ok = t.select(events, function(e, msg)
+    local _, cseq_method = t.cseq(msg)
+    return e.dir == "out" and msg.status == 200 and cseq_method == "OPTIONS"
+  end)[1]
+  local allow = options_ok and t.header(options_ok.msg, "Allow")
+  local listed = {}
+  for method in (allow or ""):upper():gmatch("[^,%s]+") do listed[method] = true end
+  t.check("200 to OPTIONS lists OPTIONS and MESSAGE in Allow",
+    listed.OPTIONS and listed.MESSAGE,
+    options_ok and ("Allow: %s"):format(tostring(allow)) or "no 200 to OPTIONS sent")
+
   -- The 200s went back over the transport the request came in on.
   for _, method in ipairs{ "OPTIONS", "MESSAGE" } do
     local answers = t.select(events, function(e, msg)

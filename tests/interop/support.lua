@@ -213,7 +213,8 @@ end
 -- Runs main(track) as the one task of sip.run.  Every endpoint passed to
 -- track() is closed at the end, also when main raises, so that sip.run can
 -- return; a raised error is reported as the failed check "script error".
--- After sip.run returns the script prints "done" and exits 0 or 1.
+-- The script prints "closing" before it closes the endpoints, and "done"
+-- once sip.run has returned; then it exits 0 or 1.
 function M.main(sip, main)
   local endpoints = {}
   local function track(ua)
@@ -225,6 +226,7 @@ function M.main(sip, main)
     if not ok then
       M.check("script error", false, "%s", err)
     end
+    io.stdout:write("closing\n")
     for _, ua in ipairs(endpoints) do
       local closed, why = pcall(ua.close, ua)
       if not closed then M.diag("ua:close() raised: %s", why) end
