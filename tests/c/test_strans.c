@@ -383,6 +383,23 @@ static void test_ist_accepted_passes_ack_to_tu(void **state)
 	assert_string_equal(f->stray_method, "ACK");
 }
 
+/* RFC 6026 §8.7: in Accepted a 2xx the TU passes down goes out again (the
+ * TU retransmits its 2xx until the ACK); anything else is refused. */
+static void test_ist_accepted_sends_tu_2xx_again(void **state)
+{
+	struct fake *f = *state;
+	invite(f, NULL, SIP_UDP);
+	reply(f, 200);
+	assert_int_equal(f->nsent, 2);
+	assert_int_equal(sip_strans_reply(f->st, 200, NULL, NULL, NULL, 0), 0);
+	assert_int_equal(f->nsent, 3);
+	assert_int_equal(fake_sent_status(f, 2), 200);
+	assert_string_equal(fake_sent_msg(f, 2)->to_tag, fake_sent_msg(f, 1)->to_tag);
+	assert_int_equal(sip_strans_reply(f->st, 486, NULL, NULL, NULL, 0), -EALREADY);
+	assert_int_equal(sip_strans_reply(f->st, 180, NULL, NULL, NULL, 0), -EALREADY);
+	assert_int_equal(f->nsent, 3);
+}
+
 /* ------------------------------------------------------------------------ */
 /* CANCEL (§9.2)                                                            */
 
@@ -543,6 +560,7 @@ int main(void)
 		T(test_ist_tcp_timer_h),
 		T(test_ist_2xx_accepted_and_timer_l),
 		T(test_ist_accepted_passes_ack_to_tu),
+		T(test_ist_accepted_sends_tu_2xx_again),
 		T(test_cancel_pending_invite),
 		T(test_cancel_before_any_tagged_response),
 		T(test_cancel_without_invite_gets_481),
