@@ -153,6 +153,17 @@ static int l_timers(lua_State *L)
 	return 0;
 }
 
+/* ua:max_message(bytes): larger messages are dropped (set before listen) */
+static int l_max_message(lua_State *L)
+{
+	struct lua_ua *u = check_ua(L, 1);
+	lua_Integer n = luaL_checkinteger(L, 2);
+	if (n < 1024 || n > 65535)
+		return luaL_error(L, "max_message must be between 1024 and 65535 bytes");
+	u->ua->limits.max_msg = (size_t)n;
+	return 0;
+}
+
 /* A request of ours in flight: the Lua callback waits for its outcome. */
 struct lreq {
 	struct sip_uac *uac;
@@ -299,6 +310,7 @@ void lsip_open_ua(lua_State *L)
 		{"address", l_address},
 		{"handler", l_handler},
 		{"timers", l_timers},
+		{"max_message", l_max_message},
 		{"request", l_request},
 		{"register", lsip_ua_register},
 		{"close", l_close},

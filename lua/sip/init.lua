@@ -149,7 +149,7 @@ local function parse_listen(spec)
   return proto, host, tonumber(port)
 end
 
-local ua_options = set { "uri", "listen", "timers", "rtp_ports" }
+local ua_options = set { "uri", "listen", "timers", "rtp_ports", "max_message" }
 
 function sip.ua(opts)
   opts = opts or {}
@@ -177,8 +177,14 @@ function sip.ua(opts)
     end
     timers = { ms("t1", 500), ms("t2", 4000), ms("t4", 5000) }
   end
+  local max_message = opts.max_message
+  if max_message ~= nil and (math.type(max_message) ~= "integer" or max_message < 1024
+      or max_message > 65535) then
+    error("sip.ua: max_message must be an integer number of bytes in [1024, 65535]", 2)
+  end
   local c = core.ua(opts.uri)
   if timers then c:timers(timers[1], timers[2], timers[3]) end
+  if max_message then c:max_message(max_message) end
   for i, s in ipairs(specs) do
     local ok, err = c:listen(s[1], s[2], s[3])
     if not ok then

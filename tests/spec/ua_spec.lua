@@ -217,3 +217,26 @@ describe("sip.ua", function()
     end)
   end)
 end)
+
+describe("sip.ua max_message", function()
+  it("drops a message larger than the limit and accepts one within it", function()
+    h.run(function(t)
+      local small = t.ua{listen = {"udp:127.0.0.1:0"}, max_message = 1024}
+      local sender = t.ua{listen = {"udp:127.0.0.1:0"}, timers = {t1 = 0.02}}
+      local got = 0
+      small:on("MESSAGE", function() got = got + 1 return 200 end)
+      local host, port = small:address("udp")
+      local uri = ("sip:s@%s:%d;transport=udp"):format(host, port)
+      assert.is_not_nil(sender:request{method = "MESSAGE", uri = uri, body = ("x"):rep(100)})
+      local res, code = sender:request{method = "MESSAGE", uri = uri, body = ("x"):rep(1200)}
+      assert.is_nil(res)
+      assert.equal(408, code)
+      assert.equal(1, got)
+    end)
+  end)
+
+  it("raises on a limit out of range", function()
+    assert.has_error(function() sip.ua{max_message = 10} end)
+    assert.has_error(function() sip.ua{max_message = "big"} end)
+  end)
+end)
