@@ -107,6 +107,9 @@ static int check_version(const char *v, size_t n)
 static int parse_request_line(struct sip_msg *m, const char *s, size_t n)
 {
 	size_t i = 0;
+	/* trailing white space is ignored, as RFC 4475 §3.1.2.10 allows */
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
 	while (i < n && is_token_char((unsigned char)s[i]))
 		i++;
 	if (i == 0 || i >= n || s[i] != ' ')
@@ -293,8 +296,13 @@ static int check_structure(struct sip_msg *m)
 
 	if (m->request && m->ruri &&
 	    (strncasecmp(m->ruri, "sip:", 4) == 0 || strncasecmp(m->ruri, "sips:", 5) == 0)) {
+		uint64_t port;
+		const char *p = NULL;
 		if (osip_uri_init(&m->ruri_parsed) != 0 ||
-		    osip_uri_parse(m->ruri_parsed, m->ruri) != 0 || !m->ruri_parsed->host) {
+		    osip_uri_parse(m->ruri_parsed, m->ruri) != 0 || !m->ruri_parsed->host ||
+		    ((p = m->ruri_parsed->port) && *p && !parse_uint(p, strlen(p), 65535, &port)) ||
+		    (strchr(m->ruri_parsed->host, ':') && !strchr(m->ruri, '['))) {
+			/* e.g. an IPv6 reference without brackets (RFC 5118 §4.2) */
 			fail(m, 400, "Bad Request-URI");
 		}
 	}

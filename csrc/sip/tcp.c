@@ -15,6 +15,7 @@ struct sip_conn {
 	uv_connect_t connect;
 	union sa peer;
 	bool connected, closed;
+	struct tmr partial;         /* half a message waits for its rest */
 	char *rbuf;
 	size_t rlen, rcap;
 	struct le pending;          /* writes waiting for the connection */
@@ -54,6 +55,7 @@ static void conn_close(struct sip_conn *c, int err)
 	if (c->closed)
 		return;
 	c->closed = true;
+	tmr_cancel(&c->partial);
 	list_unlink(&c->le);
 	struct le *e, *tmp;
 	list_each_safe(e, tmp, &c->pending) {
@@ -107,6 +109,11 @@ static void read_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = c->rcap - c->rlen;
 }
 
+static void on_partial_timeout(void *arg)
+{
+	conn_close(arg, -ETIMEDOUT);
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct sip_conn *c = s->data;
@@ -144,6 +151,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 		c->rlen -= off;
 	}
+	/* a message begun must be completed in time (RFC 4475 §3.1.2.2: wait
+	 * for the rest, then close); the timer runs from its first bytes */
+	if (!c->closed && c->rlen == 0)
+		tmr_cancel(&c->partial);
+	else if (!c->closed && (off > 0 || !tmr_running(&c->partial)))
+		tmr_start(tp->tq, &c->partial, tp->partial_ms, on_partial_timeout, c);
 	mem_deref(c);
 }
 

@@ -93,15 +93,18 @@ static int udp_send(struct sip_transport *tp, const struct sip_peer *dst, const 
 	return err;
 }
 
-int sip_tp_listen(struct sip_transport **tpp, uv_loop_t *uv, enum sip_proto proto,
-		  const union sa *addr, size_t max_msg, sip_tp_recv_h *recvh, void *arg)
+int sip_tp_listen(struct sip_transport **tpp, uv_loop_t *uv, struct tmrq *tq,
+		  enum sip_proto proto, const union sa *addr, const struct sip_tp_limits *lim,
+		  sip_tp_recv_h *recvh, void *arg)
 {
 	struct sip_transport *tp = mem_alloc(sizeof(*tp), tp_destroy);
 	if (!tp)
 		return -ENOMEM;
 	tp->proto = proto;
 	tp->addr = *addr;
-	tp->max_msg = max_msg;
+	tp->max_msg = lim->max_msg;
+	tp->partial_ms = lim->partial_ms;
+	tp->tq = tq;
 	tp->recvh = recvh;
 	tp->arg = arg;
 	list_init(&tp->le);

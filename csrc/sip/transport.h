@@ -8,6 +8,7 @@
 
 #include "sip/addr.h"
 #include "util/list.h"
+#include "util/tmr.h"
 
 struct sip_transport;
 
@@ -19,6 +20,8 @@ struct sip_transport {
 	enum sip_proto proto;
 	union sa addr;              /* as bound (port 0 resolved) */
 	size_t max_msg;
+	struct tmrq *tq;            /* for connection timers */
+	uint32_t partial_ms;        /* a started message must complete in this */
 	sip_tp_recv_h *recvh;
 	void *arg;
 	bool closed;
@@ -31,8 +34,16 @@ struct sip_transport {
 	char *rbuf;                 /* UDP receive buffer */
 };
 
-int sip_tp_listen(struct sip_transport **tpp, uv_loop_t *uv, enum sip_proto proto,
-		  const union sa *addr, size_t max_msg, sip_tp_recv_h *recvh, void *arg);
+struct sip_tp_limits {
+	size_t max_msg;             /* bytes; a larger message is dropped (UDP) or
+	                             * closes its connection (TCP) */
+	uint32_t partial_ms;        /* TCP: how long half a message may wait for
+	                             * its rest before the connection is closed */
+};
+
+int sip_tp_listen(struct sip_transport **tpp, uv_loop_t *uv, struct tmrq *tq,
+		  enum sip_proto proto, const union sa *addr, const struct sip_tp_limits *lim,
+		  sip_tp_recv_h *recvh, void *arg);
 /* Sends on dst->conn when it is open, else (TCP) on a connection to
  * dst->addr, made if needed. sent_h as in addr.h. */
 int sip_tp_send(struct sip_transport *tp, const struct sip_peer *dst, const char *buf,

@@ -109,6 +109,37 @@ static bool check_content(struct sip_strans *st, const struct sip_msg *req)
 	return false;
 }
 
+/* An INVITE whose Accept rules out SDP cannot be answered (§21.4.7). */
+static bool check_accept(struct sip_strans *st, const struct sip_msg *req)
+{
+	struct sip_hdr h;
+	bool any = false;
+	if (!sip_method_is(req, "INVITE"))
+		return true;
+	for (unsigned i = 0; sip_msg_hdr(req, "Accept", i, &h); i++) {
+		char v[512];
+		if (h.value_len >= sizeof(v))
+			return true;
+		sip_hdr_unfold(&h, v);
+		for (char *save = NULL, *t = strtok_r(v, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save)) {
+			t += strspn(t, " \t");
+			size_t n = strcspn(t, "; \t");
+			if (n == 0)
+				continue;  /* an empty Accept says nothing */
+			any = true;
+			if ((n == 15 && strncasecmp(t, "application/sdp", 15) == 0) ||
+			    (n == 13 && strncasecmp(t, "application/*", 13) == 0) ||
+			    (n == 3 && strncmp(t, "*/*", 3) == 0))
+				return true;
+		}
+	}
+	if (!any)
+		return true;
+	reply(st, 406, "Accept: application/sdp\r\n");
+	return false;
+}
+
 static void answer_options(struct sip_ua *ua, struct sip_strans *st)
 {
 	char allow[256], extra[400];
@@ -137,7 +168,7 @@ static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 		reply(st, 416, NULL);  /* §8.2.2.1: not sip or sips */
 		return;
 	}
-	if (!check_require(st, req) || !check_content(st, req))
+	if (!check_require(st, req) || !check_content(st, req) || !check_accept(st, req))
 		return;
 	if (!handles(ua, req->method)) {
 		answer_options(ua, st);
@@ -186,6 +217,7 @@ int sip_ua_alloc(struct sip_ua **uap, struct sip_loop *loop, const char *identit
 	ua->h = h;
 	ua->arg = arg;
 	ua->limits.max_msg = 65535;
+	ua->limits.partial_ms = 32000;  /* 64*T1: every client has given up by then */
 	list_init(&ua->transports);
 	list_init(&ua->regs);
 	int err = sip_stack_init(&ua->stack, &loop->tq, &stack_ops, ua);
@@ -208,7 +240,8 @@ int sip_ua_listen(struct sip_ua *ua, enum sip_proto proto, const union sa *addr)
 	struct sip_transport *tp;
 	if (ua->closed)
 		return -ECANCELED;
-	int err = sip_tp_listen(&tp, ua->loop->uv, proto, addr, ua->limits.max_msg, on_recv, ua);
+	int err = sip_tp_listen(&tp, ua->loop->uv, &ua->loop->tq, proto, addr, &ua->limits,
+				on_recv, ua);
 	if (err)
 		return err;
 	list_append(&ua->transports, &tp->le);

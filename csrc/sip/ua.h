@@ -23,9 +23,6 @@ struct sip_ua_handlers {
 		      const char *buf, size_t len);
 };
 
-struct sip_ua_limits {
-	size_t max_msg;             /* bytes; larger messages are dropped */
-};
 
 struct sip_ua {
 	struct sip_loop *loop;
@@ -33,7 +30,7 @@ struct sip_ua {
 	struct le transports;
 	const struct sip_ua_handlers *h;
 	void *arg;
-	struct sip_ua_limits limits;
+	struct sip_tp_limits limits;  /* for transports opened from now on */
 	char *user;                 /* user part for Contact */
 	char *identity;             /* default From URI */
 	bool closed;
