@@ -73,6 +73,8 @@ static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 	case 3:
 		if (f->nheld < MAX_HELD)
 			f->held[f->nheld++] = mem_ref(st);
+		else
+			sip_strans_reply(st, 200, NULL, NULL, NULL, 0);
 		break;
 	}
 }

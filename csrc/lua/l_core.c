@@ -291,7 +291,7 @@ int luaopen_sip_core(lua_State *L)
 		if (!lsip || uv_loop_init(&lsip->uv) != 0 ||
 		    sip_loop_init(&lsip->loop, &lsip->uv) != 0)
 			return luaL_error(L, "luasip: cannot start the event loop");
-		parser_init();
+		sip_msg_init();
 		lsip->trace_ref = LUA_NOREF;
 		/* a guard whose finaliser, the first one set, runs last */
 		lua_newuserdatauv(L, 1, 0);

@@ -97,8 +97,8 @@ static void on_timeout(void *arg)
 {
 	struct sip_ctrans *ct = arg;
 	/* Timer B only counts while calling; once a provisional came, the TU
-	 * decides how long to wait (it cancels). */
-	if (ct->invite && ct->state != C_CALLING)
+	 * decides how long to wait (it cancels), unless it let go. */
+	if (ct->invite && ct->state != C_CALLING && ct->resph)
 		return;
 	fail(ct, -ETIMEDOUT);
 }
@@ -158,9 +158,9 @@ void sip_ctrans_recv(struct sip_ctrans *ct, const struct sip_msg *resp)
 	case C_TRYING:
 	case C_PROCEEDING:
 		if (status < 200) {
-			if (ct->invite) {
+			if (ct->invite && ct->state == C_CALLING) {
 				tmr_cancel(&ct->retx);
-				tmr_cancel(&ct->timeout);
+				tmr_cancel(&ct->timeout);  /* Timer B */
 			}
 			ct->state = C_PROCEEDING;
 			report(ct, 0, resp);
@@ -247,6 +247,9 @@ void sip_ctrans_release(struct sip_ctrans *ct)
 		return;
 	ct->resph = NULL;
 	ct->arg = NULL;
+	/* nobody will cancel a proceeding INVITE any more: end it in time */
+	if (ct->invite && ct->state == C_PROCEEDING)
+		tmr_start(ct->stack->tq, &ct->timeout, 64ull * ct->stack->t.t1, on_timeout, ct);
 	mem_deref(ct);
 }
 

@@ -85,6 +85,10 @@ size_t sip_hdr_unfold(const struct sip_hdr *h, char *dst);
  * message, or NULL when nothing can be made of the bytes (not even an error
  * answer). An invalid request comes back with error_status set. */
 struct sip_msg *sip_msg_decode(const char *buf, size_t len, bool stream);
+/* Sets libosip2 up (its header tables) and silences its log, which would
+ * print a line on stdout for every malformed message a peer sends. Called by
+ * sip_stack_init; idempotent. */
+void sip_msg_init(void);
 
 /* Stream framing: the length of the first complete message in buf (leading
  * CRLFs, which are keep-alives, included), 0 when more bytes are needed, or

@@ -393,6 +393,21 @@ struct sip_msg *sip_msg_decode(const char *buf, size_t len, bool stream)
 	return m;
 }
 
+static void osip_quiet(const char *file, int line, osip_trace_level_t level,
+		       const char *fmt, va_list ap)
+{
+}
+
+void sip_msg_init(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	parser_init();
+	osip_trace_initialize_func(OSIP_FATAL, osip_quiet);
+}
+
 bool sip_method_is(const struct sip_msg *m, const char *method)
 {
 	return m->method && strcmp(m->method, method) == 0;

@@ -11,6 +11,7 @@
 int sip_stack_init(struct sip_stack *s, struct tmrq *tq, const struct sip_stack_ops *ops,
 		   void *arg)
 {
+	sip_msg_init();
 	memset(s, 0, sizeof(*s));
 	s->tq = tq;
 	s->ops = ops;

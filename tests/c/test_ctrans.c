@@ -386,6 +386,25 @@ static void test_ict_provisional_stops_retransmissions(void **state)
 	assert_int_equal(f->nreports, 2);
 }
 
+/* A proceeding INVITE whose TU let go can no longer be cancelled by anyone:
+ * it ends 64*T1 after the release instead of living for ever. */
+static void test_ict_released_in_proceeding_ends(void **state)
+{
+	struct fake *f = *state;
+	start(f, "INVITE", "z9hG4bKict-rel", SIP_UDP, NULL);
+	respond(f, "z9hG4bKict-rel", "INVITE", 180, "bob1", SIP_UDP);
+	fake_run_until(f, 1000);
+	sip_ctrans_release(f->ct);
+	f->ct = NULL;
+	fake_run_until(f, 32999);
+	respond(f, "z9hG4bKict-rel", "INVITE", 180, "bob1", SIP_UDP);
+	assert_int_equal(f->nstrays, 0);  /* still there, absorbing */
+	fake_run_until(f, 33000);
+	respond(f, "z9hG4bKict-rel", "INVITE", 180, "bob1", SIP_UDP);
+	assert_int_equal(f->nstrays, 1);  /* gone */
+	assert_int_equal(f->nreports, 1); /* nothing after the release */
+}
+
 static void test_ict_non2xx_final_sends_ack(void **state)
 {
 	struct fake *f = *state;
@@ -557,6 +576,7 @@ int main(void)
 		T(test_ict_timer_a_doubles_without_cap),
 		T(test_ict_timer_b),
 		T(test_ict_provisional_stops_retransmissions),
+		T(test_ict_released_in_proceeding_ends),
 		T(test_ict_non2xx_final_sends_ack),
 		T(test_ict_retransmitted_final_gets_ack_again),
 		T(test_ict_timer_d_udp),
