@@ -31,10 +31,9 @@
 #define MAX_MSG 65535
 #define MAX_HELD 8
 
-/* What the TU of one client transaction heard. */
+/* One client transaction the responses in the input can match. */
 struct client {
 	struct sip_ctrans *ct;
-	bool provisional, final;
 };
 
 struct fuzz {
@@ -103,11 +102,7 @@ static const struct sip_stack_ops ops = {
 
 static void on_response(int err, const struct sip_msg *resp, void *arg)
 {
-	struct client *c = arg;
-	if (err || (resp && resp->status >= 200))
-		c->final = true;
-	else
-		c->provisional = true;
+	/* the machines are what is checked; the TU only listens */
 }
 
 static void start_client(struct fuzz *f, struct client *c, const char *method,
@@ -232,13 +227,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sip_ctrans_release(f.opt.ct);
 
 	/* far beyond 64*T1 and Timer D: every transaction ends by itself,
-	 * but a server one the TU never answered and a client INVITE that
-	 * got a provisional answer and no final one (the TU would CANCEL) */
+	 * but a server one the TU never answered (a released INVITE that got
+	 * a provisional answer ends 64*T1 after its release) */
 	advance(&f, 10 * 60 * 1000);
 	check(f.stack.strans.count == f.unanswered, "a server transaction outlived its timers");
-	bool inv_waits = f.inv.ct && f.inv.provisional && !f.inv.final;
-	check(f.stack.ctrans.count == (inv_waits ? 1u : 0u),
-	      "a client transaction outlived its timers");
+	check(f.stack.ctrans.count == 0, "a client transaction outlived its timers");
 	sip_stack_close(&f.stack);
 	tmrq_close(&f.tq);
 	return 0;
