@@ -8,7 +8,7 @@
 # `module` and `install-module` are what luarocks calls (see the rockspec).
 
 # Debian 12 packages the build, the tests and the peers need.
-DEB_PACKAGES := gcc make pkg-config liblua5.4-dev lua5.4 luarocks lua-busted \
+DEB_PACKAGES := gcc libc6-dev make pkg-config liblua5.4-dev lua5.4 luarocks lua-busted \
 	libuv1-dev libosip2-dev libsndfile1-dev libcmocka-dev \
 	clang libclang-rt-14-dev iproute2 sip-tester kamailio
 
