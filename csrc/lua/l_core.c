@@ -308,6 +308,7 @@ int luaopen_sip_core(lua_State *L)
 	lsip_open_msg(L);
 	lsip_open_ua(L);
 	lsip_open_reg(L);
+	lsip_open_call(L);
 	luaL_newlib(L, core_funcs);
 	lua_pushstring(L, LUASIP_VERSION);
 	lua_setfield(L, -2, "version");

@@ -47,6 +47,16 @@ static void ua_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 		return;
 	}
 	lsip_push_ref(L, u->handler_ref);
+	if (sip_method_is(req, "INVITE")) {
+		/* a new call: the handler gets the INVITE and its session */
+		lsip_push_msg(L, (struct sip_msg *)req, NULL, u->ua);
+		if (!lsip_push_incoming_call(L, u->ua, st, req)) {
+			lua_pop(L, 2);
+			return;
+		}
+		lsip_pcall(L, 2);
+		return;
+	}
 	lsip_push_msg(L, (struct sip_msg *)req, st, u->ua);
 	if (!lsip_pcall(L, 1) && !sip_strans_answered(st))
 		sip_strans_reply(st, 500, NULL, NULL, NULL, 0);
@@ -161,6 +171,18 @@ static int l_max_message(lua_State *L)
 	if (n < 1024 || n > 65535)
 		return luaL_error(L, "max_message must be between 1024 and 65535 bytes");
 	u->ua->limits.max_msg = (size_t)n;
+	return 0;
+}
+
+/* ua:rtp_ports(min, max): the range RTP port pairs come from */
+static int l_rtp_ports(lua_State *L)
+{
+	struct lua_ua *u = check_ua(L, 1);
+	lua_Integer lo = luaL_checkinteger(L, 2), hi = luaL_checkinteger(L, 3);
+	if (lo < 1024 || hi > 65535 || hi < lo + 1)
+		return luaL_error(L, "rtp_ports must be {min, max} with 1024 <= min < max <= 65535");
+	u->ua->rtp_min = (uint16_t)lo;
+	u->ua->rtp_max = (uint16_t)hi;
 	return 0;
 }
 
@@ -313,6 +335,8 @@ void lsip_open_ua(lua_State *L)
 		{"max_message", l_max_message},
 		{"request", l_request},
 		{"register", lsip_ua_register},
+		{"call", lsip_ua_call},
+		{"rtp_ports", l_rtp_ports},
 		{"close", l_close},
 		{"closed", l_closed},
 		{NULL, NULL},

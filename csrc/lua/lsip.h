@@ -51,5 +51,12 @@ void lsip_open_ua(lua_State *L);
 int lsip_ua_register(lua_State *L);
 struct sip_ua *lsip_check_ua(lua_State *L, int idx);
 void lsip_open_reg(lua_State *L);
+/* l_call.c */
+int lsip_ua_call(lua_State *L);
+/* Makes the session of an incoming INVITE and pushes its call; false (and
+ * nothing pushed) when the INVITE was refused (its answer is sent). */
+bool lsip_push_incoming_call(lua_State *L, struct sip_ua *ua, struct sip_strans *st,
+			     const struct sip_msg *req);
+void lsip_open_call(lua_State *L);
 
 #endif

@@ -121,10 +121,12 @@ static void on_retx(void *arg)
 	tmr_start(ct->stack->tq, &ct->retx, ct->interval, on_retx, ct);
 }
 
-/* The ACK of §17.1.1.3 for a non-2xx final answer to our INVITE: same
- * Request-URI, top Via, From, Call-ID, CSeq number and Route as the INVITE,
- * the To of the response. */
-static char *make_ack(const struct sip_ctrans *ct, const struct sip_msg *resp, size_t *len)
+/* A request derived from our INVITE: the ACK of §17.1.1.3 for a non-2xx
+ * final answer, or the CANCEL of §9.1. Both have the Request-URI, top Via,
+ * From, Call-ID, CSeq number and Route of the INVITE; the ACK takes the To
+ * of the response (resp), the CANCEL the INVITE's own (resp NULL). */
+static char *make_derived(const struct sip_ctrans *ct, const char *method,
+			  const struct sip_msg *resp, size_t *len)
 {
 	struct sip_msg *inv = sip_msg_decode(ct->req, ct->req_len, true);
 	if (!inv || !inv->request)
@@ -132,14 +134,14 @@ static char *make_ack(const struct sip_ctrans *ct, const struct sip_msg *resp, s
 	struct sbuf b;
 	struct sip_hdr h;
 	sbuf_init(&b);
-	sbuf_printf(&b, "ACK %s SIP/2.0\r\n", inv->ruri);
+	sbuf_printf(&b, "%s %s SIP/2.0\r\n", method, inv->ruri);
 	if (sip_msg_hdr(inv, "Via", 0, &h))
 		sbuf_printf(&b, "Via: %.*s\r\n", (int)h.value_len, h.value);
 	if (sip_msg_hdr(inv, "From", 0, &h))
 		sbuf_printf(&b, "From: %.*s\r\n", (int)h.value_len, h.value);
-	if (sip_msg_hdr(resp, "To", 0, &h))
+	if (sip_msg_hdr(resp ? resp : inv, "To", 0, &h))
 		sbuf_printf(&b, "To: %.*s\r\n", (int)h.value_len, h.value);
-	sbuf_printf(&b, "Call-ID: %s\r\nCSeq: %u ACK\r\n", inv->call_id, inv->cseq);
+	sbuf_printf(&b, "Call-ID: %s\r\nCSeq: %u %s\r\n", inv->call_id, inv->cseq, method);
 	for (unsigned i = 0; sip_msg_hdr(inv, "Route", i, &h); i++)
 		sbuf_printf(&b, "Route: %.*s\r\n", (int)h.value_len, h.value);
 	sbuf_puts(&b, "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
@@ -173,7 +175,7 @@ void sip_ctrans_recv(struct sip_ctrans *ct, const struct sip_msg *resp)
 			tmr_start(s->tq, &ct->linger, 64ull * s->t.t1, on_linger, ct);
 		} else if (ct->invite) {
 			ct->state = C_COMPLETED;
-			ct->ack = make_ack(ct, resp, &ct->ack_len);
+			ct->ack = make_derived(ct, "ACK", resp, &ct->ack_len);
 			if (ct->ack)
 				transmit(ct, ct->ack, ct->ack_len);
 			tmr_start(s->tq, &ct->linger, reliable(ct) ? 0 : 32000, on_linger, ct);
@@ -277,4 +279,28 @@ void sip_ctrans_close_all(struct sip_stack *s)
 			struct sip_ctrans *ct = container_of(s->ctrans.bucket[i], struct sip_ctrans, hn);
 			fail(ct, -ECANCELED);
 		}
+}
+
+int sip_ctrans_cancel(struct sip_ctrans *ct)
+{
+	if (!ct->invite || ct->state != C_PROCEEDING)
+		return -EALREADY;  /* §9.1: only once a provisional came, before the final */
+	size_t len;
+	char *text = make_derived(ct, "CANCEL", NULL, &len);
+	if (!text)
+		return -ENOMEM;
+	const char *branch = ct->key;  /* "branch method" */
+	char b[128];
+	size_t n = strcspn(branch, " ");
+	if (n >= sizeof(b)) {
+		mem_deref(text);
+		return -EINVAL;
+	}
+	memcpy(b, branch, n);
+	b[n] = '\0';
+	struct sip_ctrans *cancel;
+	int err = sip_ctrans_start(&cancel, ct->stack, &ct->dst, "CANCEL", b, text, len, NULL, NULL);
+	if (!err)
+		sip_ctrans_release(cancel);  /* its answer tells nothing the INVITE's won't */
+	return err;
 }

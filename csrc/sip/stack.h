@@ -73,6 +73,10 @@ int sip_ctrans_start(struct sip_ctrans **ctp, struct sip_stack *s, const struct 
  * until the machine ends. Drops the TU's reference. */
 void sip_ctrans_release(struct sip_ctrans *ct);
 const struct sip_peer *sip_ctrans_dest(const struct sip_ctrans *ct);
+/* Sends a CANCEL for a proceeding INVITE (RFC 3261 §9.1): -EALREADY when
+ * no provisional response came yet or the final one did. The INVITE's
+ * final answer (487, or a 2xx that crossed the CANCEL) still comes. */
+int sip_ctrans_cancel(struct sip_ctrans *ct);
 
 /* ---- server transactions (strans.c) ---- */
 
@@ -84,6 +88,12 @@ const struct sip_msg *sip_strans_request(const struct sip_strans *st);
 bool sip_strans_answered(const struct sip_strans *st);  /* final response sent */
 const char *sip_strans_to_tag(const struct sip_strans *st);
 void sip_strans_set_to_tag(struct sip_strans *st, const char *tag);
+/* Sends the last response again (the TU's 2xx retransmissions, §13.3.1.4). */
+int sip_strans_retransmit(struct sip_strans *st);
+/* Who hears that a CANCEL matched this pending INVITE (the session). */
+void sip_strans_on_cancel(struct sip_strans *st, void (*h)(void *arg), void *arg);
+/* Tells the handler set by sip_strans_on_cancel, once. */
+void sip_strans_cancelled(struct sip_strans *st);
 /* Finds the transaction a request belongs to (retransmission, ACK, CANCEL). */
 struct sip_strans *sip_strans_find(struct sip_stack *s, const struct sip_msg *req,
 				   const char *method);

@@ -26,6 +26,8 @@ struct sip_strans {
 	struct tmr linger;          /* Timer I / J / L */
 	uint32_t interval;
 	char to_tag[33];
+	void (*cancel_h)(void *arg);
+	void *cancel_arg;
 };
 
 static bool reliable(const struct sip_strans *st)
@@ -229,4 +231,25 @@ void sip_strans_close_all(struct sip_stack *s)
 	for (size_t i = 0; i < s->strans.nbuckets; i++)
 		while (s->strans.bucket[i])
 			terminate(container_of(s->strans.bucket[i], struct sip_strans, hn));
+}
+
+void sip_strans_on_cancel(struct sip_strans *st, void (*h)(void *arg), void *arg)
+{
+	st->cancel_h = h;
+	st->cancel_arg = arg;
+}
+
+void sip_strans_cancelled(struct sip_strans *st)
+{
+	void (*h)(void *) = st->cancel_h;
+	st->cancel_h = NULL;
+	if (h)
+		h(st->cancel_arg);
+}
+
+int sip_strans_retransmit(struct sip_strans *st)
+{
+	if (st->state == S_TERMINATED || !st->resp)
+		return -EALREADY;
+	return transmit(st);
 }

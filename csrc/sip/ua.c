@@ -1,6 +1,8 @@
 /* The endpoint: transports in, transactions, the UAS checks of RFC 3261
  * §8.2 and the default answers, transports out. */
 #include "sip/ua.h"
+#include "sip/dialog.h"
+#include "sip/sess.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -40,6 +42,27 @@ void sip_ua_allow(struct sip_ua *ua, char *buf, size_t size)
 	for (int i = 0; known_methods[i] && n < size; i++)
 		if (strcmp(known_methods[i], "OPTIONS") != 0 && handles(ua, known_methods[i]))
 			n += (size_t)snprintf(buf + n, size - n, ", %s", known_methods[i]);
+}
+
+void sip_ua_local_host(const struct sip_transport *tp, char *buf, size_t size)
+{
+	union sa a = tp->addr;
+	if (sa_is_any(&a))
+		sa_set(&a, a.sa.sa_family == AF_INET6 ? "::1" : "127.0.0.1", sa_port(&tp->addr));
+	sa_hostport(&a, buf, size);
+}
+
+bool sip_ua_contact(struct sip_ua *ua, enum sip_proto proto, int family, char *buf,
+		    size_t size)
+{
+	struct sip_transport *tp = sip_ua_transport(ua, proto, family);
+	if (!tp)
+		return false;
+	char host[64];
+	sip_ua_local_host(tp, host, sizeof(host));
+	snprintf(buf, size, "<sip:%s@%s%s>", ua->user, host,
+		 proto == SIP_TCP ? ";transport=tcp" : "");
+	return true;
 }
 
 static int ua_send(void *arg, const struct sip_peer *dst, const char *buf, size_t len,
@@ -154,6 +177,15 @@ static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 	struct sip_ua *ua = arg;
 	char allow[256], extra[300];
 
+	/* A To tag: the request belongs in a dialog, or there is none (§12.2.2) */
+	if (req->to_tag) {
+		if (!check_require(st, req) || !check_content(st, req))
+			return;
+		if (!sip_dialog_recv_request(ua, st, req))
+			reply(st, 481, NULL);
+		return;
+	}
+
 	if (!handles(ua, req->method) && !sip_method_is(req, "OPTIONS")) {
 		if (!is_known(req->method)) {
 			reply(st, 501, NULL);
@@ -177,9 +209,21 @@ static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 	ua->h->request(ua->arg, st, req);
 }
 
+static void on_cancel(void *arg, struct sip_strans *st)
+{
+	sip_strans_cancelled(st);
+}
+
+static void on_stray(void *arg, const struct sip_msg *m)
+{
+	sip_dialog_recv_stray(arg, m);
+}
+
 static const struct sip_stack_ops stack_ops = {
 	.send = ua_send,
 	.request = on_request,
+	.cancel = on_cancel,
+	.stray = on_stray,
 };
 
 static void on_recv(void *arg, struct sip_transport *tp, const struct sip_peer *src,
@@ -203,6 +247,7 @@ static void ua_destroy(void *arg)
 {
 	struct sip_ua *ua = arg;
 	sip_ua_close(ua);
+	htab_close(&ua->dialogs);
 	mem_deref(ua->user);
 	mem_deref(ua->identity);
 }
@@ -220,7 +265,12 @@ int sip_ua_alloc(struct sip_ua **uap, struct sip_loop *loop, const char *identit
 	ua->limits.partial_ms = 32000;  /* 64*T1: every client has given up by then */
 	list_init(&ua->transports);
 	list_init(&ua->regs);
-	int err = sip_stack_init(&ua->stack, &loop->tq, &stack_ops, ua);
+	list_init(&ua->sessions);
+	ua->rtp_min = 16384;
+	ua->rtp_max = 32767;
+	int err = htab_init(&ua->dialogs, 64);
+	if (!err)
+		err = sip_stack_init(&ua->stack, &loop->tq, &stack_ops, ua);
 	if (err) {
 		ua->closed = true;
 		mem_deref(ua);
@@ -266,6 +316,7 @@ void sip_ua_close(struct sip_ua *ua)
 	ua->closed = true;
 	mem_ref(ua);
 	sip_reg_close_all(ua);
+	sip_sess_close_all(ua);
 	sip_stack_close(&ua->stack);
 	struct le *e, *tmp;
 	list_each_safe(e, tmp, &ua->transports)

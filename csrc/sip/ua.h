@@ -35,6 +35,9 @@ struct sip_ua {
 	char *identity;             /* default From URI */
 	bool closed;
 	struct le regs;             /* active registrations */
+	struct htab dialogs;        /* struct sip_dialog, by Call-ID and tags */
+	struct le sessions;         /* struct sip_sess that are not over */
+	uint16_t rtp_min, rtp_max;  /* the range RTP ports come from */
 };
 
 int sip_ua_alloc(struct sip_ua **uap, struct sip_loop *loop, const char *identity,
@@ -47,6 +50,13 @@ struct sip_transport *sip_ua_transport(struct sip_ua *ua, enum sip_proto proto, 
 void sip_ua_close(struct sip_ua *ua);
 /* The methods the UA answers, for Allow headers. */
 void sip_ua_allow(struct sip_ua *ua, char *buf, size_t size);
+/* Our address as Via and Contact give it for transport tp: its own, or
+ * loopback when it listens on every address. */
+void sip_ua_local_host(const struct sip_transport *tp, char *buf, size_t size);
+/* "<sip:user@host:port;transport=tcp>" for the transport of proto and the
+ * address family (0: any); false when the endpoint has no such transport. */
+bool sip_ua_contact(struct sip_ua *ua, enum sip_proto proto, int family, char *buf,
+		    size_t size);
 
 /* ---- client requests (uac.c) ---- */
 
@@ -54,7 +64,11 @@ struct sip_uac_params {
 	const char *method;
 	const char *uri;            /* Request-URI and where it goes */
 	const char *to;             /* To header value; default <uri> */
-	const char *from;           /* From URI; default the UA's identity */
+	const char *from;           /* From URI, or a whole name-addr with its
+	                               tag when from_tag is ""; default the UA's
+	                               identity */
+	const char *next_hop;       /* where it goes when not to uri (a loose
+	                               route, RFC 3261 §12.2.1.1) */
 	const char *call_id;        /* default: a new one */
 	const char *from_tag;       /* default: a new one */
 	uint32_t cseq;              /* default 1 */
@@ -63,6 +77,8 @@ struct sip_uac_params {
 	size_t body_len;
 	const char *user, *password;/* credentials for 401/407 */
 	bool contact;               /* add our Contact */
+	bool stateless;             /* send once without a transaction (the ACK
+	                               for a 2xx); sip_uac_send sets no *up */
 };
 
 /* Called for provisional responses (err 0, status < 200) and once with the
@@ -74,6 +90,9 @@ int sip_uac_send(struct sip_uac **up, struct sip_ua *ua, const struct sip_uac_pa
 /* No more callbacks; the transaction finishes by itself. */
 void sip_uac_release(struct sip_uac *u);
 uint32_t sip_uac_cseq(const struct sip_uac *u);   /* the CSeq last sent */
+const char *sip_uac_call_id(const struct sip_uac *u);
+/* CANCEL for an INVITE that had a provisional answer (see sip_ctrans_cancel). */
+int sip_uac_cancel(struct sip_uac *u);
 
 /* Resolves a SIP URI to where a request for it goes (numeric hosts and
  * localhost; port 5060 by default; ;transport=udp|tcp). */

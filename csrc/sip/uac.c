@@ -16,10 +16,11 @@
 
 struct sip_uac {
 	struct sip_ua *ua;
-	char *method, *uri, *to, *from, *call_id, *from_tag, *headers, *body;
+	char *method, *uri, *to, *from, *call_id, *from_tag, *headers, *body, *next_hop;
 	size_t body_len;
 	char *user, *password;
 	bool contact;
+	bool stateless;
 	uint32_t cseq;
 	struct sip_peer dst;
 	bool explicit_transport;
@@ -38,6 +39,7 @@ static void uac_destroy(void *arg)
 	sip_ctrans_release(u->ct);
 	mem_deref(u->method);
 	mem_deref(u->uri);
+	mem_deref(u->next_hop);
 	mem_deref(u->to);
 	mem_deref(u->from);
 	mem_deref(u->call_id);
@@ -89,23 +91,12 @@ out:
 	return err;
 }
 
-/* The address to put in Via and Contact: the transport's own, or when it
- * listens on every address, loopback for a loopback peer. */
-static void local_host(const struct sip_transport *tp, const struct sip_peer *dst,
-		       char *buf, size_t size)
-{
-	union sa a = tp->addr;
-	if (sa_is_any(&a))
-		sa_set(&a, a.sa.sa_family == AF_INET6 ? "::1" : "127.0.0.1", sa_port(&tp->addr));
-	sa_hostport(&a, buf, size);
-}
-
 static char *compose(struct sip_uac *u, const struct sip_transport *tp, const char *branch,
 		     size_t *len)
 {
 	struct sbuf b;
 	char host[64], auth[1024] = "";
-	local_host(tp, &u->dst, host, sizeof(host));
+	sip_ua_local_host(tp, host, sizeof(host));
 	if (u->have_chal && u->user &&
 	    sip_auth_header(&u->chal, u->user, u->password ? u->password : "", u->method, u->uri,
 			    u->body, u->body_len, ++u->nc, auth, sizeof(auth)) != 0)
@@ -116,7 +107,10 @@ static char *compose(struct sip_uac *u, const struct sip_transport *tp, const ch
 	sbuf_printf(&b, "Via: SIP/2.0/%s %s;branch=%s;rport\r\n", sip_proto_name(tp->proto),
 		    host, branch);
 	sbuf_puts(&b, "Max-Forwards: 70\r\n");
-	sbuf_printf(&b, "From: <%s>;tag=%s\r\n", u->from, u->from_tag);
+	if (*u->from_tag)
+		sbuf_printf(&b, "From: <%s>;tag=%s\r\n", u->from, u->from_tag);
+	else
+		sbuf_printf(&b, "From: %s\r\n", u->from);  /* a dialog's, tag and all */
 	if (u->to[0] == '<' || strchr(u->to, '<'))
 		sbuf_printf(&b, "To: %s\r\n", u->to);
 	else
@@ -125,6 +119,8 @@ static char *compose(struct sip_uac *u, const struct sip_transport *tp, const ch
 	if (u->contact)
 		sbuf_printf(&b, "Contact: <sip:%s@%s%s>\r\n", u->ua->user, host,
 			    tp->proto == SIP_TCP ? ";transport=tcp" : "");
+	if (strcmp(u->method, "INVITE") == 0 || strcmp(u->method, "UPDATE") == 0)
+		sbuf_puts(&b, "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO\r\n");
 	sbuf_puts(&b, auth);
 	if (u->headers)
 		sbuf_puts(&b, u->headers);
@@ -160,6 +156,11 @@ static int send_request(struct sip_uac *u)
 			if (!text)
 				return -ENOMEM;
 		}
+	}
+	if (u->stateless) {
+		int err = ua->stack.ops->send(ua->stack.arg, &u->dst, text, len, NULL, NULL);
+		mem_deref(text);
+		return err;
 	}
 	sip_ctrans_release(u->ct);
 	u->ct = NULL;
@@ -215,7 +216,8 @@ int sip_uac_send(struct sip_uac **up, struct sip_ua *ua, const struct sip_uac_pa
 	struct sip_uac *u = mem_alloc(sizeof(*u), uac_destroy);
 	if (!u)
 		return -ENOMEM;
-	int err = sip_uri_dest(p->uri, &u->dst, &u->explicit_transport);
+	int err = sip_uri_dest(p->next_hop ? p->next_hop : p->uri, &u->dst,
+			       &u->explicit_transport);
 	if (err)
 		goto out;
 	char call_id[33], tag[17];
@@ -224,6 +226,7 @@ int sip_uac_send(struct sip_uac **up, struct sip_ua *ua, const struct sip_uac_pa
 	u->ua = ua;
 	u->method = mem_strdup(p->method);
 	u->uri = mem_strdup(p->uri);
+	u->next_hop = p->next_hop ? mem_strdup(p->next_hop) : NULL;
 	u->to = dup_or(p->to, p->uri);
 	u->from = dup_or(p->from, ua->identity);
 	u->call_id = dup_or(p->call_id, call_id);
@@ -234,6 +237,7 @@ int sip_uac_send(struct sip_uac **up, struct sip_ua *ua, const struct sip_uac_pa
 	u->user = p->user ? mem_strdup(p->user) : NULL;
 	u->password = p->password ? mem_strdup(p->password) : NULL;
 	u->contact = p->contact;
+	u->stateless = p->stateless;
 	u->cseq = p->cseq ? p->cseq : 1;
 	u->h = h;
 	u->arg = arg;
@@ -243,12 +247,17 @@ int sip_uac_send(struct sip_uac **up, struct sip_ua *ua, const struct sip_uac_pa
 	}
 	err = send_request(u);
 out:
-	if (err) {
+	if (err || p->stateless) {
 		mem_deref(u);
 		return err;
 	}
 	*up = u;
 	return 0;
+}
+
+int sip_uac_cancel(struct sip_uac *u)
+{
+	return u->ct ? sip_ctrans_cancel(u->ct) : -EALREADY;
 }
 
 void sip_uac_release(struct sip_uac *u)
@@ -262,4 +271,9 @@ void sip_uac_release(struct sip_uac *u)
 uint32_t sip_uac_cseq(const struct sip_uac *u)
 {
 	return u->cseq;
+}
+
+const char *sip_uac_call_id(const struct sip_uac *u)
+{
+	return u->call_id;
 }

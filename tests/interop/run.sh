@@ -626,6 +626,17 @@ group_luasip_to_sipp() {
     group_end
 }
 
+# ------------------------------------------------------------ call flows
+# Each tests/interop/calls_*.sh defines group functions for call flows and
+# appends their names (with arguments, as one string) to CALL_GROUPS; they run
+# after the groups above, with every helper of this file at hand.
+CALL_GROUPS=()
+for f in "$HERE"/calls_*.sh; do
+    [ -f "$f" ] || continue
+    # shellcheck disable=SC1090
+    . "$f"
+done
+
 # ------------------------------------------------------------ main
 WHY=""
 STARTED=$SECONDS
@@ -640,6 +651,9 @@ else
     group_sipp_to_luasip tcp
     group_luasip_to_sipp udp
     group_luasip_to_sipp tcp
+    for g in "${CALL_GROUPS[@]}"; do
+        $g
+    done
 fi
 if [ -n "$KAM_PID" ]; then
     stop_pid "$KAM_PID" 5

@@ -1,0 +1,469 @@
+/* sip.core.call: an INVITE session for Lua. Every event of the session
+ * becomes one call of the Lua function set with call:events(fn):
+ *   fn("progress", status, reason, msg)      a provisional response
+ *   fn("established", msg)                   the call is up
+ *   fn("modified")                           the far end changed it
+ *   fn("modify_done", status | nil, reason)  our modification's outcome
+ *   fn("request", req)                       INFO and the like, to answer
+ *   fn("ended", why, status, reason, msg)    the end, once
+ * lua/sip/init.lua turns them into the blocking call API. */
+#include "lsip.h"
+#include "media/rtp_sock.h"
+#include "sip/sess.h"
+#include "util/mem.h"
+#include "util/sbuf.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define CALL_MT "sip.call"
+
+struct lcall {
+	struct sip_sess *s;
+	struct rtp_sock *rtp;
+	int cb_ref;                 /* the events function */
+	int self_ref;               /* a call that is not over stays alive */
+};
+
+static struct lcall *check_call(lua_State *L, int idx)
+{
+	struct lcall *c = luaL_checkudata(L, idx, CALL_MT);
+	if (!c->s)
+		luaL_error(L, "the call is released");
+	return c;
+}
+
+/* Pushes the events function and the event name; false when there is none. */
+static bool begin_event(struct lcall *c, const char *name)
+{
+	lua_State *L = lsip->L;
+	if (c->cb_ref == LUA_NOREF)
+		return false;
+	lsip_push_ref(L, c->cb_ref);
+	lua_pushstring(L, name);
+	return true;
+}
+
+static void on_progress(void *arg, const struct sip_msg *resp)
+{
+	struct lcall *c = arg;
+	lua_State *L = lsip->L;
+	if (!begin_event(c, "progress"))
+		return;
+	lua_pushinteger(L, resp->status);
+	lua_pushstring(L, resp->reason);
+	lsip_push_msg(L, (struct sip_msg *)resp, NULL, NULL);
+	lsip_pcall(L, 4);
+}
+
+static void on_established(void *arg, const struct sip_msg *msg)
+{
+	struct lcall *c = arg;
+	lua_State *L = lsip->L;
+	if (!begin_event(c, "established"))
+		return;
+	lsip_push_msg(L, (struct sip_msg *)msg, NULL, NULL);
+	lsip_pcall(L, 2);
+}
+
+static void on_modified(void *arg)
+{
+	struct lcall *c = arg;
+	if (begin_event(c, "modified"))
+		lsip_pcall(lsip->L, 1);
+}
+
+static void on_modify_done(void *arg, int err, const struct sip_msg *resp)
+{
+	struct lcall *c = arg;
+	lua_State *L = lsip->L;
+	if (!begin_event(c, "modify_done"))
+		return;
+	if (err == -EBADMSG && resp) {
+		lua_pushnil(L);
+		lua_pushinteger(L, 488);
+		lua_pushstring(L, "the answer had no usable SDP");
+	} else if (err || resp->status >= 300) {
+		lsip_push_failure(L, err, resp);
+	} else {
+		lua_pushinteger(L, resp->status);
+		lua_pushstring(L, resp->reason);
+		lua_pushnil(L);
+	}
+	lsip_pcall(L, 4);
+}
+
+static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *req)
+{
+	struct lcall *c = arg;
+	lua_State *L = lsip->L;
+	if (!begin_event(c, "request")) {
+		sip_strans_reply(st, 405, NULL, NULL, NULL, 0);
+		return;
+	}
+	lsip_push_msg(L, (struct sip_msg *)req, st, c->s->ua);
+	if (!lsip_pcall(L, 2) && !sip_strans_answered(st))
+		sip_strans_reply(st, 500, NULL, NULL, NULL, 0);
+}
+
+static void on_ended(void *arg, enum sip_sess_end why, int status, const char *reason,
+		     const struct sip_msg *msg)
+{
+	struct lcall *c = arg;
+	lua_State *L = lsip->L;
+	rtp_sock_close(c->rtp);
+	c->rtp = NULL;
+	if (begin_event(c, "ended")) {
+		lua_pushstring(L, sip_sess_end_name(why));
+		if (status)
+			lua_pushinteger(L, status);
+		else
+			lua_pushnil(L);
+		lua_pushstring(L, reason);
+		if (msg)
+			lsip_push_msg(L, (struct sip_msg *)msg, NULL, NULL);
+		else
+			lua_pushnil(L);
+		lsip_pcall(L, 5);
+	}
+	/* nothing more will happen: the collector may have the call (the
+	 * events function refers to the Lua call, which refers to us) */
+	luaL_unref(L, LUA_REGISTRYINDEX, c->self_ref);
+	luaL_unref(L, LUA_REGISTRYINDEX, c->cb_ref);
+	c->self_ref = c->cb_ref = LUA_NOREF;
+}
+
+static const struct sip_sess_handlers call_handlers = {
+	.progress = on_progress,
+	.established = on_established,
+	.modified = on_modified,
+	.modify_done = on_modify_done,
+	.request = on_request,
+	.ended = on_ended,
+};
+
+/* Binds an RTP pair on the address of the endpoint's transport for proto
+ * and family: the SDP then names an address the peer can reach us at. */
+static int bind_rtp(struct lcall *c, struct sip_ua *ua, enum sip_proto proto, int family)
+{
+	struct sip_transport *tp = sip_ua_transport(ua, proto, family);
+	if (!tp)
+		tp = sip_ua_transport(ua, proto == SIP_UDP ? SIP_TCP : SIP_UDP, family);
+	if (!tp)
+		return -EAFNOSUPPORT;
+	union sa ip = tp->addr;
+	if (sa_is_any(&ip))
+		sa_set(&ip, ip.sa.sa_family == AF_INET6 ? "::1" : "127.0.0.1", 0);
+	return rtp_sock_alloc(&c->rtp, lsip->loop.uv, &ip, ua->rtp_min, ua->rtp_max);
+}
+
+static struct lcall *new_call(lua_State *L)
+{
+	struct lcall *c = lua_newuserdatauv(L, sizeof(*c), 0);
+	memset(c, 0, sizeof(*c));
+	c->cb_ref = c->self_ref = LUA_NOREF;
+	luaL_setmetatable(L, CALL_MT);
+	return c;
+}
+
+static void keep_alive(lua_State *L, struct lcall *c)
+{
+	lua_pushvalue(L, -1);
+	c->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* ua:call({uri=, from=, to=, headers=, user=, password=, late_offer=})
+ *   -> call | nil, code, reason */
+int lsip_ua_call(lua_State *L)
+{
+	static const char *const keys[] = { "uri", "from", "to", "headers", "user", "password",
+		"late_offer", NULL };
+	struct sip_ua *ua = lsip_check_ua(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lsip_check_keys(L, 2, "call", keys);
+	struct sip_sess_params p = {0};
+	p.uri = lsip_optfield_string(L, 2, "uri");
+	p.from = lsip_optfield_string(L, 2, "from");
+	p.to = lsip_optfield_string(L, 2, "to");
+	p.user = lsip_optfield_string(L, 2, "user");
+	p.password = lsip_optfield_string(L, 2, "password");
+	lua_getfield(L, 2, "late_offer");
+	p.late_offer = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	if (!p.uri)
+		return luaL_error(L, "call: uri is required");
+	for (const char *f = p.uri; *f; f++)
+		if (strchr("\r\n <>\"", *f))
+			return luaL_error(L, "call: uri '%s' has a character it may not have", p.uri);
+	if ((p.from && strpbrk(p.from, "\r\n")) || (p.to && strpbrk(p.to, "\r\n")))
+		return luaL_error(L, "call: from and to may not hold line breaks");
+
+	struct sip_peer dst;
+	bool explicit_tp;
+	int err = sip_uri_dest(p.uri, &dst, &explicit_tp);
+	if (err)
+		return lsip_push_failure(L, err, NULL);
+
+	struct sbuf hb;
+	sbuf_init(&hb);
+	lua_getfield(L, 2, "headers");
+	lsip_add_headers(L, -1, &hb);
+	lua_pop(L, 1);
+	p.headers = hb.d;
+
+	struct lcall *c = new_call(L);
+	err = bind_rtp(c, ua, dst.proto, dst.addr.sa.sa_family);
+	if (!err) {
+		p.rtp = c->rtp->addr;
+		sip_loop_update(&lsip->loop);
+		err = sip_sess_connect(&c->s, ua, &p, &call_handlers, c);
+	}
+	sbuf_free(&hb);
+	if (err) {
+		rtp_sock_close(c->rtp);
+		c->rtp = NULL;
+		return lsip_push_failure(L, err, NULL);
+	}
+	keep_alive(L, c);
+	return 1;
+}
+
+bool lsip_push_incoming_call(lua_State *L, struct sip_ua *ua, struct sip_strans *st,
+			     const struct sip_msg *req)
+{
+	struct lcall *c = new_call(L);
+	int err = bind_rtp(c, ua, req->src.proto, req->src.addr.sa.sa_family);
+	if (err) {
+		sip_strans_reply(st, 503, "No RTP Port", NULL, NULL, 0);
+		lua_pop(L, 1);
+		return false;
+	}
+	sip_loop_update(&lsip->loop);
+	err = sip_sess_accept(&c->s, ua, st, req, &c->rtp->addr, &call_handlers, c);
+	if (err) {
+		if (!sip_strans_answered(st))
+			sip_strans_reply(st, 500, NULL, NULL, NULL, 0);
+		rtp_sock_close(c->rtp);
+		c->rtp = NULL;
+		lua_pop(L, 1);
+		return false;
+	}
+	keep_alive(L, c);
+	return true;
+}
+
+/* call:events(fn) */
+static int l_events(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	luaL_unref(L, LUA_REGISTRYINDEX, c->cb_ref);
+	lua_pushvalue(L, 2);
+	c->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	return 0;
+}
+
+/* Returns true, or nil, errname for an action the state does not allow. */
+static int result(lua_State *L, int err)
+{
+	if (!err) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	lua_pushnil(L);
+	lua_pushstring(L, lsip_errname(err));
+	return 2;
+}
+
+static int l_ring(lua_State *L)
+{
+	sip_loop_update(&lsip->loop);
+	return result(L, sip_sess_ring(check_call(L, 1)->s));
+}
+
+static int l_progress(lua_State *L)
+{
+	sip_loop_update(&lsip->loop);
+	return result(L, sip_sess_progress(check_call(L, 1)->s));
+}
+
+static int l_answer(lua_State *L)
+{
+	sip_loop_update(&lsip->loop);
+	return result(L, sip_sess_answer(check_call(L, 1)->s));
+}
+
+/* call:reject(status, reason, headers) */
+static int l_reject(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	lua_Integer status = luaL_checkinteger(L, 2);
+	const char *reason = luaL_optstring(L, 3, NULL);
+	if (status < 300 || status > 699)
+		return luaL_error(L, "reject: status %d is not 300-699", (int)status);
+	if (reason && strpbrk(reason, "\r\n"))
+		return luaL_error(L, "reject: the reason may not hold line breaks");
+	struct sbuf hb;
+	sbuf_init(&hb);
+	lsip_add_headers(L, 4, &hb);
+	sip_loop_update(&lsip->loop);
+	int err = sip_sess_reject(c->s, (int)status, reason, hb.d);
+	sbuf_free(&hb);
+	return result(L, err);
+}
+
+static int l_hangup(lua_State *L)
+{
+	sip_loop_update(&lsip->loop);
+	return result(L, sip_sess_hangup(check_call(L, 1)->s));
+}
+
+/* call:modify(direction, update) */
+static int l_modify(lua_State *L)
+{
+	static const char *const dirs[] = { "sendrecv", "sendonly", "recvonly", "inactive", NULL };
+	struct lcall *c = check_call(L, 1);
+	int dir = luaL_checkoption(L, 2, "sendrecv", dirs);
+	sip_loop_update(&lsip->loop);
+	return result(L, sip_sess_modify(c->s, (enum sdp_dir)dir, lua_toboolean(L, 3)));
+}
+
+/* call:request(method, headers, body) sends INFO and the like */
+static int l_request(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	const char *method = luaL_checkstring(L, 2);
+	size_t blen = 0;
+	const char *body = luaL_optlstring(L, 4, NULL, &blen);
+	struct sbuf hb;
+	sbuf_init(&hb);
+	lsip_add_headers(L, 3, &hb);
+	sip_loop_update(&lsip->loop);
+	int err = sip_sess_request(c->s, method, hb.d, body, blen);
+	sbuf_free(&hb);
+	return result(L, err);
+}
+
+static void push_opt_string(lua_State *L, const char *s)
+{
+	if (s)
+		lua_pushstring(L, s);
+	else
+		lua_pushnil(L);
+}
+
+/* call:info() -> {state=, id=, local_uri=, remote_uri=, remote_sdp=,
+ *                 local_sdp=, outgoing=} */
+static int l_info(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	struct sip_sess *s = c->s;
+	lua_createtable(L, 0, 8);
+	lua_pushstring(L, sip_sess_state_name(s->state));
+	lua_setfield(L, -2, "state");
+	push_opt_string(L, s->call_id);
+	lua_setfield(L, -2, "id");
+	push_opt_string(L, s->local_uri);
+	lua_setfield(L, -2, "local_uri");
+	push_opt_string(L, s->remote_uri);
+	lua_setfield(L, -2, "remote_uri");
+	push_opt_string(L, s->remote_sdp);
+	lua_setfield(L, -2, "remote_sdp");
+	push_opt_string(L, s->sdp.last);
+	lua_setfield(L, -2, "local_sdp");
+	lua_pushboolean(L, s->outgoing);
+	lua_setfield(L, -2, "outgoing");
+	return 1;
+}
+
+/* call:media() -> {addr=, port=, codec=, pt=, dir=, dtmf_pt=, ptime=,
+ *                  hold_by_peer=, local_addr=, local_port=} | nil */
+static int l_media(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	const struct sip_sess *s = c->s;
+	if (!s->have_media || s->media.pt < 0)
+		return 0;
+	const struct sdp_result *m = &s->media;
+	char host[64];
+	lua_createtable(L, 0, 10);
+	lua_pushstring(L, sa_host(&m->remote, host, sizeof(host)));
+	lua_setfield(L, -2, "addr");
+	lua_pushinteger(L, sa_port(&m->remote));
+	lua_setfield(L, -2, "port");
+	lua_pushstring(L, m->pt == 8 ? "PCMA" : "PCMU");
+	lua_setfield(L, -2, "codec");
+	lua_pushinteger(L, m->rtp_pt);
+	lua_setfield(L, -2, "pt");
+	lua_pushstring(L, sdp_dir_name(m->dir));
+	lua_setfield(L, -2, "dir");
+	if (m->te_pt >= 0) {
+		lua_pushinteger(L, m->te_pt);
+		lua_setfield(L, -2, "dtmf_pt");
+	}
+	lua_pushinteger(L, m->ptime);
+	lua_setfield(L, -2, "ptime");
+	lua_pushboolean(L, m->hold_by_peer);
+	lua_setfield(L, -2, "hold_by_peer");
+	lua_pushstring(L, sa_host(&s->sdp.addr, host, sizeof(host)));
+	lua_setfield(L, -2, "local_addr");
+	lua_pushinteger(L, sa_port(&s->sdp.addr));
+	lua_setfield(L, -2, "local_port");
+	return 1;
+}
+
+static void call_release(lua_State *L, struct lcall *c)
+{
+	if (c->s) {
+		struct sip_sess *s = c->s;
+		c->s = NULL;
+		sip_sess_release(s);
+	}
+	rtp_sock_close(c->rtp);
+	c->rtp = NULL;
+	luaL_unref(L, LUA_REGISTRYINDEX, c->cb_ref);
+	luaL_unref(L, LUA_REGISTRYINDEX, c->self_ref);
+	c->cb_ref = c->self_ref = LUA_NOREF;
+}
+
+static int l_gc(lua_State *L)
+{
+	call_release(L, luaL_checkudata(L, 1, CALL_MT));
+	return 0;
+}
+
+static int l_tostring(lua_State *L)
+{
+	struct lcall *c = luaL_checkudata(L, 1, CALL_MT);
+	lua_pushfstring(L, "sip.call(%s, %s)", c->s && c->s->call_id ? c->s->call_id : "-",
+			c->s ? sip_sess_state_name(c->s->state) : "released");
+	return 1;
+}
+
+void lsip_open_call(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{"events", l_events},
+		{"ring", l_ring},
+		{"progress", l_progress},
+		{"answer", l_answer},
+		{"reject", l_reject},
+		{"hangup", l_hangup},
+		{"modify", l_modify},
+		{"request", l_request},
+		{"info", l_info},
+		{"media", l_media},
+		{NULL, NULL},
+	};
+	static const luaL_Reg meta[] = {
+		{"__gc", l_gc},
+		{"__tostring", l_tostring},
+		{NULL, NULL},
+	};
+	if (luaL_newmetatable(L, CALL_MT)) {
+		luaL_setfuncs(L, meta, 0);
+		luaL_newlib(L, methods);
+		lua_setfield(L, -2, "__index");
+	}
+	lua_pop(L, 1);
+}

@@ -1,0 +1,320 @@
+/* Dialogs (RFC 3261 §12): state from the INVITE and its answer, requests
+ * composed in the dialog, and the lookup of what comes in by Call-ID and
+ * tags. */
+#include "sip/dialog.h"
+#include "util/mem.h"
+#include "util/sbuf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static char *make_key(const char *call_id, const char *local_tag, const char *remote_tag)
+{
+	struct sbuf b;
+	sbuf_init(&b);
+	sbuf_printf(&b, "%s|%s|%s", call_id ? call_id : "", local_tag ? local_tag : "",
+		    remote_tag ? remote_tag : "");
+	return sbuf_take(&b, NULL);
+}
+
+static void dialog_destroy(void *arg)
+{
+	struct sip_dialog *d = arg;
+	if (d->listed)
+		htab_remove(&d->ua->dialogs, &d->hn);
+	mem_deref(d->key);
+	mem_deref(d->call_id);
+	mem_deref(d->local_tag);
+	mem_deref(d->remote_tag);
+	mem_deref(d->local);
+	mem_deref(d->remote);
+	mem_deref(d->target);
+	mem_deref(d->route);
+	mem_deref(d->route_uri);
+	mem_deref(d->ua);
+}
+
+/* A header value with folding undone, as a mem string; NULL when absent. */
+static char *hdr_dup(const struct sip_msg *m, const char *name)
+{
+	struct sip_hdr h;
+	if (!sip_msg_hdr(m, name, 0, &h))
+		return NULL;
+	char *v = mem_alloc(h.value_len + 1, NULL);
+	if (v)
+		sip_hdr_unfold(&h, v);
+	return v;
+}
+
+/* The URI of the first Contact, as a mem string. */
+static char *contact_uri(const struct sip_msg *m)
+{
+	osip_contact_t *c = NULL;
+	char *s = NULL, *r = NULL;
+	if (!m->osip || osip_message_get_contact(m->osip, 0, &c) < 0 || !c || !c->url)
+		return NULL;
+	if (osip_uri_to_str(c->url, &s) == 0 && s) {
+		r = mem_strdup(s);
+		osip_free(s);
+	}
+	return r;
+}
+
+/* The route set (§12.1.1, §12.1.2): the Record-Route entries, in order for
+ * the UAS and reversed for the UAC. Only loose routers are expected (every
+ * proxy since RFC 3261 is one); a strict router's entry is used as a loose
+ * one. */
+static int set_route(struct sip_dialog *d, const struct sip_msg *m, bool reverse)
+{
+	if (!m->osip)
+		return 0;
+	int n = osip_list_size(&m->osip->record_routes);
+	if (n <= 0)
+		return 0;
+	struct sbuf b;
+	sbuf_init(&b);
+	for (int i = 0; i < n; i++) {
+		osip_record_route_t *rr = osip_list_get(&m->osip->record_routes,
+							reverse ? n - 1 - i : i);
+		char *s = NULL;
+		if (!rr || osip_record_route_to_str(rr, &s) != 0 || !s)
+			continue;
+		sbuf_printf(&b, "Route: %s\r\n", s);
+		osip_free(s);
+		if (!d->route_uri && rr->url) {
+			char *u = NULL;
+			if (osip_uri_to_str(rr->url, &u) == 0 && u) {
+				d->route_uri = mem_strdup(u);
+				osip_free(u);
+			}
+		}
+	}
+	d->route = b.len ? sbuf_take(&b, NULL) : (sbuf_free(&b), NULL);
+	return 0;
+}
+
+static int list(struct sip_dialog *d)
+{
+	d->key = make_key(d->call_id, d->local_tag, d->remote_tag);
+	if (!d->key)
+		return -ENOMEM;
+	if (htab_find(&d->ua->dialogs, d->key))
+		return -EEXIST;
+	htab_insert(&d->ua->dialogs, &d->hn, d->key);
+	d->listed = true;
+	return 0;
+}
+
+static struct sip_dialog *alloc(struct sip_ua *ua, const struct sip_dialog_handlers *h,
+				void *arg)
+{
+	struct sip_dialog *d = mem_alloc(sizeof(*d), dialog_destroy);
+	if (!d)
+		return NULL;
+	d->ua = mem_ref(ua);
+	d->h = h;
+	d->arg = arg;
+	return d;
+}
+
+static int finish(struct sip_dialog **dp, struct sip_dialog *d)
+{
+	int err = 0;
+	if (!d->call_id || !d->local_tag || !d->remote_tag || !d->local || !d->remote)
+		err = -ENOMEM;
+	else if (!d->target)
+		err = -EBADMSG;  /* a dialog needs the peer's Contact (§12.1) */
+	else
+		err = list(d);
+	if (err) {
+		mem_deref(d);
+		return err;
+	}
+	*dp = d;
+	return 0;
+}
+
+int sip_dialog_from_response(struct sip_dialog **dp, struct sip_ua *ua,
+			     const struct sip_msg *resp, const struct sip_dialog_handlers *h,
+			     void *arg)
+{
+	if (!resp->to_tag || !resp->from_tag || !resp->call_id)
+		return -EBADMSG;
+	struct sip_dialog *d = alloc(ua, h, arg);
+	if (!d)
+		return -ENOMEM;
+	d->call_id = mem_strdup(resp->call_id);
+	d->local_tag = mem_strdup(resp->from_tag);
+	d->remote_tag = mem_strdup(resp->to_tag);
+	d->local = hdr_dup(resp, "From");
+	d->remote = hdr_dup(resp, "To");
+	d->target = contact_uri(resp);
+	d->local_cseq = resp->cseq;
+	set_route(d, resp, true);
+	return finish(dp, d);
+}
+
+int sip_dialog_from_request(struct sip_dialog **dp, struct sip_ua *ua,
+			    const struct sip_msg *req, const char *local_tag,
+			    const struct sip_dialog_handlers *h, void *arg)
+{
+	if (!req->from_tag || !req->call_id)
+		return -EBADMSG;
+	struct sip_dialog *d = alloc(ua, h, arg);
+	if (!d)
+		return -ENOMEM;
+	d->call_id = mem_strdup(req->call_id);
+	d->local_tag = mem_strdup(local_tag);
+	d->remote_tag = mem_strdup(req->from_tag);
+	char *to = hdr_dup(req, "To");
+	if (to) {
+		struct sbuf b;
+		sbuf_init(&b);
+		sbuf_printf(&b, "%s;tag=%s", to, local_tag);
+		d->local = sbuf_take(&b, NULL);
+		mem_deref(to);
+	}
+	d->remote = hdr_dup(req, "From");
+	d->target = contact_uri(req);
+	d->remote_cseq = req->cseq;
+	d->local_cseq = 0;
+	set_route(d, req, false);
+	return finish(dp, d);
+}
+
+void sip_dialog_close(struct sip_dialog *d)
+{
+	if (!d)
+		return;
+	if (d->listed) {
+		htab_remove(&d->ua->dialogs, &d->hn);
+		d->listed = false;
+	}
+	d->h = NULL;
+	mem_deref(d);
+}
+
+void sip_dialog_refresh(struct sip_dialog *d, const struct sip_msg *m)
+{
+	char *t = contact_uri(m);
+	if (t) {
+		mem_deref(d->target);
+		d->target = t;
+	}
+}
+
+static void params(struct sip_dialog *d, struct sip_uac_params *p, const char *method,
+		   struct sbuf *hdrs, const char *extra)
+{
+	memset(p, 0, sizeof(*p));
+	p->method = method;
+	p->uri = d->target;
+	p->next_hop = d->route_uri;
+	p->from = d->local;
+	p->from_tag = "";
+	p->to = d->remote;
+	p->call_id = d->call_id;
+	sbuf_init(hdrs);
+	if (d->route)
+		sbuf_puts(hdrs, d->route);
+	if (extra)
+		sbuf_puts(hdrs, extra);
+	p->headers = hdrs->len ? hdrs->d : NULL;
+}
+
+int sip_dialog_request(struct sip_dialog *d, struct sip_uac **up, const char *method,
+		       const char *extra, const char *body, size_t body_len,
+		       const char *user, const char *password, sip_uac_h *h, void *arg)
+{
+	struct sip_uac_params p;
+	struct sbuf hdrs;
+	params(d, &p, method, &hdrs, extra);
+	p.cseq = ++d->local_cseq;
+	p.body = body;
+	p.body_len = body_len;
+	p.user = user;
+	p.password = password;
+	/* INVITE and UPDATE refresh the target: they carry our Contact */
+	p.contact = strcmp(method, "INVITE") == 0 || strcmp(method, "UPDATE") == 0;
+	int err = hdrs.err ? -ENOMEM : sip_uac_send(up, d->ua, &p, h, arg);
+	sbuf_free(&hdrs);
+	return err;
+}
+
+int sip_dialog_ack(struct sip_dialog *d, uint32_t cseq, const char *extra, const char *body,
+		   size_t body_len)
+{
+	struct sip_uac_params p;
+	struct sbuf hdrs;
+	params(d, &p, "ACK", &hdrs, extra);
+	p.cseq = cseq;
+	p.body = body;
+	p.body_len = body_len;
+	p.stateless = true;
+	int err = hdrs.err ? -ENOMEM : sip_uac_send(NULL, d->ua, &p, NULL, NULL);
+	sbuf_free(&hdrs);
+	return err;
+}
+
+void sip_dialog_cseq_used(struct sip_dialog *d, uint32_t cseq)
+{
+	if (cseq > d->local_cseq)
+		d->local_cseq = cseq;
+}
+
+static struct sip_dialog *find(struct sip_ua *ua, const char *call_id, const char *local_tag,
+			       const char *remote_tag)
+{
+	if (!call_id || !local_tag || !remote_tag)
+		return NULL;
+	char *key = make_key(call_id, local_tag, remote_tag);
+	if (!key)
+		return NULL;
+	struct hnode *hn = htab_find(&ua->dialogs, key);
+	mem_deref(key);
+	return hn ? container_of(hn, struct sip_dialog, hn) : NULL;
+}
+
+bool sip_dialog_recv_request(struct sip_ua *ua, struct sip_strans *st,
+			     const struct sip_msg *req)
+{
+	struct sip_dialog *d = find(ua, req->call_id, req->to_tag, req->from_tag);
+	if (!d || !d->h)
+		return false;
+	/* §12.2.2: a lower CSeq than the last one is out of order */
+	if (d->remote_cseq && req->cseq < d->remote_cseq) {
+		sip_strans_reply(st, 500, "CSeq Out of Order", NULL, NULL, 0);
+		return true;
+	}
+	d->remote_cseq = req->cseq;
+	mem_ref(d);
+	d->h->request(d->arg, st, req);
+	mem_deref(d);
+	return true;
+}
+
+bool sip_dialog_recv_stray(struct sip_ua *ua, const struct sip_msg *m)
+{
+	struct sip_dialog *d;
+	if (m->request) {
+		if (!sip_method_is(m, "ACK"))
+			return false;
+		d = find(ua, m->call_id, m->to_tag, m->from_tag);
+		if (!d || !d->h || !d->h->ack)
+			return false;
+		mem_ref(d);
+		d->h->ack(d->arg, m);
+		mem_deref(d);
+		return true;
+	}
+	if (m->status < 200 || m->status >= 300 || !m->method || strcmp(m->method, "INVITE") != 0)
+		return false;
+	d = find(ua, m->call_id, m->from_tag, m->to_tag);
+	if (!d || !d->h || !d->h->response)
+		return false;
+	mem_ref(d);
+	d->h->response(d->arg, m);
+	mem_deref(d);
+	return true;
+}

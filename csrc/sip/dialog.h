@@ -1,0 +1,75 @@
+/* Dialogs (RFC 3261 §12): the peer-to-peer relation an INVITE sets up.
+ * A dialog is found by Call-ID and both tags in its endpoint's table; it
+ * composes the requests sent in it (Request-URI from the remote target,
+ * Route from the route set, CSeq counting up) and hands the requests,
+ * ACKs and stray 2xx retransmissions that come in it to its owner, the
+ * INVITE session. */
+#ifndef LUASIP_DIALOG_H
+#define LUASIP_DIALOG_H
+
+#include "sip/ua.h"
+
+struct sip_dialog;
+
+struct sip_dialog_handlers {
+	/* A request in the dialog (CSeq checked); the owner answers st. */
+	void (*request)(void *arg, struct sip_strans *st, const struct sip_msg *req);
+	/* An ACK for a 2xx of ours. */
+	void (*ack)(void *arg, const struct sip_msg *ack);
+	/* A 2xx to our INVITE that no transaction took (a retransmission). */
+	void (*response)(void *arg, const struct sip_msg *resp);
+};
+
+struct sip_dialog {
+	struct hnode hn;
+	char *key;                  /* Call-ID, local tag, remote tag */
+	struct sip_ua *ua;
+	char *call_id;
+	char *local_tag, *remote_tag;
+	char *local;                /* our From value, tag included */
+	char *remote;               /* their To value, tag included */
+	char *target;               /* remote target URI (Contact) */
+	char *route;                /* Route header lines (CRLF-ended) or NULL */
+	char *route_uri;            /* the first route, when it is a loose one:
+	                               where requests go instead of the target */
+	uint32_t local_cseq;
+	uint32_t remote_cseq;       /* 0: none seen */
+	bool listed;                /* in the endpoint's table */
+	const struct sip_dialog_handlers *h;
+	void *arg;
+};
+
+/* The UAC side: from a response to our INVITE that has a To tag. */
+int sip_dialog_from_response(struct sip_dialog **dp, struct sip_ua *ua,
+			     const struct sip_msg *resp, const struct sip_dialog_handlers *h,
+			     void *arg);
+/* The UAS side: from the INVITE and the To tag of our answers. */
+int sip_dialog_from_request(struct sip_dialog **dp, struct sip_ua *ua,
+			    const struct sip_msg *req, const char *local_tag,
+			    const struct sip_dialog_handlers *h, void *arg);
+/* Takes the dialog out of the table and stops its callbacks; drops the
+ * owner's reference. */
+void sip_dialog_close(struct sip_dialog *d);
+/* A target refresh (RFC 3261 §12.2): the Contact of a re-INVITE, UPDATE or
+ * their 2xx becomes the remote target. */
+void sip_dialog_refresh(struct sip_dialog *d, const struct sip_msg *m);
+
+/* Sends a request in the dialog (the next CSeq). extra holds header lines,
+ * body its Content-Type line among them. *up as with sip_uac_send. */
+int sip_dialog_request(struct sip_dialog *d, struct sip_uac **up, const char *method,
+		       const char *extra, const char *body, size_t body_len,
+		       const char *user, const char *password, sip_uac_h *h, void *arg);
+/* The ACK for a 2xx to the INVITE of CSeq cseq (RFC 3261 §13.2.2.4): no
+ * transaction, sent again for every retransmitted 2xx. */
+int sip_dialog_ack(struct sip_dialog *d, uint32_t cseq, const char *extra, const char *body,
+		   size_t body_len);
+/* After a request that answered challenges: its CSeq went up. */
+void sip_dialog_cseq_used(struct sip_dialog *d, uint32_t cseq);
+
+/* The receive side (ua.c): a request with a To tag, an ACK, a response that
+ * matched no transaction. false when no dialog took it. */
+bool sip_dialog_recv_request(struct sip_ua *ua, struct sip_strans *st,
+			     const struct sip_msg *req);
+bool sip_dialog_recv_stray(struct sip_ua *ua, const struct sip_msg *m);
+
+#endif

@@ -1,0 +1,359 @@
+/* INVITE sessions: what placed and received calls share. Requests that
+ * come in the dialog, the 2xx a UAS retransmits until its ACK comes
+ * (RFC 3261 §13.3.1.4), BYE both ways, and the end of a session. */
+#include "sip/sess.h"
+#include "util/mem.h"
+#include "util/sbuf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+const char *sip_sess_state_name(enum sip_sess_state st)
+{
+	switch (st) {
+	case SIP_SESS_CALLING:   return "calling";
+	case SIP_SESS_INCOMING:  return "incoming";
+	case SIP_SESS_EARLY:     return "early";
+	case SIP_SESS_CONFIRMED: return "confirmed";
+	default:                 return "ended";
+	}
+}
+
+const char *sip_sess_end_name(enum sip_sess_end why)
+{
+	switch (why) {
+	case SIP_END_LOCAL:     return "local";
+	case SIP_END_HANGUP:    return "hangup";
+	case SIP_END_CANCELLED: return "cancelled";
+	case SIP_END_REJECTED:  return "rejected";
+	case SIP_END_TIMEOUT:   return "timeout";
+	case SIP_END_FAILED:    return "failed";
+	case SIP_END_CLOSED:    return "closed";
+	default:                return "none";
+	}
+}
+
+bool sess_has_sdp(const struct sip_msg *m)
+{
+	const osip_content_type_t *ct = m->osip ? m->osip->content_type : NULL;
+	return m->body_len > 0 && ct && ct->type && ct->subtype &&
+	       strcasecmp(ct->type, "application") == 0 && strcasecmp(ct->subtype, "sdp") == 0;
+}
+
+void sess_keep_remote_sdp(struct sip_sess *s, const struct sip_msg *m)
+{
+	char *copy = mem_strndup(m->body, m->body_len);
+	if (!copy)
+		return;
+	mem_deref(s->remote_sdp);
+	s->remote_sdp = copy;
+}
+
+/* Answers a request of the session: our Contact on what sets up or
+ * refreshes the dialog, and the SDP with its type. */
+int sess_reply(struct sip_sess *s, struct sip_strans *st, int status, const char *sdp,
+	       size_t sdp_len)
+{
+	const struct sip_msg *req = sip_strans_request(st);
+	char contact[160], extra[400];
+	size_t n = 0;
+	extra[0] = '\0';
+	bool target = sip_method_is(req, "INVITE") || sip_method_is(req, "UPDATE");
+	if (target && status > 100 && status < 300 &&
+	    sip_ua_contact(s->ua, req->src.proto, req->src.addr.sa.sa_family, contact,
+			   sizeof(contact)))
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n, "Contact: %s\r\n", contact);
+	if (target && status >= 200 && status < 300)
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
+				      "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO\r\n"
+				      "Supported: \r\n");
+	if (sdp)
+		snprintf(extra + n, sizeof(extra) - n, "Content-Type: application/sdp\r\n");
+	return sip_strans_reply(st, status, NULL, extra, sdp, sdp ? sdp_len : 0);
+}
+
+char *sess_uri_of(const char *v)
+{
+	if (!v)
+		return NULL;
+	const char *lt = strchr(v, '<');
+	if (lt) {
+		const char *gt = strchr(lt, '>');
+		return gt ? mem_strndup(lt + 1, (size_t)(gt - lt - 1)) : mem_strdup(lt + 1);
+	}
+	v += strspn(v, " \t");
+	return mem_strndup(v, strcspn(v, "; \t"));
+}
+
+/* ---- lifetime ---- */
+
+static void sess_destroy(void *arg)
+{
+	struct sip_sess *s = arg;
+	s->h = NULL;
+	sess_end(s, SIP_END_LOCAL, 0, NULL, NULL);
+	sip_uac_release(s->uac);
+	sip_uac_release(s->bye);
+	mem_deref(s->st);
+	mem_deref(s->invite);
+	mem_deref(s->call_id);
+	mem_deref(s->local_uri);
+	mem_deref(s->remote_uri);
+	mem_deref(s->remote_sdp);
+	mem_deref(s->ack_body);
+	mem_deref(s->user);
+	mem_deref(s->password);
+	sdp_local_close(&s->sdp);
+	mem_deref(s->ua);
+}
+
+struct sip_sess *sess_alloc(struct sip_ua *ua, const union sa *rtp,
+			    const struct sip_sess_handlers *h, void *arg)
+{
+	struct sip_sess *s = mem_alloc(sizeof(*s), sess_destroy);
+	if (!s)
+		return NULL;
+	s->ua = mem_ref(ua);
+	s->h = h;
+	s->arg = arg;
+	sdp_local_init(&s->sdp, rtp);
+	list_append(&ua->sessions, &s->le);
+	return s;
+}
+
+/* ---- the 2xx retransmitted until the ACK ---- */
+
+void sess_stop_2xx(struct sip_sess *s)
+{
+	tmr_cancel(&s->retx_2xx);
+	tmr_cancel(&s->no_ack);
+	s->st_2xx = mem_deref(s->st_2xx);
+}
+
+static void on_retx_2xx(void *arg)
+{
+	struct sip_sess *s = arg;
+	const struct sip_timers *t = &s->ua->stack.t;
+	sip_strans_retransmit(s->st_2xx);
+	s->interval = s->interval * 2 < t->t2 ? s->interval * 2 : t->t2;
+	tmr_start(s->ua->stack.tq, &s->retx_2xx, s->interval, on_retx_2xx, s);
+}
+
+static void on_no_ack(void *arg)
+{
+	struct sip_sess *s = arg;
+	/* §13.3.1.4: confirmed without an ACK, but the session ends with BYE */
+	sess_stop_2xx(s);
+	sess_send_bye(s);
+	sess_end(s, SIP_END_TIMEOUT, 408, "No ACK", NULL);
+}
+
+void sess_start_2xx(struct sip_sess *s, struct sip_strans *st)
+{
+	struct sip_stack *stk = &s->ua->stack;
+	sess_stop_2xx(s);
+	s->st_2xx = mem_ref(st);
+	s->interval = stk->t.t1;
+	/* over TCP the transport is reliable, but the 2xx still goes again
+	 * (§13.3.1.4 does not depend on the transport) */
+	tmr_start(stk->tq, &s->retx_2xx, s->interval, on_retx_2xx, s);
+	tmr_start(stk->tq, &s->no_ack, 64ull * stk->t.t1, on_no_ack, s);
+}
+
+/* ---- the end ---- */
+
+static void on_bye_answer(int err, const struct sip_msg *resp, void *arg)
+{
+	struct sip_sess *s = arg;
+	if (err || resp->status >= 200) {
+		struct sip_uac *u = s->bye;
+		s->bye = NULL;
+		sip_uac_release(u);
+	}
+}
+
+int sess_send_bye(struct sip_sess *s)
+{
+	if (!s->dlg || s->bye)
+		return -EALREADY;
+	return sip_dialog_request(s->dlg, &s->bye, "BYE", NULL, NULL, 0, s->user, s->password,
+				  on_bye_answer, s);
+}
+
+void sess_end(struct sip_sess *s, enum sip_sess_end why, int status, const char *reason,
+	      const struct sip_msg *msg)
+{
+	if (s->state == SIP_SESS_ENDED)
+		return;
+	s->state = SIP_SESS_ENDED;
+	s->end = why;
+	list_unlink(&s->le);
+	sess_stop_2xx(s);
+	sess_modify_stop(s);
+	tmr_cancel(&s->guard);
+	if (s->st)
+		sip_strans_on_cancel(s->st, NULL, NULL);
+	sip_dialog_close(s->dlg);
+	s->dlg = NULL;
+	if (s->h && s->h->ended) {
+		mem_ref(s);
+		s->h->ended(s->arg, why, status, reason, msg);
+		mem_deref(s);
+	}
+}
+
+/* ---- requests in the dialog ---- */
+
+static void recv_bye(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req)
+{
+	sess_reply(s, st, 200, NULL, 0);
+	/* a BYE before our final answer ends the INVITE too (§15.1.2) */
+	if (s->st && !sip_strans_answered(s->st))
+		sip_strans_reply(s->st, 487, NULL, NULL, NULL, 0);
+	sess_end(s, SIP_END_HANGUP, 0, NULL, req);
+}
+
+static void dlg_request(void *arg, struct sip_strans *st, const struct sip_msg *req)
+{
+	struct sip_sess *s = arg;
+	if (sip_method_is(req, "BYE"))
+		recv_bye(s, st, req);
+	else if (sip_method_is(req, "INVITE") || sip_method_is(req, "UPDATE"))
+		sess_modify_recv(s, st, req);
+	else if (sip_method_is(req, "PRACK"))
+		sip_strans_reply(st, 481, NULL, NULL, NULL, 0);  /* we send no reliable 1xx */
+	else if (s->h && s->h->request)
+		s->h->request(s->arg, st, req);
+	else
+		sip_strans_reply(st, sip_method_is(req, "OPTIONS") ? 200 : 405, NULL, NULL, NULL, 0);
+}
+
+static void dlg_ack(void *arg, const struct sip_msg *ack)
+{
+	struct sip_sess *s = arg;
+	if (!s->st_2xx || sip_strans_request(s->st_2xx)->cseq != ack->cseq)
+		return;  /* a retransmitted ACK, or one for an older 2xx */
+	sess_stop_2xx(s);
+	if (s->state == SIP_SESS_CONFIRMED) {
+		sess_modify_ack(s, ack);
+		return;
+	}
+	/* the initial INVITE: a late offer's answer comes in the ACK */
+	if (s->offer_in_2xx) {
+		s->offer_in_2xx = false;
+		int err = sess_has_sdp(ack) ? sdp_accept(&s->sdp, ack->body, ack->body_len,
+							 &s->media) : -EBADMSG;
+		if (err) {
+			sess_send_bye(s);
+			sess_end(s, SIP_END_FAILED, err == -ENOTSUP ? 488 : 400,
+				 "No usable SDP answer in the ACK", ack);
+			return;
+		}
+		s->have_media = true;
+		sess_keep_remote_sdp(s, ack);
+	}
+	s->state = SIP_SESS_CONFIRMED;
+	s->st = mem_deref(s->st);
+	if (s->h && s->h->established)
+		s->h->established(s->arg, ack);
+}
+
+/* A 2xx to one of our INVITEs that no transaction took any more: its ACK
+ * was lost, so it goes again (§13.2.2.4). */
+static void dlg_response(void *arg, const struct sip_msg *resp)
+{
+	struct sip_sess *s = arg;
+	bool initial = resp->cseq == s->invite_cseq;
+	sip_dialog_ack(s->dlg, resp->cseq, initial && s->ack_body ? "Content-Type: application/sdp\r\n"
+					: NULL, initial ? s->ack_body : NULL,
+		       initial && s->ack_body ? strlen(s->ack_body) : 0);
+}
+
+const struct sip_dialog_handlers sess_dialog_handlers = {
+	.request = dlg_request,
+	.ack = dlg_ack,
+	.response = dlg_response,
+};
+
+/* ---- what the owner does ---- */
+
+static void on_cancel_guard(void *arg)
+{
+	struct sip_sess *s = arg;
+	/* a CANCEL whose INVITE never got a final answer: give up */
+	sess_end(s, SIP_END_TIMEOUT, 408, "Request Timeout", NULL);
+}
+
+int sip_sess_hangup(struct sip_sess *s)
+{
+	switch (s->state) {
+	case SIP_SESS_CALLING:
+	case SIP_SESS_EARLY:
+		if (s->outgoing) {
+			if (s->cancelling)
+				return 0;
+			s->cancelling = true;
+			/* §9.1: no CANCEL before a provisional response */
+			if (!s->got_provisional || sip_uac_cancel(s->uac) != 0)
+				s->cancel_pending = true;
+			tmr_start(s->ua->stack.tq, &s->guard, 64ull * s->ua->stack.t.t1,
+				  on_cancel_guard, s);
+			return 0;
+		}
+		return sip_sess_reject(s, 486, NULL, NULL);  /* incoming, not answered */
+	case SIP_SESS_INCOMING:
+		return sip_sess_reject(s, 486, NULL, NULL);
+	case SIP_SESS_CONFIRMED:
+		sess_send_bye(s);
+		sess_end(s, SIP_END_LOCAL, 0, NULL, NULL);
+		return 0;
+	default:
+		return -EALREADY;
+	}
+}
+
+int sip_sess_request(struct sip_sess *s, const char *method, const char *extra,
+		     const char *body, size_t body_len)
+{
+	if (!s->dlg)
+		return -ENOTCONN;
+	struct sip_uac *u;
+	int err = sip_dialog_request(s->dlg, &u, method, extra, body, body_len, s->user,
+				     s->password, NULL, NULL);
+	if (!err)
+		sip_uac_release(u);
+	return err;
+}
+
+void sip_sess_release(struct sip_sess *s)
+{
+	if (!s)
+		return;
+	s->h = NULL;
+	if (s->state == SIP_SESS_INCOMING || (s->state == SIP_SESS_EARLY && !s->outgoing))
+		sip_sess_reject(s, 480, NULL, NULL);
+	else if (s->state != SIP_SESS_ENDED)
+		sip_sess_hangup(s);
+	/* a CANCEL in flight waits for its 487 no more */
+	sess_end(s, SIP_END_LOCAL, 0, NULL, NULL);
+	mem_deref(s);
+}
+
+void sip_sess_close_all(struct sip_ua *ua)
+{
+	struct le *e, *tmp;
+	list_each_safe(e, tmp, &ua->sessions) {
+		struct sip_sess *s = container_of(e, struct sip_sess, le);
+		mem_ref(s);
+		if (s->state == SIP_SESS_CONFIRMED)
+			sess_send_bye(s);
+		else if (s->outgoing && s->got_provisional)
+			sip_uac_cancel(s->uac);
+		else if (s->st && !sip_strans_answered(s->st))
+			sip_strans_reply(s->st, 480, NULL, NULL, NULL, 0);
+		sess_end(s, SIP_END_CLOSED, 0, NULL, NULL);
+		mem_deref(s);
+	}
+}

@@ -1,0 +1,158 @@
+/* INVITE sessions (RFC 3261 §13-15, RFC 3264, RFC 3311): a call, placed
+ * (sess_connect.c) or received (sess_accept.c), its offer/answer exchanges
+ * and modifications (sess_modify.c), and its end (sess.c). One dialog per
+ * session; the owner (the Lua binding) hears what happens through
+ * sip_sess_handlers and acts through the functions below. */
+#ifndef LUASIP_SESS_H
+#define LUASIP_SESS_H
+
+#include "sip/dialog.h"
+#include "sip/sdp.h"
+#include "sip/ua.h"
+
+enum sip_sess_state {
+	SIP_SESS_CALLING,           /* our INVITE sent, nothing back yet */
+	SIP_SESS_INCOMING,          /* their INVITE, nothing but 100 sent */
+	SIP_SESS_EARLY,             /* a provisional with a To tag, either way */
+	SIP_SESS_CONFIRMED,         /* 2xx and ACK */
+	SIP_SESS_ENDED,
+};
+
+/* Why a session ended. */
+enum sip_sess_end {
+	SIP_END_NONE = 0,
+	SIP_END_LOCAL,              /* we hung up (BYE or CANCEL sent) */
+	SIP_END_HANGUP,             /* the far end sent BYE */
+	SIP_END_CANCELLED,          /* the caller cancelled our incoming call */
+	SIP_END_REJECTED,           /* a final answer other than 2xx, either way */
+	SIP_END_TIMEOUT,            /* no ACK for our 2xx, or no answer at all */
+	SIP_END_FAILED,             /* transport failure, bad SDP in a 2xx, 481 */
+	SIP_END_CLOSED,             /* the endpoint closed */
+};
+
+struct sip_sess_handlers {
+	/* Outgoing: a provisional response other than 100. */
+	void (*progress)(void *arg, const struct sip_msg *resp);
+	/* The call is up: ours when the 2xx came (ACK sent), theirs when the
+	 * ACK came. */
+	void (*established)(void *arg, const struct sip_msg *msg);
+	/* The far end changed the session (re-INVITE or UPDATE answered). */
+	void (*modified)(void *arg);
+	/* Our modification ended: status of the final answer, or err < 0. */
+	void (*modify_done)(void *arg, int err, const struct sip_msg *resp);
+	/* A request in the call other than INVITE, UPDATE, BYE: the owner
+	 * answers st (INFO, OPTIONS, REFER, NOTIFY ...). */
+	void (*request)(void *arg, struct sip_strans *st, const struct sip_msg *req);
+	/* The end, once. status/reason: the SIP answer that ended it where
+	 * there is one (486 Busy Here, 487 ...); msg the message, or NULL. */
+	void (*ended)(void *arg, enum sip_sess_end why, int status, const char *reason,
+		      const struct sip_msg *msg);
+};
+
+struct sip_sess_params {
+	const char *uri;            /* Request-URI */
+	const char *from, *to;      /* as sip_uac_params */
+	const char *headers;        /* extra header lines (CRLF-ended) */
+	const char *user, *password;
+	bool late_offer;            /* no SDP in the INVITE */
+	union sa rtp;               /* our RTP address for the SDP */
+};
+
+struct sip_sess {
+	struct le le;               /* in the endpoint's list while not ended */
+	struct sip_ua *ua;
+	enum sip_sess_state state;
+	bool outgoing;
+	enum sip_sess_end end;
+	const struct sip_sess_handlers *h;
+	void *arg;
+
+	struct sip_dialog *dlg;
+	char *call_id;
+	char *local_uri, *remote_uri;   /* our URI and theirs (From/To, no tags) */
+	struct sip_msg *invite;         /* the initial INVITE (incoming), or NULL */
+
+	/* offer/answer */
+	struct sdp_local sdp;
+	struct sdp_result media;
+	bool have_media;
+	char *remote_sdp;               /* the last SDP received (mem) */
+
+	/* outgoing INVITE (sess_connect.c) */
+	struct sip_uac *uac;
+	uint32_t invite_cseq;
+	bool got_provisional, cancel_pending, cancelling;
+	char *ack_body;                 /* late offer: our answer, in every ACK */
+	char *user, *password;          /* for requests in the call */
+
+	/* incoming INVITE or re-INVITE answered 2xx, waiting for the ACK */
+	struct sip_strans *st;          /* the pending INVITE (incoming) */
+	struct sip_strans *st_2xx;      /* the one whose 2xx we retransmit */
+	uint32_t interval;
+	struct tmr retx_2xx, no_ack;
+	bool offer_in_2xx;              /* the ACK brings the answer */
+
+	/* modifications (sess_modify.c) */
+	struct sip_uac *mod;            /* our re-INVITE or UPDATE in flight */
+	bool mod_update;
+	enum sdp_dir mod_dir;
+	struct tmr glare;               /* the back-off after 491 */
+	bool remote_reinvite;           /* their re-INVITE awaits its ACK */
+
+	struct sip_uac *bye;
+	struct tmr guard;               /* bounds the wait for 487 after CANCEL */
+};
+
+/* Places a call: sends the INVITE. *sp gets the owner's reference. */
+int sip_sess_connect(struct sip_sess **sp, struct sip_ua *ua, const struct sip_sess_params *p,
+		     const struct sip_sess_handlers *h, void *arg);
+/* Takes an incoming INVITE (100 Trying already sent). An offer we cannot
+ * take is answered here, 400 (malformed, with a Warning) or 488, and the
+ * error returned (-EBADMSG, -ENOTSUP); no session is made then. */
+int sip_sess_accept(struct sip_sess **sp, struct sip_ua *ua, struct sip_strans *st,
+		    const struct sip_msg *req, const union sa *rtp,
+		    const struct sip_sess_handlers *h, void *arg);
+
+int sip_sess_ring(struct sip_sess *s);          /* 180 */
+int sip_sess_progress(struct sip_sess *s);      /* 183 with SDP */
+int sip_sess_answer(struct sip_sess *s);        /* 200 with SDP */
+/* 3xx-6xx to an incoming call; extra: header lines (Contact for 3xx). */
+int sip_sess_reject(struct sip_sess *s, int status, const char *reason, const char *extra);
+/* BYE, CANCEL, or 486 for an incoming call not yet answered. */
+int sip_sess_hangup(struct sip_sess *s);
+/* A new offer: re-INVITE, or UPDATE. -EBUSY while another one is open. */
+int sip_sess_modify(struct sip_sess *s, enum sdp_dir dir, bool update);
+/* Sends a request in the call (INFO ...) and forgets its answer. */
+int sip_sess_request(struct sip_sess *s, const char *method, const char *extra,
+		     const char *body, size_t body_len);
+/* The owner lets go: no more callbacks; a call that is not over is hung
+ * up. Drops the owner's reference. */
+void sip_sess_release(struct sip_sess *s);
+/* The endpoint closes: every session ends (SIP_END_CLOSED), hung up first. */
+void sip_sess_close_all(struct sip_ua *ua);
+const char *sip_sess_state_name(enum sip_sess_state st);
+const char *sip_sess_end_name(enum sip_sess_end why);
+
+/* ---- shared by the sess_*.c files ---- */
+/* A new session, listed in the endpoint; one reference for the owner. */
+struct sip_sess *sess_alloc(struct sip_ua *ua, const union sa *rtp,
+			    const struct sip_sess_handlers *h, void *arg);
+void sess_end(struct sip_sess *s, enum sip_sess_end why, int status, const char *reason,
+	      const struct sip_msg *msg);
+extern const struct sip_dialog_handlers sess_dialog_handlers;
+/* The URI of a name-addr ("Bob" <sip:b@h>;tag=1 -> sip:b@h), a mem string. */
+char *sess_uri_of(const char *v);
+/* The SDP of a message: true when it has a body of type application/sdp. */
+bool sess_has_sdp(const struct sip_msg *m);
+void sess_keep_remote_sdp(struct sip_sess *s, const struct sip_msg *m);
+/* Header lines for our SDP in a message: Content-Type and our Contact. */
+int sess_reply(struct sip_sess *s, struct sip_strans *st, int status, const char *sdp,
+	       size_t sdp_len);
+void sess_start_2xx(struct sip_sess *s, struct sip_strans *st);
+void sess_stop_2xx(struct sip_sess *s);
+int sess_send_bye(struct sip_sess *s);
+void sess_modify_recv(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req);
+void sess_modify_ack(struct sip_sess *s, const struct sip_msg *ack);
+void sess_modify_stop(struct sip_sess *s);
+
+#endif

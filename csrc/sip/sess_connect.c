@@ -1,0 +1,190 @@
+/* Placing a call (RFC 3261 §13.2): the INVITE with our offer (or none, a
+ * late offer), provisional answers and early media, the 2xx and its ACK,
+ * CANCEL, and the extra 2xx of a forked INVITE. */
+#include "sip/sess.h"
+#include "util/mem.h"
+#include "util/sbuf.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define SDP_TYPE "Content-Type: application/sdp\r\n"
+
+static int send_ack(struct sip_sess *s, struct sip_dialog *d, uint32_t cseq)
+{
+	bool body = s->ack_body && cseq == s->invite_cseq;
+	return sip_dialog_ack(d, cseq, body ? SDP_TYPE : NULL, body ? s->ack_body : NULL,
+			      body ? strlen(s->ack_body) : 0);
+}
+
+/* A 2xx from another branch of a forked INVITE, once we have our call:
+ * acknowledged, then ended at once (§13.2.2.4). */
+static void end_fork(struct sip_sess *s, const struct sip_msg *resp)
+{
+	struct sip_dialog *d;
+	if (sip_dialog_from_response(&d, s->ua, resp, NULL, NULL) != 0)
+		return;
+	sip_dialog_ack(d, resp->cseq, NULL, NULL, 0);
+	struct sip_uac *u;
+	if (sip_dialog_request(d, &u, "BYE", NULL, NULL, 0, s->user, s->password, NULL,
+			       NULL) == 0)
+		sip_uac_release(u);
+	sip_dialog_close(d);
+}
+
+/* Reads the SDP of a 2xx: the answer to our offer, or a late offer that
+ * our ACK answers. 0, or the status that says what was wrong. */
+static int take_2xx_sdp(struct sip_sess *s, const struct sip_msg *resp)
+{
+	int err = 0;
+	if (s->ack_body || !s->sdp.last) {
+		/* late offer: the 2xx must carry the offer */
+		char *ans = NULL;
+		size_t len;
+		if (!sess_has_sdp(resp))
+			return 400;
+		err = sdp_answer(&s->sdp, resp->body, resp->body_len, &s->media, &ans, &len);
+		if (!err) {
+			mem_deref(s->ack_body);
+			s->ack_body = ans;
+		}
+	} else if (sess_has_sdp(resp)) {
+		err = sdp_accept(&s->sdp, resp->body, resp->body_len, &s->media);
+	} else if (!s->have_media) {
+		return 400;  /* an offer of ours without an answer (§13.2.1) */
+	} else {
+		return 0;    /* the answer came in a provisional already */
+	}
+	if (err)
+		return err == -ENOTSUP ? 488 : 400;
+	s->have_media = true;
+	sess_keep_remote_sdp(s, resp);
+	return 0;
+}
+
+static void on_2xx(struct sip_sess *s, const struct sip_msg *resp)
+{
+	if (s->state == SIP_SESS_CONFIRMED || s->state == SIP_SESS_ENDED) {
+		if (s->dlg && resp->to_tag && strcmp(resp->to_tag, s->dlg->remote_tag) == 0)
+			send_ack(s, s->dlg, resp->cseq);  /* a retransmission */
+		else
+			end_fork(s, resp);
+		return;
+	}
+	s->invite_cseq = resp->cseq;
+	int err = sip_dialog_from_response(&s->dlg, s->ua, resp, &sess_dialog_handlers, s);
+	if (err) {
+		/* no Contact, or no tag: nothing to acknowledge in a dialog */
+		s->dlg = NULL;
+		sess_end(s, SIP_END_FAILED, 400, "Bad 2xx to the INVITE", resp);
+		return;
+	}
+	int bad = take_2xx_sdp(s, resp);
+	send_ack(s, s->dlg, resp->cseq);
+	if (bad) {
+		sess_send_bye(s);
+		sess_end(s, SIP_END_FAILED, bad, bad == 488 ? "Not Acceptable Here" :
+			 "Bad SDP in the 2xx", resp);
+		return;
+	}
+	tmr_cancel(&s->guard);
+	if (s->cancelling) {
+		/* the 2xx crossed our CANCEL: the call is not wanted (§9.1) */
+		sess_send_bye(s);
+		sess_end(s, SIP_END_LOCAL, 487, "Request Terminated", resp);
+		return;
+	}
+	s->state = SIP_SESS_CONFIRMED;
+	if (s->h && s->h->established)
+		s->h->established(s->arg, resp);
+}
+
+static void on_provisional(struct sip_sess *s, const struct sip_msg *resp)
+{
+	s->got_provisional = true;
+	if (s->cancel_pending && sip_uac_cancel(s->uac) == 0)
+		s->cancel_pending = false;
+	if (resp->status == 100)
+		return;
+	if (resp->to_tag)
+		s->state = SIP_SESS_EARLY;
+	/* an answer in a provisional: early media (RFC 3264 with §13.2.1) */
+	if (sess_has_sdp(resp) && s->sdp.last && !s->ack_body &&
+	    sdp_accept(&s->sdp, resp->body, resp->body_len, &s->media) == 0) {
+		s->have_media = true;
+		sess_keep_remote_sdp(s, resp);
+	}
+	if (s->h && s->h->progress)
+		s->h->progress(s->arg, resp);
+}
+
+static void on_response(int err, const struct sip_msg *resp, void *arg)
+{
+	struct sip_sess *s = arg;
+	mem_ref(s);
+	if (err) {
+		if (s->state != SIP_SESS_ENDED && s->state != SIP_SESS_CONFIRMED) {
+			if (err == -ETIMEDOUT)
+				sess_end(s, SIP_END_TIMEOUT, 408, "Request Timeout", NULL);
+			else if (err == -ECANCELED)
+				sess_end(s, SIP_END_CLOSED, 0, NULL, NULL);
+			else
+				sess_end(s, SIP_END_FAILED, 503, "Service Unavailable", NULL);
+		}
+	} else if (resp->status < 200) {
+		if (s->state == SIP_SESS_CALLING || s->state == SIP_SESS_EARLY)
+			on_provisional(s, resp);
+	} else if (resp->status < 300) {
+		on_2xx(s, resp);
+	} else if (s->state != SIP_SESS_ENDED) {
+		sess_end(s, s->cancelling ? SIP_END_LOCAL : SIP_END_REJECTED, resp->status,
+			 resp->reason, resp);
+	}
+	mem_deref(s);
+}
+
+int sip_sess_connect(struct sip_sess **sp, struct sip_ua *ua, const struct sip_sess_params *p,
+		     const struct sip_sess_handlers *h, void *arg)
+{
+	if (ua->closed)
+		return -ECANCELED;
+	struct sip_sess *s = sess_alloc(ua, &p->rtp, h, arg);
+	if (!s)
+		return -ENOMEM;
+	s->outgoing = true;
+	s->state = SIP_SESS_CALLING;
+	s->user = p->user ? mem_strdup(p->user) : NULL;
+	s->password = p->password ? mem_strdup(p->password) : NULL;
+
+	char *offer = NULL;
+	size_t offer_len = 0;
+	int err = 0;
+	if (!p->late_offer)
+		err = sdp_offer(&s->sdp, &offer, &offer_len);
+	struct sbuf hdrs;
+	sbuf_init(&hdrs);
+	if (offer)
+		sbuf_puts(&hdrs, SDP_TYPE);
+	if (p->headers)
+		sbuf_puts(&hdrs, p->headers);
+	struct sip_uac_params up = {
+		.method = "INVITE", .uri = p->uri, .from = p->from, .to = p->to,
+		.headers = hdrs.len ? hdrs.d : NULL, .body = offer, .body_len = offer_len,
+		.user = p->user, .password = p->password, .contact = true,
+	};
+	if (!err)
+		err = hdrs.err ? -ENOMEM : sip_uac_send(&s->uac, ua, &up, on_response, s);
+	sbuf_free(&hdrs);
+	mem_deref(offer);
+	if (err) {
+		s->h = NULL;
+		mem_deref(s);
+		return err;
+	}
+	s->invite_cseq = sip_uac_cseq(s->uac);
+	s->call_id = mem_strdup(sip_uac_call_id(s->uac));
+	s->local_uri = sess_uri_of(p->from ? p->from : ua->identity);
+	s->remote_uri = sess_uri_of(p->to ? p->to : p->uri);
+	*sp = s;
+	return 0;
+}

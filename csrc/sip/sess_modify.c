@@ -1,0 +1,175 @@
+/* Changing a call: our re-INVITE (RFC 3261 §14) or UPDATE (RFC 3311) with
+ * a new offer, the far end's, and glare: a 491 when both sides offer at
+ * once, then a retry after the random wait of §14.1. */
+#include "sip/sess.h"
+#include "util/mem.h"
+#include "util/rand.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SDP_TYPE "Content-Type: application/sdp\r\n"
+
+static int send_offer(struct sip_sess *s);
+
+void sess_modify_stop(struct sip_sess *s)
+{
+	tmr_cancel(&s->glare);
+	sip_uac_release(s->mod);
+	s->mod = NULL;
+}
+
+static void done(struct sip_sess *s, int err, const struct sip_msg *resp)
+{
+	sip_uac_release(s->mod);
+	s->mod = NULL;
+	if (s->h && s->h->modify_done)
+		s->h->modify_done(s->arg, err, resp);
+}
+
+static void on_glare_over(void *arg)
+{
+	struct sip_sess *s = arg;
+	int err = send_offer(s);
+	if (err)
+		done(s, err, NULL);
+}
+
+static void on_answer(int err, const struct sip_msg *resp, void *arg)
+{
+	struct sip_sess *s = arg;
+	if (!err && resp->status < 200)
+		return;
+	mem_ref(s);
+	if (err) {
+		/* no answer to a request in the dialog ends it (§12.2.1.2) */
+		done(s, err, NULL);
+		sess_send_bye(s);
+		sess_end(s, SIP_END_FAILED, 408, "Request Timeout", NULL);
+	} else if (resp->status < 300) {
+		sip_dialog_cseq_used(s->dlg, resp->cseq);
+		if (!s->mod_update)
+			sip_dialog_ack(s->dlg, resp->cseq, NULL, NULL, 0);
+		sip_dialog_refresh(s->dlg, resp);
+		int bad = sess_has_sdp(resp) ? sdp_accept(&s->sdp, resp->body, resp->body_len,
+							 &s->media) : -EBADMSG;
+		if (!bad)
+			sess_keep_remote_sdp(s, resp);
+		done(s, bad, resp);
+	} else if (resp->status == 491) {
+		/* §14.1: the Call-ID's owner waits 2.1-4 s, the other 0-2 s */
+		uint64_t wait = s->outgoing ? 2100 + rand_u64() % 1900 : rand_u64() % 2000;
+		sip_dialog_cseq_used(s->dlg, resp->cseq);
+		sip_uac_release(s->mod);
+		s->mod = NULL;
+		tmr_start(s->ua->stack.tq, &s->glare, wait, on_glare_over, s);
+	} else if (resp->status == 481 || resp->status == 408) {
+		done(s, 0, resp);
+		if (resp->status == 408)
+			sess_send_bye(s);
+		sess_end(s, SIP_END_FAILED, resp->status, resp->reason, resp);
+	} else {
+		/* refused: the session stays as it was (§14.1) */
+		sip_dialog_cseq_used(s->dlg, resp->cseq);
+		done(s, 0, resp);
+	}
+	mem_deref(s);
+}
+
+static int send_offer(struct sip_sess *s)
+{
+	char *offer;
+	size_t len;
+	s->sdp.dir = s->mod_dir;
+	int err = sdp_offer(&s->sdp, &offer, &len);
+	if (err)
+		return err;
+	err = sip_dialog_request(s->dlg, &s->mod, s->mod_update ? "UPDATE" : "INVITE", SDP_TYPE,
+				 offer, len, s->user, s->password, on_answer, s);
+	mem_deref(offer);
+	return err;
+}
+
+int sip_sess_modify(struct sip_sess *s, enum sdp_dir dir, bool update)
+{
+	if (s->state != SIP_SESS_CONFIRMED || !s->dlg)
+		return -ENOTCONN;
+	if (s->mod || tmr_running(&s->glare) || s->st_2xx)
+		return -EBUSY;  /* one offer at a time (RFC 3264 §4) */
+	s->mod_dir = dir;
+	s->mod_update = update;
+	return send_offer(s);
+}
+
+/* Their re-INVITE or UPDATE. */
+void sess_modify_recv(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req)
+{
+	bool invite = sip_method_is(req, "INVITE");
+	if (s->state != SIP_SESS_CONFIRMED && invite) {
+		/* a re-INVITE before the ACK of the first: §14.2 */
+		sip_strans_reply(st, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
+		return;
+	}
+	if (s->mod || tmr_running(&s->glare)) {
+		sip_strans_reply(st, 491, NULL, NULL, NULL, 0);  /* glare */
+		return;
+	}
+	if (s->st_2xx) {
+		/* their previous re-INVITE is not acknowledged yet */
+		char extra[40];
+		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", (unsigned)(rand_u64() % 10));
+		sip_strans_reply(st, 500, NULL, extra, NULL, 0);
+		return;
+	}
+	sip_dialog_refresh(s->dlg, req);
+	char *sdp = NULL;
+	size_t len = 0;
+	int err = 0;
+	bool offer_in_2xx = false;
+	if (sess_has_sdp(req)) {
+		err = sdp_answer(&s->sdp, req->body, req->body_len, &s->media, &sdp, &len);
+		if (err) {
+			if (err == -ENOTSUP)
+				sip_strans_reply(st, 488, NULL, NULL, NULL, 0);
+			else
+				sip_strans_reply(st, 400, "Bad SDP",
+						 "Warning: 399 luasip \"Malformed SDP\"\r\n", NULL, 0);
+			return;
+		}
+		sess_keep_remote_sdp(s, req);
+	} else if (invite) {
+		/* an offer-less re-INVITE: ours goes in the 2xx */
+		s->sdp.dir = SDP_SENDRECV;
+		err = sdp_offer(&s->sdp, &sdp, &len);
+		offer_in_2xx = true;
+	}
+	if (!err)
+		err = sess_reply(s, st, 200, sdp, len);
+	mem_deref(sdp);
+	if (err)
+		return;
+	if (invite) {
+		s->offer_in_2xx = offer_in_2xx;
+		sess_start_2xx(s, st);
+	}
+	if (!offer_in_2xx && s->h && s->h->modified && (invite || req->body_len))
+		s->h->modified(s->arg);
+}
+
+/* The ACK of their re-INVITE: with an offer-less one it has the answer. */
+void sess_modify_ack(struct sip_sess *s, const struct sip_msg *ack)
+{
+	if (!s->offer_in_2xx)
+		return;
+	s->offer_in_2xx = false;
+	if (!sess_has_sdp(ack) ||
+	    sdp_accept(&s->sdp, ack->body, ack->body_len, &s->media) != 0) {
+		sess_send_bye(s);
+		sess_end(s, SIP_END_FAILED, 400, "No usable SDP answer in the ACK", ack);
+		return;
+	}
+	sess_keep_remote_sdp(s, ack);
+	if (s->h && s->h->modified)
+		s->h->modified(s->arg);
+}
