@@ -1,36 +1,70 @@
--- The luasip demo: two endpoints in one process on loopback. Alice asks Bob
--- what he supports (OPTIONS) and sends him a text message (MESSAGE), with
--- every SIP message printed as it goes.
+-- The luasip demo: a whole call between two endpoints of one process on loopback, with
+-- every SIP message printed as it goes. Alice asks Bob what he supports (OPTIONS), then
+-- calls him; Bob rings and answers; Alice puts him on hold (re-INVITE with a=sendonly) and
+-- takes him off hold again; Bob hangs up (BYE).
 --   make demo        (or: . tests/env.sh && lua5.4 examples/demo.lua)
 local sip = require "sip"
 
 sip.trace(true)
 
-sip.run(function()
-  local bob = sip.ua{ uri = "sip:bob@127.0.0.1", listen = { "udp:127.0.0.1:0", "tcp:127.0.0.1:0" } }
-  local alice = sip.ua{ uri = "sip:alice@127.0.0.1", listen = { "udp:127.0.0.1:0", "tcp:127.0.0.1:0" } }
+-- What the demo says, set apart from the trace.
+local function say(fmt, ...)
+  print(("*** " .. fmt):format(...))
+end
 
-  bob:on("MESSAGE", function(req)
-    print(("bob got a message from %s: %q"):format(req.from, req.body))
-    return 200
+local ok = false
+sip.run(function()
+  local bob = assert(sip.ua{ uri = "sip:bob@127.0.0.1", listen = { "udp:127.0.0.1:0" } })
+  local alice = assert(sip.ua{ uri = "sip:alice@127.0.0.1", listen = { "udp:127.0.0.1:0" } })
+  local host, port = bob:address("udp")
+  local bob_uri = ("sip:bob@%s:%d"):format(host, port)
+
+  local res, code, reason = alice:request{ method = "OPTIONS", uri = bob_uri }
+  assert(res, reason)
+  say("bob answered OPTIONS %d; he allows %s", res.status, res:header("Allow"))
+
+  local bob_done = false
+  bob:on("INVITE", function(call)
+    say("bob: call from %s; ringing", call.remote_uri)
+    local resumed = false
+    call:on("hold", function() say("bob: alice put me on hold") end)
+    call:on("unhold", function() say("bob: alice took me off hold") resumed = true end)
+    call:ring()
+    sip.sleep(1)
+    assert(call:answer())
+    say("bob: answered; %s audio goes to %s:%d", call.media.codec, call.media.addr,
+      call.media.port)
+    -- talk until alice has had him on hold and back (at most 5 s), then hang up
+    local deadline = sip.now() + 5
+    while not resumed and sip.now() < deadline do sip.sleep(0.1) end
+    sip.sleep(0.5)
+    call:hangup()
+    say("bob: I hung up (%s)", call:wait())
+    bob_done = true
   end)
 
-  local host, port = bob:address("udp")
-  local res, code, reason = alice:request{ method = "OPTIONS", uri = ("sip:bob@%s:%d"):format(host, port) }
-  assert(res, reason)
-  print(("bob answered OPTIONS %d; he allows %s"):format(res.status, res:header("Allow")))
+  local call
+  call, code, reason = alice:call(bob_uri, {
+    timeout = 10,
+    on_progress = function(_, status, why) say("alice: %d %s", status, why) end,
+  })
+  assert(call, ("call failed: %s %s"):format(tostring(code), tostring(reason)))
+  say("alice: connected, Call-ID %s", call.id)
+  sip.sleep(0.5)
 
-  local _, tport = bob:address("tcp")
-  res, code, reason = alice:request{
-    method = "MESSAGE",
-    uri = ("sip:bob@%s:%d;transport=tcp"):format(host, tport),
-    headers = { ["Content-Type"] = "text/plain" },
-    body = "Hello Bob, this is Alice.",
-  }
-  assert(res, reason)
-  print(("bob answered MESSAGE %d %s"):format(res.status, res.reason))
+  assert(call:modify{ direction = "sendonly" })
+  say("alice: bob is on hold (I %s)", call.media.dir)
+  sip.sleep(0.5)
+  assert(call:modify{ direction = "sendrecv" })
+  say("alice: bob is back (I %s)", call.media.dir)
 
+  say("alice: the call ended: %s", call:wait())
+  ok = call.end_reason == "hangup"
+  local deadline = sip.now() + 2
+  while not bob_done and sip.now() < deadline do sip.sleep(0.05) end
+  ok = ok and bob_done
   alice:close()
   bob:close()
 end)
-print("demo done")
+print(ok and "demo done" or "demo failed")
+os.exit(ok and 0 or 1)

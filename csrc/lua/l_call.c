@@ -14,6 +14,7 @@
 #include "util/sbuf.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CALL_MT "sip.call"
@@ -328,19 +329,64 @@ static int l_modify(lua_State *L)
 	return result(L, sip_sess_modify(c->s, (enum sdp_dir)dir, lua_toboolean(L, 3)));
 }
 
-/* call:request(method, headers, body) sends INFO and the like */
+/* A request of ours in the call: the Lua callback waits for its outcome. */
+struct lcall_req {
+	struct sip_uac *uac;
+	int cb_ref;
+};
+
+static void on_request_outcome(int err, const struct sip_msg *resp, void *arg)
+{
+	struct lcall_req *r = arg;
+	lua_State *L = lsip->L;
+	if (!err && resp->status < 200)
+		return;
+	lsip_push_ref(L, r->cb_ref);
+	luaL_unref(L, LUA_REGISTRYINDEX, r->cb_ref);
+	if (err || resp->status >= 300)
+		lsip_push_failure(L, err, resp);
+	else {
+		lsip_push_msg(L, (struct sip_msg *)resp, NULL, NULL);
+		lua_pushinteger(L, resp->status);
+		lua_pushstring(L, resp->reason);
+	}
+	sip_uac_release(r->uac);
+	free(r);
+	lsip_pcall(L, 3);
+}
+
+/* call:request(method, headers, body, fn(resp | nil, code, reason))
+ *   -> true | nil, errname */
 static int l_request(lua_State *L)
 {
 	struct lcall *c = check_call(L, 1);
 	const char *method = luaL_checkstring(L, 2);
 	size_t blen = 0;
 	const char *body = luaL_optlstring(L, 4, NULL, &blen);
+	luaL_checktype(L, 5, LUA_TFUNCTION);
+	for (const char *m = method; *m; m++)
+		if (!(*m >= 'A' && *m <= 'Z'))
+			return luaL_error(L, "request: bad method '%s'", method);
+	if (!strcmp(method, "INVITE") || !strcmp(method, "ACK") || !strcmp(method, "CANCEL") ||
+	    !strcmp(method, "BYE"))
+		return luaL_error(L, "request: %s is not sent with call:request", method);
 	struct sbuf hb;
 	sbuf_init(&hb);
 	lsip_add_headers(L, 3, &hb);
+	struct lcall_req *r = calloc(1, sizeof(*r));
+	if (!r) {
+		sbuf_free(&hb);
+		return luaL_error(L, "out of memory");
+	}
+	lua_pushvalue(L, 5);
+	r->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	sip_loop_update(&lsip->loop);
-	int err = sip_sess_request(c->s, method, hb.d, body, blen);
+	int err = sip_sess_request(c->s, &r->uac, method, hb.d, body, blen, on_request_outcome, r);
 	sbuf_free(&hb);
+	if (err) {
+		luaL_unref(L, LUA_REGISTRYINDEX, r->cb_ref);
+		free(r);
+	}
 	return result(L, err);
 }
 

@@ -302,9 +302,15 @@ int sip_sess_hangup(struct sip_sess *s)
 				  on_cancel_guard, s);
 			return 0;
 		}
-		return sip_sess_reject(s, 486, NULL, NULL);  /* incoming, not answered */
-	case SIP_SESS_INCOMING:
-		return sip_sess_reject(s, 486, NULL, NULL);
+		/* an incoming call not yet answered: */
+		/* fall through */
+	case SIP_SESS_INCOMING: {
+		if (!s->st || sip_strans_answered(s->st))
+			return -EALREADY;
+		int err = sip_strans_reply(s->st, 486, NULL, NULL, NULL, 0);
+		sess_end(s, SIP_END_LOCAL, 486, "Busy Here", NULL);
+		return err;
+	}
 	case SIP_SESS_CONFIRMED:
 		sess_send_bye(s);
 		sess_end(s, SIP_END_LOCAL, 0, NULL, NULL);
@@ -314,17 +320,14 @@ int sip_sess_hangup(struct sip_sess *s)
 	}
 }
 
-int sip_sess_request(struct sip_sess *s, const char *method, const char *extra,
-		     const char *body, size_t body_len)
+int sip_sess_request(struct sip_sess *s, struct sip_uac **up, const char *method,
+		     const char *extra, const char *body, size_t body_len, sip_uac_h *h,
+		     void *arg)
 {
-	if (!s->dlg)
+	if (!s->dlg || s->state != SIP_SESS_CONFIRMED)
 		return -ENOTCONN;
-	struct sip_uac *u;
-	int err = sip_dialog_request(s->dlg, &u, method, extra, body, body_len, s->user,
-				     s->password, NULL, NULL);
-	if (!err)
-		sip_uac_release(u);
-	return err;
+	return sip_dialog_request(s->dlg, up, method, extra, body, body_len, s->user,
+				  s->password, h, arg);
 }
 
 void sip_sess_release(struct sip_sess *s)

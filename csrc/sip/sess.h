@@ -122,9 +122,11 @@ int sip_sess_reject(struct sip_sess *s, int status, const char *reason, const ch
 int sip_sess_hangup(struct sip_sess *s);
 /* A new offer: re-INVITE, or UPDATE. -EBUSY while another one is open. */
 int sip_sess_modify(struct sip_sess *s, enum sdp_dir dir, bool update);
-/* Sends a request in the call (INFO ...) and forgets its answer. */
-int sip_sess_request(struct sip_sess *s, const char *method, const char *extra,
-		     const char *body, size_t body_len);
+/* Sends a request in the call (INFO ...); h hears its outcome as with
+ * sip_uac_send. -ENOTCONN unless the call is confirmed. */
+int sip_sess_request(struct sip_sess *s, struct sip_uac **up, const char *method,
+		     const char *extra, const char *body, size_t body_len, sip_uac_h *h,
+		     void *arg);
 /* The owner lets go: no more callbacks; a call that is not over is hung
  * up. Drops the owner's reference. */
 void sip_sess_release(struct sip_sess *s);

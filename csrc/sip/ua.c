@@ -311,12 +311,14 @@ struct sip_transport *sip_ua_transport(struct sip_ua *ua, enum sip_proto proto, 
 
 void sip_ua_close(struct sip_ua *ua)
 {
-	if (ua->closed)
+	if (ua->closed || ua->closing)
 		return;
-	ua->closed = true;
 	mem_ref(ua);
-	sip_reg_close_all(ua);
+	/* calls still say goodbye (BYE, CANCEL) before anything closes */
+	ua->closing = true;
 	sip_sess_close_all(ua);
+	ua->closed = true;
+	sip_reg_close_all(ua);
 	sip_stack_close(&ua->stack);
 	struct le *e, *tmp;
 	list_each_safe(e, tmp, &ua->transports)

@@ -34,6 +34,7 @@ struct sip_ua {
 	char *user;                 /* user part for Contact */
 	char *identity;             /* default From URI */
 	bool closed;
+	bool closing;               /* sip_ua_close is ending the calls */
 	struct le regs;             /* active registrations */
 	struct htab dialogs;        /* struct sip_dialog, by Call-ID and tags */
 	struct le sessions;         /* struct sip_sess that are not over */

@@ -193,7 +193,8 @@ function sip.ua(opts)
     end
   end
 
-  local self = setmetatable({ core = c, uri = opts.uri, handlers = {}, methods = {} }, UA)
+  local self = setmetatable({ core = c, uri = opts.uri, handlers = {}, methods = {},
+                              t1 = timers and timers[1] / 1000 or 0.5 }, UA)
   if opts.rtp_ports ~= nil then
     local r = opts.rtp_ports
     if type(r) ~= "table" or math.type(r[1]) ~= "integer" or math.type(r[2]) ~= "integer" then
@@ -501,7 +502,7 @@ function UA:_incoming_call(handler, req, ccall)
         if not done then call.core:reject(500, "Handler Returned A Bad Status") end
       else
         -- left to other tasks; nobody may keep the caller waiting for ever
-        call.pending_timer = core.timer(32, function()
+        call.pending_timer = core.timer(64 * self.t1, function()
           if pending(call) then call.core:reject(480) end
         end)
       end
@@ -565,6 +566,7 @@ end
 
 -- 200 with SDP; waits for the ACK.
 function Call:answer()
+  if self.state == "ended" then return nil, self.end_reason end
   local ok, err = self.core:answer()
   if not ok then return nil, err end
   return wait("call:answer", function(k) self.waiters.established = k end)
@@ -616,14 +618,47 @@ function Call:modify(opts)
   return nil, c, r
 end
 
--- Sends a request in the call (INFO ...); does not wait for its answer.
-function Call:request(method, headers, body)
-  if type(method) ~= "string" then error("call:request: expected a method", 2) end
-  return self.core:request(method:upper(), headers, body)
+local request_in_call_options = set { "method", "headers", "body" }
+
+-- Sends a request in the call (INFO, OPTIONS, MESSAGE ...) and waits for
+-- its final answer: the response for a 2xx, else nil, code, reason.
+function Call:request(opts)
+  check_options("call:request", opts, request_in_call_options)
+  if type(opts.method) ~= "string" then error("call:request: method is required", 2) end
+  if opts.headers ~= nil and type(opts.headers) ~= "table" then
+    error("call:request: headers must be a table", 2)
+  end
+  if opts.body ~= nil and type(opts.body) ~= "string" then
+    error("call:request: body must be a string", 2)
+  end
+  local headers = opts.headers
+  if opts.body and #opts.body > 0 and not has_header(headers, "content-type", "c") then
+    headers = { ["Content-Type"] = "text/plain" }
+    for k, v in pairs(opts.headers or {}) do headers[k] = v end
+  end
+  local res, code, reason = wait("call:request", function(k)
+    local ok, err = self.core:request(opts.method:upper(), headers, opts.body, k)
+    if not ok then k(nil, err, "the call is not established") end
+  end)
+  if res and res.status >= 300 then return nil, res.status, res.reason, res end
+  if res then return true, res end
+  return nil, code, reason
 end
+
+-- INFO in the call (RFC 6086): {headers =, body =}; true once answered 2xx.
+function Call:info(opts)
+  opts = opts or {}
+  check_options("call:info", opts, set { "headers", "body" })
+  return self:request { method = "INFO", headers = opts.headers, body = opts.body }
+end
+
+-- Events of a call; a request in the call is the event named by its method.
+local call_events = set { "ended", "modified", "hold", "unhold", "dtmf", "info", "refer",
+                          "notify", "options", "message" }
 
 function Call:on(event, fn)
   if type(event) ~= "string" then error("call:on: expected an event name", 2) end
+  if not call_events[event] then error("call:on: unknown event '" .. event .. "'", 2) end
   if fn ~= nil and type(fn) ~= "function" then error("call:on: expected a function or nil", 2) end
   self.handlers[event] = fn
 end

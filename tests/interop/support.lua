@@ -237,4 +237,171 @@ function M.main(sip, main)
   os.exit(M.failures == 0 and 0 or 1)
 end
 
+-- ------------------------------------------------------------ calls
+-- Helpers for the call scripts (call_*.lua).
+
+-- Events of one call: its messages carry its Call-ID.
+function M.of_call(events, call_id)
+  return M.select(events, function(_, msg)
+    return call_id ~= nil and M.header(msg, "Call-ID") == call_id
+  end)
+end
+
+-- The first event of the list that satisfies pred(entry, msg), or nil.
+function M.find(events, pred)
+  return M.select(events, pred)[1]
+end
+
+-- The first event that is a request METHOD going DIR ("in"|"out"), or the
+-- response STATUS to METHOD (by CSeq) going DIR; n picks the n-th such event.
+function M.request(events, dir, method, n)
+  return M.select(events, function(e, msg)
+    return e.dir == dir and msg.method == method
+  end)[n or 1]
+end
+
+function M.response(events, dir, status, method, n)
+  return M.select(events, function(e, msg)
+    local _, cseq_method = M.cseq(msg)
+    return e.dir == dir and msg.status == status and cseq_method == method
+  end)[n or 1]
+end
+
+-- The branch parameter of the top Via.
+function M.branch(msg)
+  return (M.header(msg, "Via") or ""):match(";%s*branch%s*=%s*([^;,%s]+)")
+end
+
+-- The tag parameter of a From or To value (nil without one).
+function M.tag(value)
+  return (value or ""):match(";%s*tag%s*=%s*([^;%s]+)")
+end
+
+-- The URI of a name-addr (<...>) or addr-spec value, without header parameters.
+function M.uri_of(value)
+  value = value or ""
+  return value:match("<([^>]*)>") or value:match("^%s*([^;%s]+)")
+end
+
+-- The media direction an SDP body states: the attribute of the audio stream,
+-- else of the session, else "sendrecv" (RFC 3264 5.1); nil without a body.
+function M.sdp_direction(sdp)
+  if type(sdp) ~= "string" or not sdp:find("v=0", 1, true) then return nil end
+  local session, media = sdp:match("^(.-)\nm=audio(.*)$")
+  session, media = session or sdp, media or ""
+  local function dir(part)
+    for line in (part .. "\n"):gmatch("(.-)\r?\n") do
+      local d = line:match("^a=(%a+)%s*$")
+      if d == "sendrecv" or d == "sendonly" or d == "recvonly" or d == "inactive" then
+        return d
+      end
+    end
+  end
+  return dir(media) or dir(session) or "sendrecv"
+end
+
+-- Yields until call:wait() returns, at most `seconds`; returns what it
+-- returned, or nil and why.  The wait runs in a task of its own so that a
+-- call that never ends costs seconds, not the whole run.
+function M.wait_call(sip, call, seconds)
+  local finished, result = false, nil
+  sip.spawn(function()
+    result = call:wait()
+    finished = true
+  end)
+  if M.wait_for(sip, seconds, function() return finished end) then
+    return result
+  end
+  return nil, ("call:wait() still waiting after %g s (state %s)"):format(seconds,
+    tostring(call.state))
+end
+
+-- "nil, 486, "Busy Here"" or "a call (state confirmed)": what ua:call gave.
+function M.explain_call(call, code, reason)
+  if call then
+    return ("a call (state %s)"):format(tostring(call.state))
+  end
+  return ("nil, %s, %q"):format(tostring(code), tostring(reason))
+end
+
+-- Checks that every message in entries went over `transport`.
+function M.check_transport(entries, transport)
+  local wrong = M.select(entries, function(e) return e.transport ~= transport end)
+  return M.check(("every message of the call over %s"):format(transport),
+    #entries > 0 and #wrong == 0,
+    "%d messages, %d elsewhere: %s", #entries, #wrong, M.describe(wrong))
+end
+
+-- Checks a non-2xx ACK (RFC 3261 17.1.1.3): it belongs to the INVITE
+-- transaction, so it has the INVITE's Request-URI, top Via branch, Call-ID,
+-- From and CSeq number, the To (with tag) of the final response, and
+-- CSeq method ACK.
+function M.check_error_ack(name, entries, status)
+  local invite = M.request(entries, "out", "INVITE")
+  local final = M.response(entries, "in", status, "INVITE")
+  local ack = M.request(entries, "out", "ACK")
+  if not (invite and final and ack) then
+    return M.check(name, false, "INVITE %s, %d %s, ACK %s", invite and "sent" or "missing",
+      status, final and "received" or "missing", ack and "sent" or "missing")
+  end
+  local i, f, a = invite.msg, final.msg, ack.msg
+  local inum = M.cseq(i)
+  local anum, amethod = M.cseq(a)
+  local problems = {}
+  local function want(ok, fmt, ...)
+    if not ok then problems[#problems + 1] = fmt:format(...) end
+  end
+  want(a.uri == i.uri, "Request-URI %s, the INVITE's is %s", tostring(a.uri), tostring(i.uri))
+  want(M.branch(a) == M.branch(i), "branch %s, the INVITE's is %s", tostring(M.branch(a)),
+    tostring(M.branch(i)))
+  want(anum == inum and amethod == "ACK", "CSeq %s", tostring(M.header(a, "CSeq")))
+  want(M.header(a, "From") == M.header(i, "From"), "From %s", tostring(M.header(a, "From")))
+  want(M.tag(M.header(a, "To")) ~= nil and M.tag(M.header(a, "To")) == M.tag(M.header(f, "To")),
+    "To %s, the %d's is %s", tostring(M.header(a, "To")), status, tostring(M.header(f, "To")))
+  return M.check(name, #problems == 0, "%s", table.concat(problems, "; "))
+end
+
+-- Checks the requests one side sent inside the dialog (after the first
+-- final response): Request-URI = the Contact URI the other side gave, the
+-- local tag as From tag, the remote tag as To tag, the Call-ID, and CSeq
+-- numbers that rise from one request to the next (ACKs take their INVITE's),
+-- above first_cseq when given.  `dir` is the direction of those requests
+-- ("out": the library's own).
+function M.check_in_dialog(name, entries, dir, remote_contact, local_tag, remote_tag,
+  first_cseq)
+  local problems, last = {}, first_cseq
+  local requests = M.select(entries, function(e, msg)
+    return e.dir == dir and msg.method ~= nil
+  end)
+  local count = 0
+  for _, e in ipairs(requests) do
+    local msg = e.msg
+    local num, method = M.cseq(msg)
+    local from_tag, to_tag = M.tag(M.header(msg, "From")), M.tag(M.header(msg, "To"))
+    if from_tag == local_tag and to_tag ~= nil then
+      count = count + 1
+      local where = ("%s %s"):format(method or "?", tostring(num))
+      if remote_contact and msg.uri ~= remote_contact then
+        problems[#problems + 1] = ("%s to %s, the Contact is %s"):format(where, msg.uri,
+          remote_contact)
+      end
+      if to_tag ~= remote_tag then
+        problems[#problems + 1] = ("%s with To tag %s, expected %s"):format(where,
+          tostring(to_tag), tostring(remote_tag))
+      end
+      if method == "ACK" then
+        if num ~= last then
+          problems[#problems + 1] = ("ACK %s after CSeq %s"):format(tostring(num), tostring(last))
+        end
+      elseif not num or (last and num <= last) then
+        problems[#problems + 1] = ("%s after CSeq %s"):format(where, tostring(last))
+      else
+        last = num
+      end
+    end
+  end
+  if count == 0 then problems[#problems + 1] = "no request in the dialog" end
+  return M.check(name, #problems == 0, "%s", table.concat(problems, "; "))
+end
+
 return M
