@@ -51,27 +51,53 @@ void sess_keep_remote_sdp(struct sip_sess *s, const struct sip_msg *m)
 	s->remote_sdp = copy;
 }
 
+bool sess_hdr_has_token(const struct sip_msg *m, const char *name, const char *token)
+{
+	struct sip_hdr h;
+	size_t tl = strlen(token);
+	for (unsigned i = 0; sip_msg_hdr(m, name, i, &h); i++) {
+		const char *p = h.value, *end = h.value + h.value_len;
+		while (p < end) {
+			while (p < end && strchr(", \t\r\n", *p))
+				p++;
+			const char *t = p;
+			while (p < end && !strchr(", \t\r\n;", *p))
+				p++;
+			if ((size_t)(p - t) == tl && strncasecmp(t, token, tl) == 0)
+				return true;
+			while (p < end && *p != ',')
+				p++;
+		}
+	}
+	return false;
+}
+
 /* Answers a request of the session: our Contact on what sets up or
- * refreshes the dialog, and the SDP with its type. */
-int sess_reply(struct sip_sess *s, struct sip_strans *st, int status, const char *sdp,
-	       size_t sdp_len)
+ * refreshes the dialog, what we allow and support on a 2xx, the session
+ * timer where one runs, the lines of more, and the SDP with its type. */
+int sess_reply(struct sip_sess *s, struct sip_strans *st, int status, const char *more,
+	       const char *sdp, size_t sdp_len)
 {
 	const struct sip_msg *req = sip_strans_request(st);
-	char contact[160], extra[400];
-	size_t n = 0;
-	extra[0] = '\0';
+	char contact[160];
+	struct sbuf b;
+	sbuf_init(&b);
 	bool target = sip_method_is(req, "INVITE") || sip_method_is(req, "UPDATE");
 	if (target && status > 100 && status < 300 &&
 	    sip_ua_contact(s->ua, req->src.proto, req->src.addr.sa.sa_family, contact,
 			   sizeof(contact)))
-		n += (size_t)snprintf(extra + n, sizeof(extra) - n, "Contact: %s\r\n", contact);
-	if (target && status >= 200 && status < 300)
-		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
-				      "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO\r\n"
-				      "Supported: \r\n");
+		sbuf_printf(&b, "Contact: %s\r\n", contact);
+	if (target && status >= 200 && status < 300) {
+		sbuf_puts(&b, "Allow: " SESS_ALLOW "\r\nSupported: " SESS_SUPPORTED "\r\n");
+		sess_timer_headers(s, &b, false);
+	}
+	if (more)
+		sbuf_puts(&b, more);
 	if (sdp)
-		snprintf(extra + n, sizeof(extra) - n, "Content-Type: application/sdp\r\n");
-	return sip_strans_reply(st, status, NULL, extra, sdp, sdp ? sdp_len : 0);
+		sbuf_puts(&b, "Content-Type: application/sdp\r\n");
+	int err = b.err ? -ENOMEM : sip_strans_reply(st, status, NULL, b.d, sdp, sdp ? sdp_len : 0);
+	sbuf_free(&b);
+	return err;
 }
 
 char *sess_uri_of(const char *v)
@@ -192,6 +218,8 @@ void sess_end(struct sip_sess *s, enum sip_sess_end why, int status, const char 
 	list_unlink(&s->le);
 	sess_stop_2xx(s);
 	sess_modify_stop(s);
+	sess_prack_stop(s);
+	sess_timer_stop(s);
 	tmr_cancel(&s->guard);
 	if (s->st)
 		sip_strans_on_cancel(s->st, NULL, NULL);
@@ -208,7 +236,7 @@ void sess_end(struct sip_sess *s, enum sip_sess_end why, int status, const char 
 
 static void recv_bye(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req)
 {
-	sess_reply(s, st, 200, NULL, 0);
+	sess_reply(s, st, 200, NULL, NULL, 0);
 	/* a BYE before our final answer ends the INVITE too (§15.1.2) */
 	if (s->st && !sip_strans_answered(s->st))
 		sip_strans_reply(s->st, 487, NULL, NULL, NULL, 0);
@@ -223,7 +251,7 @@ static void dlg_request(void *arg, struct sip_strans *st, const struct sip_msg *
 	else if (sip_method_is(req, "INVITE") || sip_method_is(req, "UPDATE"))
 		sess_modify_recv(s, st, req);
 	else if (sip_method_is(req, "PRACK"))
-		sip_strans_reply(st, 481, NULL, NULL, NULL, 0);  /* we send no reliable 1xx */
+		sess_prack_recv(s, st, req);
 	else if (s->h && s->h->request)
 		s->h->request(s->arg, st, req);
 	else
@@ -256,6 +284,7 @@ static void dlg_ack(void *arg, const struct sip_msg *ack)
 	}
 	s->state = SIP_SESS_CONFIRMED;
 	s->st = mem_deref(s->st);
+	sess_timer_start(s);
 	if (s->h && s->h->established)
 		s->h->established(s->arg, ack);
 }

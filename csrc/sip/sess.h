@@ -101,7 +101,29 @@ struct sip_sess {
 
 	struct sip_uac *bye;
 	struct tmr guard;               /* bounds the wait for 487 after CANCEL */
+
+	/* reliable provisional responses, RFC 3262 (sess_prack.c) */
+	bool peer_100rel;               /* the caller supports or requires it */
+	uint32_t rseq;                  /* the last RSeq we sent */
+	bool rel_pending, rel_sdp;      /* a reliable 1xx awaits its PRACK; with SDP */
+	int rel_queued;                 /* a 1xx waiting for that PRACK, 0 none */
+	bool rel_queued_sdp;
+	bool answer_deferred;           /* our 200 waits for that PRACK */
+	struct tmr rel_retx, rel_timeout;
+	uint32_t rel_interval;
+	uint32_t peer_rseq;             /* outgoing: the last RSeq acknowledged */
+
+	/* session timer, RFC 4028 (sess_timer.c) */
+	uint32_t se;                    /* the session interval, s; 0: no timer */
+	bool se_refresher;              /* we send the refreshes */
+	bool se_peer_supports;          /* the peer said Supported: timer */
+	bool mod_refresh;               /* the re-INVITE in flight is a refresh */
+	struct tmr se_tmr;
 };
+
+/* What our requests and 2xx say we allow and support. */
+#define SESS_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK"
+#define SESS_SUPPORTED "100rel, timer"
 
 /* Places a call: sends the INVITE. *sp gets the owner's reference. */
 int sip_sess_connect(struct sip_sess **sp, struct sip_ua *ua, const struct sip_sess_params *p,
@@ -147,9 +169,31 @@ char *sess_uri_of(const char *v);
 /* The SDP of a message: true when it has a body of type application/sdp. */
 bool sess_has_sdp(const struct sip_msg *m);
 void sess_keep_remote_sdp(struct sip_sess *s, const struct sip_msg *m);
-/* Header lines for our SDP in a message: Content-Type and our Contact. */
-int sess_reply(struct sip_sess *s, struct sip_strans *st, int status, const char *sdp,
-	       size_t sdp_len);
+/* Whether a header (Supported, Require ...) lists an option tag. */
+bool sess_hdr_has_token(const struct sip_msg *m, const char *name, const char *token);
+/* Answers a request of the session: Contact, Allow, Supported and the
+ * session timer as the status asks, the header lines of more, the SDP. */
+int sess_reply(struct sip_sess *s, struct sip_strans *st, int status, const char *more,
+	       const char *sdp, size_t sdp_len);
+/* sess_prack.c: a 1xx to the INVITE, reliable when the caller can PRACK
+ * it; the PRACK that comes; the PRACK we send for a reliable 1xx (false
+ * when resp is a retransmission to ignore). */
+int sess_provisional(struct sip_sess *s, int status, const char *sdp);
+bool sess_answer_waits(struct sip_sess *s);
+void sess_prack_recv(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req);
+bool sess_prack_send(struct sip_sess *s, const struct sip_msg *resp);
+void sess_prack_stop(struct sip_sess *s);
+/* sess_timer.c: Session-Expires and Min-SE of a request (false when it was
+ * answered 422), of a 2xx to ours; the header lines we send; the timer. */
+bool sess_timer_request(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req);
+void sess_timer_response(struct sip_sess *s, const struct sip_msg *resp);
+struct sbuf;
+void sess_timer_headers(const struct sip_sess *s, struct sbuf *b, bool request);
+void sess_timer_start(struct sip_sess *s);
+void sess_timer_stop(struct sip_sess *s);
+/* sess_modify.c: a re-INVITE that changes nothing, to refresh the session. */
+int sess_refresh(struct sip_sess *s);
+int sess_answer_now(struct sip_sess *s);
 void sess_start_2xx(struct sip_sess *s, struct sip_strans *st);
 void sess_stop_2xx(struct sip_sess *s);
 int sess_send_bye(struct sip_sess *s);

@@ -42,6 +42,12 @@ int sip_sess_accept(struct sip_sess **sp, struct sip_ua *ua, struct sip_strans *
 	s->st = mem_ref(st);
 	s->invite = mem_ref((void *)req);
 	s->invite_cseq = req->cseq;
+	s->peer_100rel = sess_hdr_has_token(req, "Supported", "100rel") ||
+			 sess_hdr_has_token(req, "Require", "100rel");
+	if (!sess_timer_request(s, st, req)) {
+		err = -EPROTO;  /* 422: the session interval is too small */
+		goto out;
+	}
 	if (sess_has_sdp(req)) {
 		char *ans = NULL;
 		size_t len;
@@ -93,7 +99,7 @@ int sip_sess_ring(struct sip_sess *s)
 	if (!pending(s))
 		return -EALREADY;
 	s->state = SIP_SESS_EARLY;
-	return sess_reply(s, s->st, 180, NULL, 0);
+	return sess_provisional(s, 180, NULL);
 }
 
 int sip_sess_progress(struct sip_sess *s)
@@ -103,14 +109,20 @@ int sip_sess_progress(struct sip_sess *s)
 	s->state = SIP_SESS_EARLY;
 	/* without an offer from the caller an SDP here would be an offer in
 	 * an unreliable provisional, which RFC 3261 §13.3.1.1 rules out */
-	const char *sdp = s->offer_in_2xx ? NULL : s->sdp.last;
-	return sess_reply(s, s->st, 183, sdp, sdp ? strlen(sdp) : 0);
+	return sess_provisional(s, 183, s->offer_in_2xx ? NULL : s->sdp.last);
 }
 
 int sip_sess_answer(struct sip_sess *s)
 {
-	if (!pending(s))
+	if (!pending(s) || s->answer_deferred)
 		return -EALREADY;
+	if (sess_answer_waits(s))
+		return 0;  /* the 200 goes when the PRACK comes */
+	return sess_answer_now(s);
+}
+
+int sess_answer_now(struct sip_sess *s)
+{
 	char *sdp = NULL;
 	size_t len = 0;
 	int err = 0;
@@ -119,7 +131,7 @@ int sip_sess_answer(struct sip_sess *s)
 	else
 		sdp = mem_ref(s->sdp.last), len = sdp ? strlen(sdp) : 0;
 	if (!err)
-		err = sess_reply(s, s->st, 200, sdp, len);
+		err = sess_reply(s, s->st, 200, NULL, sdp, len);
 	mem_deref(sdp);
 	if (err)
 		return err;

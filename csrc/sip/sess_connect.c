@@ -72,7 +72,13 @@ static void on_2xx(struct sip_sess *s, const struct sip_msg *resp)
 		return;
 	}
 	s->invite_cseq = resp->cseq;
-	int err = sip_dialog_from_response(&s->dlg, s->ua, resp, &sess_dialog_handlers, s);
+	int err = 0;
+	if (s->dlg && resp->to_tag && strcmp(s->dlg->remote_tag, resp->to_tag) == 0) {
+		sip_dialog_refresh(s->dlg, resp);  /* the early dialog is confirmed */
+	} else {
+		sip_dialog_close(s->dlg);  /* an early dialog of another fork */
+		err = sip_dialog_from_response(&s->dlg, s->ua, resp, &sess_dialog_handlers, s);
+	}
 	if (err) {
 		/* no Contact, or no tag: nothing to acknowledge in a dialog */
 		s->dlg = NULL;
@@ -95,6 +101,8 @@ static void on_2xx(struct sip_sess *s, const struct sip_msg *resp)
 		return;
 	}
 	s->state = SIP_SESS_CONFIRMED;
+	sess_timer_response(s, resp);
+	sess_timer_start(s);
 	if (s->h && s->h->established)
 		s->h->established(s->arg, resp);
 }
@@ -106,8 +114,15 @@ static void on_provisional(struct sip_sess *s, const struct sip_msg *resp)
 		s->cancel_pending = false;
 	if (resp->status == 100)
 		return;
-	if (resp->to_tag)
+	if (resp->to_tag) {
 		s->state = SIP_SESS_EARLY;
+		/* the early dialog, for PRACK and for a BYE before the 2xx */
+		if (!s->dlg && sip_dialog_from_response(&s->dlg, s->ua, resp,
+							&sess_dialog_handlers, s) != 0)
+			s->dlg = NULL;
+	}
+	if (sess_hdr_has_token(resp, "Require", "100rel") && !sess_prack_send(s, resp))
+		return;  /* a reliable 1xx we have seen already */
 	/* an answer in a provisional: early media (RFC 3264 with §13.2.1) */
 	if (sess_has_sdp(resp) && s->sdp.last && !s->ack_body &&
 	    sdp_accept(&s->sdp, resp->body, resp->body_len, &s->media) == 0) {

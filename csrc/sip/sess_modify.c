@@ -4,6 +4,7 @@
 #include "sip/sess.h"
 #include "util/mem.h"
 #include "util/rand.h"
+#include "util/sbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,9 +23,11 @@ void sess_modify_stop(struct sip_sess *s)
 
 static void done(struct sip_sess *s, int err, const struct sip_msg *resp)
 {
+	bool refresh = s->mod_refresh;
 	sip_uac_release(s->mod);
 	s->mod = NULL;
-	if (s->h && s->h->modify_done)
+	s->mod_refresh = false;
+	if (!refresh && s->h && s->h->modify_done)
 		s->h->modify_done(s->arg, err, resp);
 }
 
@@ -56,6 +59,8 @@ static void on_answer(int err, const struct sip_msg *resp, void *arg)
 							 &s->media) : -EBADMSG;
 		if (!bad)
 			sess_keep_remote_sdp(s, resp);
+		sess_timer_response(s, resp);
+		sess_timer_start(s);
 		done(s, bad, resp);
 	} else if (resp->status == 491) {
 		/* §14.1: the Call-ID's owner waits 2.1-4 s, the other 0-2 s */
@@ -85,9 +90,24 @@ static int send_offer(struct sip_sess *s)
 	int err = sdp_offer(&s->sdp, &offer, &len);
 	if (err)
 		return err;
-	err = sip_dialog_request(s->dlg, &s->mod, s->mod_update ? "UPDATE" : "INVITE", SDP_TYPE,
-				 offer, len, s->user, s->password, on_answer, s);
+	struct sbuf b;
+	sbuf_init(&b);
+	sbuf_puts(&b, SDP_TYPE);
+	sess_timer_headers(s, &b, true);
+	err = b.err ? -ENOMEM : sip_dialog_request(s->dlg, &s->mod, s->mod_update ? "UPDATE" :
+						   "INVITE", b.d, offer, len, s->user,
+						   s->password, on_answer, s);
+	sbuf_free(&b);
 	mem_deref(offer);
+	return err;
+}
+
+int sess_refresh(struct sip_sess *s)
+{
+	/* the same SDP again: sdp_offer keeps its version (RFC 4028 §7.4) */
+	int err = sip_sess_modify(s, s->sdp.dir, false);
+	if (!err)
+		s->mod_refresh = true;
 	return err;
 }
 
@@ -122,6 +142,8 @@ void sess_modify_recv(struct sip_sess *s, struct sip_strans *st, const struct si
 		sip_strans_reply(st, 500, NULL, extra, NULL, 0);
 		return;
 	}
+	if (!sess_timer_request(s, st, req))
+		return;  /* 422 */
 	sip_dialog_refresh(s->dlg, req);
 	char *sdp = NULL;
 	size_t len = 0;
@@ -145,10 +167,11 @@ void sess_modify_recv(struct sip_sess *s, struct sip_strans *st, const struct si
 		offer_in_2xx = true;
 	}
 	if (!err)
-		err = sess_reply(s, st, 200, sdp, len);
+		err = sess_reply(s, st, 200, NULL, sdp, len);
 	mem_deref(sdp);
 	if (err)
 		return;
+	sess_timer_start(s);
 	if (invite) {
 		s->offer_in_2xx = offer_in_2xx;
 		sess_start_2xx(s, st);

@@ -17,10 +17,12 @@ static const char *const known_methods[] = {
 	"NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE", NULL,
 };
 
-/* Option tags we support (Require, Supported); none yet. */
+/* Option tags we support (Require, Supported): reliable provisional
+ * responses (RFC 3262) and session timers (RFC 4028), both for calls. */
 static bool supported_option(const char *tag, size_t n)
 {
-	return false;
+	return (n == 6 && strncasecmp(tag, "100rel", 6) == 0) ||
+	       (n == 5 && strncasecmp(tag, "timer", 5) == 0);
 }
 
 static bool is_known(const char *method)
@@ -168,7 +170,8 @@ static void answer_options(struct sip_ua *ua, struct sip_strans *st)
 	char allow[256], extra[400];
 	sip_ua_allow(ua, allow, sizeof(allow));
 	snprintf(extra, sizeof(extra),
-		 "Allow: %s\r\nAccept: application/sdp, text/plain\r\nSupported: \r\n", allow);
+		 "Allow: %s\r\nAccept: application/sdp, text/plain\r\n"
+		 "Supported: 100rel, timer\r\n", allow);
 	reply(st, 200, extra);
 }
 

@@ -120,7 +120,8 @@ static char *compose(struct sip_uac *u, const struct sip_transport *tp, const ch
 		sbuf_printf(&b, "Contact: <sip:%s@%s%s>\r\n", u->ua->user, host,
 			    tp->proto == SIP_TCP ? ";transport=tcp" : "");
 	if (strcmp(u->method, "INVITE") == 0 || strcmp(u->method, "UPDATE") == 0)
-		sbuf_puts(&b, "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO\r\n");
+		sbuf_puts(&b, "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK\r\n"
+			      "Supported: 100rel, timer\r\n");
 	sbuf_puts(&b, auth);
 	if (u->headers)
 		sbuf_puts(&b, u->headers);
