@@ -186,6 +186,17 @@ static int l_rtp_ports(lua_State *L)
 	return 0;
 }
 
+/* ua:max_calls(n): an INVITE beyond n calls in progress gets 503 */
+static int l_max_calls(lua_State *L)
+{
+	struct lua_ua *u = check_ua(L, 1);
+	lua_Integer n = luaL_checkinteger(L, 2);
+	if (n < 1 || n > 1000000)
+		return luaL_error(L, "max_calls must be between 1 and 1000000");
+	u->ua->max_sessions = (unsigned)n;
+	return 0;
+}
+
 /* A request of ours in flight: the Lua callback waits for its outcome. */
 struct lreq {
 	struct sip_uac *uac;
@@ -337,6 +348,7 @@ void lsip_open_ua(lua_State *L)
 		{"register", lsip_ua_register},
 		{"call", lsip_ua_call},
 		{"rtp_ports", l_rtp_ports},
+		{"max_calls", l_max_calls},
 		{"close", l_close},
 		{"closed", l_closed},
 		{NULL, NULL},

@@ -146,6 +146,7 @@ struct sip_sess *sess_alloc(struct sip_ua *ua, const union sa *rtp,
 	s->arg = arg;
 	sdp_local_init(&s->sdp, rtp);
 	list_append(&ua->sessions, &s->le);
+	ua->nsessions++;
 	return s;
 }
 
@@ -216,6 +217,7 @@ void sess_end(struct sip_sess *s, enum sip_sess_end why, int status, const char 
 	s->state = SIP_SESS_ENDED;
 	s->end = why;
 	list_unlink(&s->le);
+	s->ua->nsessions--;
 	sess_stop_2xx(s);
 	sess_modify_stop(s);
 	sess_prack_stop(s);

@@ -34,6 +34,10 @@ int sip_sess_accept(struct sip_sess **sp, struct sip_ua *ua, struct sip_strans *
 {
 	if (ua->closed)
 		return -ECANCELED;
+	if (ua->nsessions >= ua->max_sessions) {
+		sip_strans_reply(st, 503, "Too Many Calls", "Retry-After: 5\r\n", NULL, 0);
+		return -EBUSY;
+	}
 	struct sip_sess *s = sess_alloc(ua, rtp, h, arg);
 	if (!s)
 		return -ENOMEM;

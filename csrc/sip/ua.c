@@ -269,6 +269,7 @@ int sip_ua_alloc(struct sip_ua **uap, struct sip_loop *loop, const char *identit
 	list_init(&ua->transports);
 	list_init(&ua->regs);
 	list_init(&ua->sessions);
+	ua->max_sessions = 10000;
 	ua->rtp_min = 16384;
 	ua->rtp_max = 32767;
 	int err = htab_init(&ua->dialogs, 64);

@@ -38,6 +38,7 @@ struct sip_ua {
 	struct le regs;             /* active registrations */
 	struct htab dialogs;        /* struct sip_dialog, by Call-ID and tags */
 	struct le sessions;         /* struct sip_sess that are not over */
+	unsigned nsessions, max_sessions;  /* an INVITE beyond the limit gets 503 */
 	uint16_t rtp_min, rtp_max;  /* the range RTP ports come from */
 };
 

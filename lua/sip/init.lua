@@ -149,7 +149,7 @@ local function parse_listen(spec)
   return proto, host, tonumber(port)
 end
 
-local ua_options = set { "uri", "listen", "timers", "rtp_ports", "max_message" }
+local ua_options = set { "uri", "listen", "timers", "rtp_ports", "max_message", "max_calls" }
 
 function sip.ua(opts)
   opts = opts or {}
@@ -195,6 +195,13 @@ function sip.ua(opts)
 
   local self = setmetatable({ core = c, uri = opts.uri, handlers = {}, methods = {},
                               t1 = timers and timers[1] / 1000 or 0.5 }, UA)
+  if opts.max_calls ~= nil then
+    if math.type(opts.max_calls) ~= "integer" or opts.max_calls < 1 then
+      c:close()
+      error("sip.ua: max_calls must be a positive integer", 2)
+    end
+    c:max_calls(opts.max_calls)
+  end
   if opts.rtp_ports ~= nil then
     local r = opts.rtp_ports
     if type(r) ~= "table" or math.type(r[1]) ~= "integer" or math.type(r[2]) ~= "integer" then
