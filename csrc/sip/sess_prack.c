@@ -88,7 +88,7 @@ void sess_prack_recv(struct sip_sess *s, struct sip_strans *st, const struct sip
 	struct sip_hdr h;
 	char v[80], method[16] = "";
 	unsigned long rseq = 0, cseq = 0;
-	if (!s->rel_pending || !sip_msg_hdr(req, "RAck", 0, &h) || h.value_len >= sizeof(v)) {
+	if (!s->rseq || !sip_msg_hdr(req, "RAck", 0, &h) || h.value_len >= sizeof(v)) {
 		sip_strans_reply(st, 481, NULL, NULL, NULL, 0);
 		return;
 	}
@@ -98,10 +98,15 @@ void sess_prack_recv(struct sip_sess *s, struct sip_strans *st, const struct sip
 		sip_strans_reply(st, 481, NULL, NULL, NULL, 0);  /* §7.2: matches nothing */
 		return;
 	}
+	/* a PRACK for our last reliable 1xx: also when the final answer went
+	 * before it came (the 1xx had no SDP), it gets its 200 */
+	bool was_pending = s->rel_pending;
 	tmr_cancel(&s->rel_retx);
 	tmr_cancel(&s->rel_timeout);
 	s->rel_pending = false;
 	sess_reply(s, st, 200, NULL, NULL, 0);
+	if (!was_pending)
+		return;
 	if (s->answer_deferred) {
 		s->answer_deferred = false;
 		sess_answer_now(s);

@@ -316,6 +316,22 @@ function M.wait_call(sip, call, seconds)
     tostring(call.state))
 end
 
+-- Runs fn(...) in a task of its own and yields until it returns, at most
+-- `seconds`; returns its results, or nil, "still running after N s".  For
+-- calls that could wait for a long SIP timer when the far end misbehaves.
+function M.within(sip, seconds, fn, ...)
+  local args, n = { ... }, select("#", ...)
+  local finished, results = false, nil
+  sip.spawn(function()
+    results = table.pack(fn(table.unpack(args, 1, n)))
+    finished = true
+  end)
+  if M.wait_for(sip, seconds, function() return finished end) then
+    return table.unpack(results, 1, results.n)
+  end
+  return nil, ("still running after %g s"):format(seconds)
+end
+
 -- "nil, 486, "Busy Here"" or "a call (state confirmed)": what ua:call gave.
 function M.explain_call(call, code, reason)
   if call then
