@@ -87,6 +87,12 @@ int sess_reply(struct sip_sess *s, struct sip_strans *st, int status, const char
 	    sip_ua_contact(s->ua, req->src.proto, req->src.addr.sa.sa_family, contact,
 			   sizeof(contact)))
 		sbuf_printf(&b, "Contact: %s\r\n", contact);
+	/* §12.1.1: what sets up a dialog copies the Record-Route of the
+	 * INVITE, so the caller routes through the same proxies */
+	struct sip_hdr h;
+	if (sip_method_is(req, "INVITE") && status > 100 && status < 300)
+		for (unsigned i = 0; sip_msg_hdr(req, "Record-Route", i, &h); i++)
+			sbuf_printf(&b, "Record-Route: %.*s\r\n", (int)h.value_len, h.value);
 	if (target && status >= 200 && status < 300) {
 		sbuf_puts(&b, "Allow: " SESS_ALLOW "\r\nSupported: " SESS_SUPPORTED "\r\n");
 		sess_timer_headers(s, &b, false);
