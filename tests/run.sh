@@ -16,6 +16,7 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1"
 
 suite_c()        { bash tests/c/run.sh; }
+suite_sess()     { bash tests/c/sess.sh; }
 suite_torture()  { bash tests/c/torture.sh; }
 suite_spec()     { bash tests/spec/run.sh; }
 suite_examples() { bash tests/examples.sh; }
@@ -25,6 +26,7 @@ suite_asan() {
 	# the same C suites built with the sanitizers, then the Lua specs
 	# against a sanitized build of the module
 	CFLAGS="$ASAN_FLAGS" BUILD_TAG=asan bash tests/c/run.sh 2>&1 | sed 's/^c:/asan-c:/'
+	CFLAGS="$ASAN_FLAGS" BUILD_TAG=asan bash tests/c/sess.sh 2>&1 | sed 's/^sess:/asan-sess:/'
 	CFLAGS="$ASAN_FLAGS" BUILD_TAG=asan bash tests/c/torture.sh 2>&1 | sed 's/^torture:/asan-torture:/'
 	bash tests/spec/run.sh --asan 2>&1 | sed 's/^spec:/asan-spec:/'
 }
@@ -32,7 +34,7 @@ suite_asan() {
 if [ "${1:-}" = "--asan" ]; then
 	set -- asan
 elif [ $# -eq 0 ]; then
-	set -- c torture spec examples interop fuzz asan
+	set -- c sess torture spec examples interop fuzz asan
 fi
 
 total_pass=0

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>  /* osip_free is free */
 #include <string.h>
 
 static char *make_key(const char *call_id, const char *local_tag, const char *remote_tag)
@@ -317,4 +318,12 @@ bool sip_dialog_recv_stray(struct sip_ua *ua, const struct sip_msg *m)
 	d->h->response(d->arg, m);
 	mem_deref(d);
 	return true;
+}
+
+void sip_dialog_reroute(struct sip_dialog *d, const struct sip_msg *resp)
+{
+	d->route = mem_deref(d->route);
+	d->route_uri = mem_deref(d->route_uri);
+	set_route(d, resp, true);
+	sip_dialog_refresh(d, resp);
 }

@@ -53,6 +53,9 @@ void sip_dialog_close(struct sip_dialog *d);
 /* A target refresh (RFC 3261 §12.2): the Contact of a re-INVITE, UPDATE or
  * their 2xx becomes the remote target. */
 void sip_dialog_refresh(struct sip_dialog *d, const struct sip_msg *m);
+/* The 2xx that confirms an early dialog of ours sets its route set and
+ * target anew (RFC 3261 §13.2.2.4). */
+void sip_dialog_reroute(struct sip_dialog *d, const struct sip_msg *resp);
 
 /* Sends a request in the dialog (the next CSeq). extra holds header lines,
  * body its Content-Type line among them. *up as with sip_uac_send. */

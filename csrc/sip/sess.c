@@ -121,13 +121,16 @@ char *sess_uri_of(const char *v)
 
 /* ---- lifetime ---- */
 
+static void teardown(struct sip_sess *s);
+
 static void sess_destroy(void *arg)
 {
 	struct sip_sess *s = arg;
-	s->h = NULL;
-	sess_end(s, SIP_END_LOCAL, 0, NULL, NULL);
+	if (s->state != SIP_SESS_ENDED)
+		teardown(s);
 	sip_uac_release(s->uac);
 	sip_uac_release(s->bye);
+	sip_uac_release(s->mod_prev);
 	mem_deref(s->st);
 	mem_deref(s->invite);
 	mem_deref(s->call_id);
@@ -180,7 +183,10 @@ static void on_no_ack(void *arg)
 	/* §13.3.1.4: confirmed without an ACK, but the session ends with BYE */
 	sess_stop_2xx(s);
 	sess_send_bye(s);
-	sess_end(s, SIP_END_TIMEOUT, 408, "No ACK", NULL);
+	if (s->bye_pending)
+		sess_end(s, SIP_END_LOCAL, 0, NULL, NULL);
+	else
+		sess_end(s, SIP_END_TIMEOUT, 408, "No ACK", NULL);
 }
 
 void sess_start_2xx(struct sip_sess *s, struct sip_strans *st)
@@ -215,29 +221,44 @@ int sess_send_bye(struct sip_sess *s)
 				  on_bye_answer, s);
 }
 
-void sess_end(struct sip_sess *s, enum sip_sess_end why, int status, const char *reason,
-	      const struct sip_msg *msg)
+/* Everything a session holds that outlives nothing: its place in the
+ * endpoint, its timers, its dialogs. */
+static void teardown(struct sip_sess *s)
 {
-	if (s->state == SIP_SESS_ENDED)
-		return;
 	s->state = SIP_SESS_ENDED;
-	s->end = why;
 	list_unlink(&s->le);
 	s->ua->nsessions--;
 	sess_stop_2xx(s);
 	sess_modify_stop(s);
 	sess_prack_stop(s);
+	s->bye_pending = false;
 	sess_timer_stop(s);
 	tmr_cancel(&s->guard);
 	if (s->st)
 		sip_strans_on_cancel(s->st, NULL, NULL);
 	sip_dialog_close(s->dlg);
 	s->dlg = NULL;
-	if (s->h && s->h->ended) {
-		mem_ref(s);
+	for (int i = 0; i < SESS_MAX_FORKS; i++) {
+		sip_dialog_close(s->forks[i]);
+		s->forks[i] = NULL;
+	}
+}
+
+void sess_end(struct sip_sess *s, enum sip_sess_end why, int status, const char *reason,
+	      const struct sip_msg *msg)
+{
+	if (s->state == SIP_SESS_ENDED)
+		return;
+	s->end = why;
+	teardown(s);
+	mem_ref(s);
+	if (s->h && s->h->ended)
 		s->h->ended(s->arg, why, status, reason, msg);
+	if (s->self_held) {
+		s->self_held = false;
 		mem_deref(s);
 	}
+	mem_deref(s);  /* the caller must hold s if it goes on using it */
 }
 
 /* ---- requests in the dialog ---- */
@@ -292,6 +313,11 @@ static void dlg_ack(void *arg, const struct sip_msg *ack)
 	}
 	s->state = SIP_SESS_CONFIRMED;
 	s->st = mem_deref(s->st);
+	if (s->bye_pending) {
+		sess_send_bye(s);
+		sess_end(s, SIP_END_LOCAL, 0, NULL, NULL);
+		return;
+	}
 	sess_timer_start(s);
 	if (s->h && s->h->established)
 		s->h->established(s->arg, ack);
@@ -342,6 +368,15 @@ int sip_sess_hangup(struct sip_sess *s)
 		/* an incoming call not yet answered: */
 		/* fall through */
 	case SIP_SESS_INCOMING: {
+		if (s->st_2xx && !s->bye_pending) {
+			/* §15: no BYE before the ACK of our 2xx: it goes once
+			 * the ACK came or the 2xx timed out; until then the
+			 * session keeps itself */
+			s->bye_pending = true;
+			s->self_held = true;
+			mem_ref(s);
+			return 0;
+		}
 		if (!s->st || sip_strans_answered(s->st))
 			return -EALREADY;
 		int err = sip_strans_reply(s->st, 486, NULL, NULL, NULL, 0);
@@ -372,12 +407,15 @@ void sip_sess_release(struct sip_sess *s)
 	if (!s)
 		return;
 	s->h = NULL;
-	if (s->state == SIP_SESS_INCOMING || (s->state == SIP_SESS_EARLY && !s->outgoing))
+	/* an incoming call not answered yet gets 480; any other is hung up */
+	if (!s->outgoing && s->st && !sip_strans_answered(s->st))
 		sip_sess_reject(s, 480, NULL, NULL);
 	else if (s->state != SIP_SESS_ENDED)
 		sip_sess_hangup(s);
-	/* a CANCEL in flight waits for its 487 no more */
-	sess_end(s, SIP_END_LOCAL, 0, NULL, NULL);
+	/* a CANCEL in flight waits for its 487 no more; a BYE that waits for
+	 * the ACK of our 2xx still goes */
+	if (!s->bye_pending)
+		sess_end(s, SIP_END_LOCAL, 0, NULL, NULL);
 	mem_deref(s);
 }
 
@@ -387,7 +425,8 @@ void sip_sess_close_all(struct sip_ua *ua)
 	list_each_safe(e, tmp, &ua->sessions) {
 		struct sip_sess *s = container_of(e, struct sip_sess, le);
 		mem_ref(s);
-		if (s->state == SIP_SESS_CONFIRMED)
+		/* the endpoint goes now: a BYE cannot wait for the ACK */
+		if (s->state == SIP_SESS_CONFIRMED || s->st_2xx)
 			sess_send_bye(s);
 		else if (s->outgoing && s->got_provisional)
 			sip_uac_cancel(s->uac);

@@ -58,6 +58,9 @@ struct sip_sess_params {
 	union sa rtp;               /* our RTP address for the SDP */
 };
 
+/* Early dialogs of a forked INVITE we keep apart for PRACK. */
+#define SESS_MAX_FORKS 4
+
 struct sip_sess {
 	struct le le;               /* in the endpoint's list while not ended */
 	struct sip_ua *ua;
@@ -101,6 +104,17 @@ struct sip_sess {
 
 	struct sip_uac *bye;
 	struct tmr guard;               /* bounds the wait for 487 after CANCEL */
+	bool bye_pending;               /* hung up after our 2xx: BYE once the ACK came */
+	bool self_held;                 /* a reference of its own while bye_pending */
+
+	/* outgoing: early dialogs of other forks, for their PRACKs */
+	struct sip_dialog *forks[SESS_MAX_FORKS];
+	uint32_t forks_rseq[SESS_MAX_FORKS];
+	struct sip_uac *mod_prev;       /* our last re-INVITE, answered: its 2xx
+	                                   retransmissions get their ACK */
+	uint32_t mod_prev_cseq;
+	bool early_answer_acked;        /* incoming: a reliable 1xx with our answer
+	                                   was PRACKed (RFC 3311 §5.1) */
 
 	/* reliable provisional responses, RFC 3262 (sess_prack.c) */
 	bool peer_100rel;               /* the caller supports or requires it */
@@ -182,6 +196,8 @@ int sess_provisional(struct sip_sess *s, int status, const char *sdp);
 bool sess_answer_waits(struct sip_sess *s);
 void sess_prack_recv(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req);
 bool sess_prack_send(struct sip_sess *s, const struct sip_msg *resp);
+/* The index in s->forks of the early dialog with that remote tag, or -1. */
+int sess_find_fork(struct sip_sess *s, const char *tag);
 void sess_prack_stop(struct sip_sess *s);
 /* sess_timer.c: Session-Expires and Min-SE of a request (false when it was
  * answered 422), of a 2xx to ours; the header lines we send; the timer. */

@@ -62,6 +62,48 @@ static int take_2xx_sdp(struct sip_sess *s, const struct sip_msg *resp)
 	return 0;
 }
 
+int sess_find_fork(struct sip_sess *s, const char *tag)
+{
+	for (int i = 0; tag && i < SESS_MAX_FORKS; i++)
+		if (s->forks[i] && strcmp(s->forks[i]->remote_tag, tag) == 0)
+			return i;
+	return -1;
+}
+
+static void close_forks(struct sip_sess *s)
+{
+	for (int i = 0; i < SESS_MAX_FORKS; i++) {
+		sip_dialog_close(s->forks[i]);
+		s->forks[i] = NULL;
+	}
+}
+
+/* The early dialog of a 1xx with a To tag (§13.2.2.1), for PRACK, UPDATE
+ * and a BYE before the 2xx; the first is the session's, those of other
+ * forks are kept beside it. */
+static void early_dialog(struct sip_sess *s, const struct sip_msg *resp)
+{
+	struct sip_dialog *d;
+	if (s->dlg && strcmp(s->dlg->remote_tag, resp->to_tag) == 0)
+		return;
+	if (sess_find_fork(s, resp->to_tag) >= 0)
+		return;
+	int slot = -1;
+	for (int i = 0; s->dlg && i < SESS_MAX_FORKS && slot < 0; i++)
+		if (!s->forks[i])
+			slot = i;
+	if (s->dlg && slot < 0)
+		return;  /* more forks than we keep apart: no PRACK for this one */
+	if (sip_dialog_from_response(&d, s->ua, resp, &sess_dialog_handlers, s) != 0)
+		return;  /* no Contact: no early dialog */
+	if (!s->dlg) {
+		s->dlg = d;
+	} else {
+		s->forks[slot] = d;
+		s->forks_rseq[slot] = 0;
+	}
+}
+
 static void on_2xx(struct sip_sess *s, const struct sip_msg *resp)
 {
 	if (s->state == SIP_SESS_CONFIRMED || s->state == SIP_SESS_ENDED) {
@@ -73,12 +115,20 @@ static void on_2xx(struct sip_sess *s, const struct sip_msg *resp)
 	}
 	s->invite_cseq = resp->cseq;
 	int err = 0;
+	int fork = sess_find_fork(s, resp->to_tag);
+	if (fork >= 0) {
+		/* the 2xx comes from another fork's early dialog: that one is ours */
+		sip_dialog_close(s->dlg);
+		s->dlg = s->forks[fork];
+		s->forks[fork] = NULL;
+	}
 	if (s->dlg && resp->to_tag && strcmp(s->dlg->remote_tag, resp->to_tag) == 0) {
-		sip_dialog_refresh(s->dlg, resp);  /* the early dialog is confirmed */
+		sip_dialog_reroute(s->dlg, resp);  /* the early dialog is confirmed */
 	} else {
-		sip_dialog_close(s->dlg);  /* an early dialog of another fork */
+		sip_dialog_close(s->dlg);
 		err = sip_dialog_from_response(&s->dlg, s->ua, resp, &sess_dialog_handlers, s);
 	}
+	close_forks(s);
 	if (err) {
 		/* no Contact, or no tag: nothing to acknowledge in a dialog */
 		s->dlg = NULL;
@@ -116,10 +166,7 @@ static void on_provisional(struct sip_sess *s, const struct sip_msg *resp)
 		return;
 	if (resp->to_tag) {
 		s->state = SIP_SESS_EARLY;
-		/* the early dialog, for PRACK and for a BYE before the 2xx */
-		if (!s->dlg && sip_dialog_from_response(&s->dlg, s->ua, resp,
-							&sess_dialog_handlers, s) != 0)
-			s->dlg = NULL;
+		early_dialog(s, resp);
 	}
 	if (sess_hdr_has_token(resp, "Require", "100rel") && !sess_prack_send(s, resp))
 		return;  /* a reliable 1xx we have seen already */

@@ -19,12 +19,31 @@ void sess_modify_stop(struct sip_sess *s)
 	tmr_cancel(&s->glare);
 	sip_uac_release(s->mod);
 	s->mod = NULL;
+	sip_uac_release(s->mod_prev);
+	s->mod_prev = NULL;
+}
+
+/* 500 with the random Retry-After of RFC 3261 §14.2 and RFC 3311 §5.2. */
+static void retry_later(struct sip_strans *st)
+{
+	char extra[40];
+	snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", (unsigned)(rand_u64() % 11));
+	sip_strans_reply(st, 500, NULL, extra, NULL, 0);
 }
 
 static void done(struct sip_sess *s, int err, const struct sip_msg *resp)
 {
 	bool refresh = s->mod_refresh;
-	sip_uac_release(s->mod);
+	/* an answered re-INVITE stays at hand: a retransmission of its 2xx
+	 * (our ACK was lost) comes through its transaction and is ACKed again */
+	sip_uac_release(s->mod_prev);
+	s->mod_prev = NULL;
+	if (!s->mod_update && resp && resp->status < 300) {
+		s->mod_prev = s->mod;
+		s->mod_prev_cseq = resp->cseq;
+	} else {
+		sip_uac_release(s->mod);
+	}
 	s->mod = NULL;
 	s->mod_refresh = false;
 	if (!refresh && s->h && s->h->modify_done)
@@ -34,6 +53,11 @@ static void done(struct sip_sess *s, int err, const struct sip_msg *resp)
 static void on_glare_over(void *arg)
 {
 	struct sip_sess *s = arg;
+	if (s->st_2xx) {
+		/* their offer got in first and waits for its ACK (RFC 3264 §4) */
+		tmr_start(s->ua->stack.tq, &s->glare, 200, on_glare_over, s);
+		return;
+	}
 	int err = send_offer(s);
 	if (err)
 		done(s, err, NULL);
@@ -43,6 +67,13 @@ static void on_answer(int err, const struct sip_msg *resp, void *arg)
 {
 	struct sip_sess *s = arg;
 	if (!err && resp->status < 200)
+		return;
+	if (!err && resp->status < 300 && !s->mod && s->mod_prev &&
+	    resp->cseq == s->mod_prev_cseq) {
+		sip_dialog_ack(s->dlg, resp->cseq, NULL, NULL, 0);  /* a retransmission */
+		return;
+	}
+	if (!s->mod)
 		return;
 	mem_ref(s);
 	if (err) {
@@ -126,20 +157,24 @@ int sip_sess_modify(struct sip_sess *s, enum sdp_dir dir, bool update)
 void sess_modify_recv(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req)
 {
 	bool invite = sip_method_is(req, "INVITE");
+	bool offer = sess_has_sdp(req);
 	if (s->state != SIP_SESS_CONFIRMED && invite) {
-		/* a re-INVITE before the ACK of the first: §14.2 */
-		sip_strans_reply(st, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
+		retry_later(st);  /* a re-INVITE before our final answer: §14.2 */
 		return;
 	}
-	if (s->mod || tmr_running(&s->glare)) {
-		sip_strans_reply(st, 491, NULL, NULL, NULL, 0);  /* glare */
+	if (s->mod || (s->st_2xx && s->offer_in_2xx && offer)) {
+		/* an offer of ours is open (RFC 3261 §14.2, RFC 3311 §5.2); the
+		 * wait after our own 491 is not one: their retry gets through */
+		sip_strans_reply(st, 491, NULL, NULL, NULL, 0);
 		return;
 	}
 	if (s->st_2xx) {
-		/* their previous re-INVITE is not acknowledged yet */
-		char extra[40];
-		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", (unsigned)(rand_u64() % 10));
-		sip_strans_reply(st, 500, NULL, extra, NULL, 0);
+		retry_later(st);  /* their previous re-INVITE is not acknowledged */
+		return;
+	}
+	if (!invite && offer && s->state != SIP_SESS_CONFIRMED &&
+	    !(s->outgoing ? s->have_media : s->early_answer_acked)) {
+		retry_later(st);  /* RFC 3311 §5.2: the first offer is not answered */
 		return;
 	}
 	if (!sess_timer_request(s, st, req))
@@ -149,7 +184,7 @@ void sess_modify_recv(struct sip_sess *s, struct sip_strans *st, const struct si
 	size_t len = 0;
 	int err = 0;
 	bool offer_in_2xx = false;
-	if (sess_has_sdp(req)) {
+	if (offer) {
 		err = sdp_answer(&s->sdp, req->body, req->body_len, &s->media, &sdp, &len);
 		if (err) {
 			if (err == -ENOTSUP)

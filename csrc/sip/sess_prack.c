@@ -107,6 +107,8 @@ void sess_prack_recv(struct sip_sess *s, struct sip_strans *st, const struct sip
 	sess_reply(s, st, 200, NULL, NULL, 0);
 	if (!was_pending)
 		return;
+	if (s->rel_sdp && !s->offer_in_2xx)
+		s->early_answer_acked = true;  /* offer/answer done: UPDATE may come */
 	if (s->answer_deferred) {
 		s->answer_deferred = false;
 		sess_answer_now(s);
@@ -128,16 +130,27 @@ bool sess_prack_send(struct sip_sess *s, const struct sip_msg *resp)
 	unsigned long rseq = strtoul(v, &end, 10);
 	if (*end || rseq == 0 || rseq > 0xffffffffu)
 		return true;
+	/* RSeq counts per early dialog (RFC 3262 §4, erratum 4604) */
+	struct sip_dialog *d = NULL;
+	uint32_t *last = NULL;
+	if (s->dlg && resp->to_tag && strcmp(resp->to_tag, s->dlg->remote_tag) == 0) {
+		d = s->dlg;
+		last = &s->peer_rseq;
+	} else {
+		int i = sess_find_fork(s, resp->to_tag);
+		if (i < 0)
+			return true;  /* no early dialog to PRACK in (no Contact) */
+		d = s->forks[i];
+		last = &s->forks_rseq[i];
+	}
 	/* §4: a retransmission, or one out of order, is ignored */
-	if (s->peer_rseq && rseq != (unsigned long)s->peer_rseq + 1)
+	if (*last && rseq != (unsigned long)*last + 1)
 		return false;
-	if (!s->dlg || !resp->to_tag || strcmp(resp->to_tag, s->dlg->remote_tag) != 0)
-		return true;  /* another fork's: no early dialog of ours to PRACK in */
-	s->peer_rseq = (uint32_t)rseq;
+	*last = (uint32_t)rseq;
 	char extra[80];
 	snprintf(extra, sizeof(extra), "RAck: %lu %u INVITE\r\n", rseq, resp->cseq);
 	struct sip_uac *u;
-	if (sip_dialog_request(s->dlg, &u, "PRACK", extra, NULL, 0, s->user, s->password, NULL,
+	if (sip_dialog_request(d, &u, "PRACK", extra, NULL, 0, s->user, s->password, NULL,
 			       NULL) == 0)
 		sip_uac_release(u);
 	return true;
