@@ -105,7 +105,7 @@ static int l_respond(lua_State *L)
 	    !has_header(&b, "Allow")) {
 		/* what we accept, as an answer to OPTIONS should say (§11.2) */
 		char allow[256];
-		sip_ua_allow(lm->ua, allow, sizeof(allow));
+		sip_ua_allow(lm->ua, allow, sizeof(allow), false);
 		sbuf_printf(&b, "Allow: %s\r\n", allow);
 	}
 	int err = sip_strans_reply(lm->st, status, reason, b.d, body, body_len);

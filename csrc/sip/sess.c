@@ -94,7 +94,9 @@ int sess_reply(struct sip_sess *s, struct sip_strans *st, int status, const char
 		for (unsigned i = 0; sip_msg_hdr(req, "Record-Route", i, &h); i++)
 			sbuf_printf(&b, "Record-Route: %.*s\r\n", (int)h.value_len, h.value);
 	if (target && status >= 200 && status < 300) {
-		sbuf_puts(&b, "Allow: " SESS_ALLOW "\r\nSupported: " SESS_SUPPORTED "\r\n");
+		char allow[256];
+		sip_ua_allow(s->ua, allow, sizeof(allow), true);
+		sbuf_printf(&b, "Allow: %s\r\nSupported: " SESS_SUPPORTED "\r\n", allow);
 		sess_timer_headers(s, &b, false);
 	}
 	if (more)

@@ -135,8 +135,7 @@ struct sip_sess {
 	struct tmr se_tmr;
 };
 
-/* What our requests and 2xx say we allow and support. */
-#define SESS_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK"
+/* What our INVITEs, UPDATEs and their 2xx say we support. */
 #define SESS_SUPPORTED "100rel, timer"
 
 /* Places a call: sends the INVITE. *sp gets the owner's reference. */

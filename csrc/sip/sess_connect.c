@@ -245,8 +245,9 @@ int sip_sess_connect(struct sip_sess **sp, struct sip_ua *ua, const struct sip_s
 	}
 	s->invite_cseq = sip_uac_cseq(s->uac);
 	s->call_id = mem_strdup(sip_uac_call_id(s->uac));
-	s->local_uri = sess_uri_of(p->from ? p->from : ua->identity);
-	s->remote_uri = sess_uri_of(p->to ? p->to : p->uri);
+	/* from and uri are URIs; to is a header value (params after > are its own) */
+	s->local_uri = mem_strdup(p->from ? p->from : ua->identity);
+	s->remote_uri = p->to ? sess_uri_of(p->to) : mem_strdup(p->uri);
 	*sp = s;
 	return 0;
 }

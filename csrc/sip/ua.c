@@ -38,11 +38,24 @@ static bool handles(struct sip_ua *ua, const char *method)
 	return ua->h->handles && ua->h->handles(ua->arg, method);
 }
 
-void sip_ua_allow(struct sip_ua *ua, char *buf, size_t size)
+/* What a call answers by itself once there is one (sess.c). */
+static bool call_method(const char *m)
 {
+	static const char *const in_call[] = { "INVITE", "ACK", "BYE", "CANCEL", "UPDATE",
+		"PRACK", "INFO", NULL };
+	for (int i = 0; in_call[i]; i++)
+		if (strcmp(in_call[i], m) == 0)
+			return true;
+	return false;
+}
+
+void sip_ua_allow(struct sip_ua *ua, char *buf, size_t size, bool in_call)
+{
+	in_call = in_call || handles(ua, "INVITE");
 	size_t n = (size_t)snprintf(buf, size, "OPTIONS");
 	for (int i = 0; known_methods[i] && n < size; i++)
-		if (strcmp(known_methods[i], "OPTIONS") != 0 && handles(ua, known_methods[i]))
+		if (strcmp(known_methods[i], "OPTIONS") != 0 &&
+		    ((in_call && call_method(known_methods[i])) || handles(ua, known_methods[i])))
 			n += (size_t)snprintf(buf + n, size - n, ", %s", known_methods[i]);
 }
 
@@ -168,7 +181,7 @@ static bool check_accept(struct sip_strans *st, const struct sip_msg *req)
 static void answer_options(struct sip_ua *ua, struct sip_strans *st)
 {
 	char allow[256], extra[400];
-	sip_ua_allow(ua, allow, sizeof(allow));
+	sip_ua_allow(ua, allow, sizeof(allow), false);
 	snprintf(extra, sizeof(extra),
 		 "Allow: %s\r\nAccept: application/sdp, text/plain\r\n"
 		 "Supported: 100rel, timer\r\n", allow);
@@ -194,7 +207,7 @@ static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 			reply(st, 501, NULL);
 			return;
 		}
-		sip_ua_allow(ua, allow, sizeof(allow));
+		sip_ua_allow(ua, allow, sizeof(allow), false);
 		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
 		reply(st, 405, extra);
 		return;

@@ -50,8 +50,9 @@ struct sip_transport *sip_ua_transport(struct sip_ua *ua, enum sip_proto proto, 
 /* Ends registrations and transactions (their owners hear -ECANCELED) and
  * closes the transports. The memory goes with the last reference. */
 void sip_ua_close(struct sip_ua *ua);
-/* The methods the UA answers, for Allow headers. */
-void sip_ua_allow(struct sip_ua *ua, char *buf, size_t size);
+/* The methods the UA answers, for Allow headers: those with a handler, and
+ * the ones of a call when it takes calls or in_call. */
+void sip_ua_allow(struct sip_ua *ua, char *buf, size_t size, bool in_call);
 /* Our address as Via and Contact give it for transport tp: its own, or
  * loopback when it listens on every address. */
 void sip_ua_local_host(const struct sip_transport *tp, char *buf, size_t size);

@@ -119,9 +119,11 @@ static char *compose(struct sip_uac *u, const struct sip_transport *tp, const ch
 	if (u->contact)
 		sbuf_printf(&b, "Contact: <sip:%s@%s%s>\r\n", u->ua->user, host,
 			    tp->proto == SIP_TCP ? ";transport=tcp" : "");
-	if (strcmp(u->method, "INVITE") == 0 || strcmp(u->method, "UPDATE") == 0)
-		sbuf_puts(&b, "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK\r\n"
-			      "Supported: 100rel, timer\r\n");
+	if (strcmp(u->method, "INVITE") == 0 || strcmp(u->method, "UPDATE") == 0) {
+		char allow[256];
+		sip_ua_allow(u->ua, allow, sizeof(allow), true);
+		sbuf_printf(&b, "Allow: %s\r\nSupported: 100rel, timer\r\n", allow);
+	}
 	sbuf_puts(&b, auth);
 	if (u->headers)
 		sbuf_puts(&b, u->headers);
