@@ -19,10 +19,6 @@ sip.run(function()
   local host, port = bob:address("udp")
   local bob_uri = ("sip:bob@%s:%d"):format(host, port)
 
-  local res, code, reason = alice:request{ method = "OPTIONS", uri = bob_uri }
-  assert(res, reason)
-  say("bob answered OPTIONS %d; he allows %s", res.status, res:header("Allow"))
-
   local bob_done = false
   bob:on("INVITE", function(call)
     say("bob: call from %s; ringing", call.remote_uri)
@@ -43,6 +39,11 @@ sip.run(function()
     bob_done = true
   end)
 
+  -- after bob:on("INVITE"), so that his Allow header lists INVITE
+  local res, code, reason = alice:request{ method = "OPTIONS", uri = bob_uri }
+  assert(res, reason)
+  say("bob answered OPTIONS %d; he allows %s", res.status, res:header("Allow"))
+
   local call
   call, code, reason = alice:call(bob_uri, {
     timeout = 10,
@@ -60,6 +61,7 @@ sip.run(function()
 
   say("alice: the call ended: %s", call:wait())
   ok = call.end_reason == "hangup"
+  -- bob's task goes on after his BYE: let it finish before his endpoint closes
   local deadline = sip.now() + 2
   while not bob_done and sip.now() < deadline do sip.sleep(0.05) end
   ok = ok and bob_done

@@ -355,7 +355,8 @@ static void on_request_outcome(int err, const struct sip_msg *resp, void *arg)
 	lsip_pcall(L, 3);
 }
 
-/* call:request(method, headers, body, fn(resp | nil, code, reason))
+/* core call:request(method, headers, body, fn(resp | nil, code, reason)),
+ * behind call:send
  *   -> true | nil, errname */
 static int l_request(lua_State *L)
 {
@@ -366,10 +367,11 @@ static int l_request(lua_State *L)
 	luaL_checktype(L, 5, LUA_TFUNCTION);
 	for (const char *m = method; *m; m++)
 		if (!(*m >= 'A' && *m <= 'Z'))
-			return luaL_error(L, "request: bad method '%s'", method);
+			return luaL_error(L, "call:send: bad method '%s'", method);
 	if (!strcmp(method, "INVITE") || !strcmp(method, "ACK") || !strcmp(method, "CANCEL") ||
-	    !strcmp(method, "BYE"))
-		return luaL_error(L, "request: %s is not sent with call:request", method);
+	    !strcmp(method, "BYE") || !strcmp(method, "PRACK"))
+		return luaL_error(L, "call:send: the call sends %s itself (call:modify, "
+				  "call:hangup)", method);
 	struct sbuf hb;
 	sbuf_init(&hb);
 	lsip_add_headers(L, 3, &hb);

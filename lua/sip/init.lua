@@ -628,26 +628,26 @@ end
 local request_in_call_options = set { "method", "headers", "body" }
 
 -- Sends a request in the call (INFO, OPTIONS, MESSAGE ...) and waits for
--- its final answer: the response for a 2xx, else nil, code, reason.
-function Call:request(opts)
-  check_options("call:request", opts, request_in_call_options)
-  if type(opts.method) ~= "string" then error("call:request: method is required", 2) end
+-- its final answer: true and the response for a 2xx, else nil, code, reason.
+-- (call.request is the INVITE of an incoming call, so this is call:send.)
+function Call:send(opts)
+  check_options("call:send", opts, request_in_call_options)
+  if type(opts.method) ~= "string" then error("call:send: method is required", 2) end
   if opts.headers ~= nil and type(opts.headers) ~= "table" then
-    error("call:request: headers must be a table", 2)
+    error("call:send: headers must be a table", 2)
   end
   if opts.body ~= nil and type(opts.body) ~= "string" then
-    error("call:request: body must be a string", 2)
+    error("call:send: body must be a string", 2)
   end
   local headers = opts.headers
   if opts.body and #opts.body > 0 and not has_header(headers, "content-type", "c") then
     headers = { ["Content-Type"] = "text/plain" }
     for k, v in pairs(opts.headers or {}) do headers[k] = v end
   end
-  local res, code, reason = wait("call:request", function(k)
+  local res, code, reason = wait("call:send", function(k)
     local ok, err = self.core:request(opts.method:upper(), headers, opts.body, k)
     if not ok then k(nil, err, "the call is not established") end
   end)
-  if res and res.status >= 300 then return nil, res.status, res.reason, res end
   if res then return true, res end
   return nil, code, reason
 end
@@ -656,7 +656,7 @@ end
 function Call:info(opts)
   opts = opts or {}
   check_options("call:info", opts, set { "headers", "body" })
-  return self:request { method = "INFO", headers = opts.headers, body = opts.body }
+  return self:send { method = "INFO", headers = opts.headers, body = opts.body }
 end
 
 -- Events of a call; a request in the call is the event named by its method.
