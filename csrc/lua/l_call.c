@@ -14,7 +14,6 @@
 #include "util/sbuf.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define CALL_MT "sip.call"
@@ -329,32 +328,6 @@ static int l_modify(lua_State *L)
 	return result(L, sip_sess_modify(c->s, (enum sdp_dir)dir, lua_toboolean(L, 3)));
 }
 
-/* A request of ours in the call: the Lua callback waits for its outcome. */
-struct lcall_req {
-	struct sip_uac *uac;
-	int cb_ref;
-};
-
-static void on_request_outcome(int err, const struct sip_msg *resp, void *arg)
-{
-	struct lcall_req *r = arg;
-	lua_State *L = lsip->L;
-	if (!err && resp->status < 200)
-		return;
-	lsip_push_ref(L, r->cb_ref);
-	luaL_unref(L, LUA_REGISTRYINDEX, r->cb_ref);
-	if (err || resp->status >= 300)
-		lsip_push_failure(L, err, resp);
-	else {
-		lsip_push_msg(L, (struct sip_msg *)resp, NULL, NULL);
-		lua_pushinteger(L, resp->status);
-		lua_pushstring(L, resp->reason);
-	}
-	sip_uac_release(r->uac);
-	free(r);
-	lsip_pcall(L, 3);
-}
-
 /* core call:request(method, headers, body, fn(resp | nil, code, reason)),
  * behind call:send
  *   -> true | nil, errname */
@@ -375,20 +348,12 @@ static int l_request(lua_State *L)
 	struct sbuf hb;
 	sbuf_init(&hb);
 	lsip_add_headers(L, 3, &hb);
-	struct lcall_req *r = calloc(1, sizeof(*r));
-	if (!r) {
-		sbuf_free(&hb);
-		return luaL_error(L, "out of memory");
-	}
-	lua_pushvalue(L, 5);
-	r->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	struct lsip_req *r = lsip_req_new(L, 5);
 	sip_loop_update(&lsip->loop);
-	int err = sip_sess_request(c->s, &r->uac, method, hb.d, body, blen, on_request_outcome, r);
+	int err = sip_sess_request(c->s, &r->uac, method, hb.d, body, blen, lsip_req_outcome, r);
 	sbuf_free(&hb);
-	if (err) {
-		luaL_unref(L, LUA_REGISTRYINDEX, r->cb_ref);
-		free(r);
-	}
+	if (err)
+		lsip_req_free(L, r);
 	return result(L, err);
 }
 

@@ -197,32 +197,6 @@ static int l_max_calls(lua_State *L)
 	return 0;
 }
 
-/* A request of ours in flight: the Lua callback waits for its outcome. */
-struct lreq {
-	struct sip_uac *uac;
-	int cb_ref;
-};
-
-static void on_outcome(int err, const struct sip_msg *resp, void *arg)
-{
-	struct lreq *r = arg;
-	lua_State *L = lsip->L;
-	if (!err && resp->status < 200)
-		return;
-	lsip_push_ref(L, r->cb_ref);
-	luaL_unref(L, LUA_REGISTRYINDEX, r->cb_ref);
-	if (err)
-		lsip_push_failure(L, err, NULL);
-	else {
-		lsip_push_msg(L, (struct sip_msg *)resp, NULL, NULL);
-		lua_pushinteger(L, resp->status);
-		lua_pushstring(L, resp->reason);
-	}
-	sip_uac_release(r->uac);
-	free(r);
-	lsip_pcall(L, 3);
-}
-
 /* Values that go into the message as they are must not break its syntax. */
 static void check_clean(lua_State *L, const char *what, const char *s, const char *bad)
 {
@@ -270,19 +244,12 @@ static int l_request(lua_State *L)
 	lua_pop(L, 1);
 	p.headers = hb.d;
 
-	struct lreq *r = calloc(1, sizeof(*r));
-	if (!r) {
-		sbuf_free(&hb);
-		return luaL_error(L, "out of memory");
-	}
-	lua_pushvalue(L, 3);
-	r->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	struct lsip_req *r = lsip_req_new(L, 3);
 	sip_loop_update(&lsip->loop);  /* timers count from now, not the last loop pass */
-	int err = sip_uac_send(&r->uac, u->ua, &p, on_outcome, r);
+	int err = sip_uac_send(&r->uac, u->ua, &p, lsip_req_outcome, r);
 	sbuf_free(&hb);
 	if (err) {
-		luaL_unref(L, LUA_REGISTRYINDEX, r->cb_ref);
-		free(r);
+		lsip_req_free(L, r);
 		return lsip_push_failure(L, err, NULL);
 	}
 	lua_pushboolean(L, 1);

@@ -51,6 +51,17 @@ void lsip_open_ua(lua_State *L);
 int lsip_ua_register(lua_State *L);
 struct sip_ua *lsip_check_ua(lua_State *L, int idx);
 void lsip_open_reg(lua_State *L);
+/* l_req.c: a request in flight whose outcome goes to a Lua function. */
+struct lsip_req {
+	struct sip_uac *uac;
+	int cb_ref;
+};
+/* Keeps the function at fn_idx; raises when out of memory. */
+struct lsip_req *lsip_req_new(lua_State *L, int fn_idx);
+/* For a request that could not be sent. */
+void lsip_req_free(lua_State *L, struct lsip_req *r);
+/* The sip_uac_h: calls the function once with the final outcome. */
+void lsip_req_outcome(int err, const struct sip_msg *resp, void *arg);
 /* l_call.c */
 int lsip_ua_call(lua_State *L);
 /* Makes the session of an incoming INVITE and pushes its call; false (and

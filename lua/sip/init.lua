@@ -282,6 +282,23 @@ local function auth_fields(what, auth, p)
   p.user, p.password = auth.user, auth.password
 end
 
+-- The headers and body options of a request, checked; a body gets its type
+-- (RFC 3261 §20.15): plain text unless told.
+local function request_headers(what, opts)
+  if opts.headers ~= nil and type(opts.headers) ~= "table" then
+    error(what .. ": headers must be a table", 3)
+  end
+  if opts.body ~= nil and type(opts.body) ~= "string" then
+    error(what .. ": body must be a string", 3)
+  end
+  local headers = opts.headers
+  if opts.body and #opts.body > 0 and not has_header(headers, "content-type", "c") then
+    headers = { ["Content-Type"] = "text/plain" }
+    for k, v in pairs(opts.headers or {}) do headers[k] = v end
+  end
+  return headers
+end
+
 -- Sends a request outside a dialog and waits for the final answer: a 2xx
 -- returns the response; anything else nil, code, reason (and the response).
 function UA:request(opts)
@@ -289,18 +306,7 @@ function UA:request(opts)
   if type(opts.method) ~= "string" or type(opts.uri) ~= "string" then
     error("ua:request: method and uri are required strings", 2)
   end
-  if opts.headers ~= nil and type(opts.headers) ~= "table" then
-    error("ua:request: headers must be a table", 2)
-  end
-  if opts.body ~= nil and type(opts.body) ~= "string" then
-    error("ua:request: body must be a string", 2)
-  end
-  local headers = opts.headers
-  if opts.body and #opts.body > 0 and not has_header(headers, "content-type", "c") then
-    -- a body needs its type (RFC 3261 §20.15); plain text unless told
-    headers = { ["Content-Type"] = "text/plain" }
-    for k, v in pairs(opts.headers or {}) do headers[k] = v end
-  end
+  local headers = request_headers("ua:request", opts)
   local p = { method = opts.method:upper(), uri = opts.uri, to = opts.to, from = opts.from,
               headers = headers, body = opts.body }
   auth_fields("ua:request", opts.auth, p)
@@ -633,21 +639,12 @@ local request_in_call_options = set { "method", "headers", "body" }
 function Call:send(opts)
   check_options("call:send", opts, request_in_call_options)
   if type(opts.method) ~= "string" then error("call:send: method is required", 2) end
-  if opts.headers ~= nil and type(opts.headers) ~= "table" then
-    error("call:send: headers must be a table", 2)
-  end
-  if opts.body ~= nil and type(opts.body) ~= "string" then
-    error("call:send: body must be a string", 2)
-  end
-  local headers = opts.headers
-  if opts.body and #opts.body > 0 and not has_header(headers, "content-type", "c") then
-    headers = { ["Content-Type"] = "text/plain" }
-    for k, v in pairs(opts.headers or {}) do headers[k] = v end
-  end
+  local headers = request_headers("call:send", opts)
   local res, code, reason = wait("call:send", function(k)
     local ok, err = self.core:request(opts.method:upper(), headers, opts.body, k)
     if not ok then k(nil, err, "the call is not established") end
   end)
+  if res and res.status >= 300 then return nil, res.status, res.reason, res end
   if res then return true, res end
   return nil, code, reason
 end
