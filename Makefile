@@ -77,5 +77,11 @@ asan: build
 fuzz: build
 	bash fuzz/run.sh $${FUZZ_SECONDS:-300}
 
+# --- benchmarks: print numbers and ratios against SIPp, never fail on a timing
+.PHONY: bench
+bench: build
+	bash bench/calls_per_second.sh
+	bash bench/memory_per_call.sh
+
 clean:
 	rm -rf $(BUILD)

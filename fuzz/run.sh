@@ -1,37 +1,73 @@
 #!/usr/bin/env bash
-# Builds the SIP receive-path fuzzer (fuzz/fuzz_msg.c) with clang and runs it.
+# Builds the fuzzers with clang and runs each for half the time:
+#   fuzz_msg   the SIP receive path and transactions (fuzz/fuzz_msg.c)
+#   fuzz_sess  dialogs and INVITE sessions on a whole endpoint over the fake
+#              transport of tests/c/fake_tp.c (fuzz/fuzz_sess.c)
 #
-#   fuzz/run.sh [SECONDS]      default 60
+#   fuzz/run.sh [SECONDS]      default 60, split between the two
 #
-# The corpus (build/fuzz/corpus) is seeded with the RFC 4475 and RFC 5118
-# torture messages (the RFC 5118 ones also in CRLF form) and fuzz/seeds/,
-# and grows from run to run. A crash, a leak or a sanitizer report leaves
-# its input in build/fuzz/ (crash-*, leak-*) and fails the run. Ends with
-# "fuzz: 1 passed, 0 failed" or "fuzz: 0 passed, 1 failed".
+# fuzz_msg's corpus (build/fuzz/corpus) is seeded with the RFC 4475 and
+# RFC 5118 torture messages (the RFC 5118 ones also in CRLF form) and
+# fuzz/seeds/; fuzz_sess's (build/fuzz/corpus-sess) with fuzz/seeds-sess/.
+# Both grow from run to run. A crash, a leak or a sanitizer report leaves
+# its input in build/fuzz/ (crash-*, leak-*; sess-crash-*, sess-leak-* for
+# fuzz_sess) and fails that target. Each target is one check; the last
+# line is "fuzz: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
 out=build/fuzz
-bin=$out/fuzz_msg
-corpus=$out/corpus
-mkdir -p "$out" "$corpus"
+mkdir -p "$out"
 
-fail() {
-	echo "fuzz: $*" >&2
-	echo "fuzz: 0 passed, 1 failed"
-	exit 1
-}
+passed=0
+failed=0
 
 CLANG=${FUZZ_CC:-clang}
 command -v "$CLANG" >/dev/null || CLANG=clang-14
-# shellcheck disable=SC2086
-"$CLANG" -std=gnu11 -g -O1 -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-Wall -Wextra -Wno-unused-parameter ${FUZZ_CFLAGS:-} \
-	-Iinclude -Icsrc fuzz/fuzz_msg.c csrc/util/*.c csrc/sip/*.c \
-	-losipparser2 -luv -o "$bin" || fail "build failed"
 
+# build NAME SOURCE... : the fuzzer binary $out/NAME, false when it fails
+build() {
+	local name=$1
+	shift
+	# shellcheck disable=SC2086
+	"$CLANG" -std=gnu11 -g -O1 -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-Wall -Wextra -Wno-unused-parameter ${FUZZ_CFLAGS:-} \
+		-Iinclude -Icsrc -Itests/c "$@" -losipparser2 -luv -o "$out/$name"
+}
+
+# run NAME CORPUS PREFIX SECONDS MAX_LEN [FLAG...] : one check
+run() {
+	local name=$1 corpus=$2 prefix=$3 secs=$4 max_len=$5
+	shift 5
+	local log=$out/$name.log
+	echo "fuzz: running $out/$name for ${secs}s (log: $log)"
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=0 \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}:halt_on_error=1 \
+		"$out/$name" -max_total_time="$secs" -max_len="$max_len" -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/$prefix" \
+		"$@" "$corpus" >"$log" 2>&1
+	local rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 60 "$log"
+		local art
+		art=$(grep -oE "Test unit written to [^ ]+" "$log" | tail -1)
+		echo "fuzz: $name: libFuzzer exited with $rc${art:+; $art}" >&2
+		failed=$((failed + 1))
+		return
+	fi
+	grep -E '^(Done|stat::)' "$log"
+	grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1
+	passed=$((passed + 1))
+}
+
+half=$((seconds / 2))
+[ "$half" -ge 1 ] || half=1
+
+# ---- fuzz_msg ----
+corpus=$out/corpus
+mkdir -p "$corpus"
 # Seeds: copies named after their source, so a re-run only refreshes them.
 for f in tests/data/rfc4475/*.dat tests/data/rfc4475/rfc-archive-original/*.dat; do
 	[ -f "$f" ] && cp "$f" "$corpus/seed-4475-$(basename "$f")"
@@ -45,18 +81,84 @@ done
 for f in fuzz/seeds/*; do
 	[ -f "$f" ] && cp "$f" "$corpus/seed-$(basename "$f")"
 done
-
-log=$out/fuzz.log
-echo "fuzz: running $bin for ${seconds}s (log: $log)"
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=0 \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}:halt_on_error=1 \
-	"$bin" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
-	-print_final_stats=1 -artifact_prefix="$out/" "$corpus" >"$log" 2>&1
-rc=$?
-if [ "$rc" -ne 0 ]; then
-	tail -n 60 "$log"
-	art=$(grep -oE "Test unit written to [^ ]+" "$log" | tail -1)
-	fail "libFuzzer exited with $rc${art:+; $art}"
+if build fuzz_msg fuzz/fuzz_msg.c csrc/util/*.c csrc/sip/*.c; then
+	run fuzz_msg "$corpus" "" "$half" 8192
+else
+	echo "fuzz: fuzz_msg: build failed" >&2
+	failed=$((failed + 1))
 fi
-grep -E '^(Done|stat::)' "$log"
-echo "fuzz: 1 passed, 0 failed"
+
+# ---- fuzz_sess ----
+# The endpoint runs over the fake transport (tests/c/fake_tp.c stands in
+# for transport.c and tcp.c) and the fuzzer's own rand_u64 (for rand.c),
+# so that an input replays the same way.
+corpus=$out/corpus-sess
+mkdir -p "$corpus"
+for f in fuzz/seeds-sess/*; do
+	[ -f "$f" ] && cp "$f" "$corpus/seed-$(basename "$f")"
+done
+core=()
+for f in csrc/util/*.c csrc/sip/*.c; do
+	case $f in
+	csrc/sip/transport.c | csrc/sip/tcp.c | csrc/util/rand.c) ;;
+	*) core+=("$f") ;;
+	esac
+done
+# The words of its input format and of the headers the sessions read, so
+# that mutations make directives, placeholders and session headers.
+dict=$out/fuzz_sess.dict
+cat >"$dict" <<'WORDS'
+"\x0a@@ "
+"@@ +500 "
+"+32000"
+"+90000"
+"$CALLID"
+"$TAG"
+"$BRANCH"
+"$CSEQ"
+"$RBRANCH"
+"$RCSEQ"
+"$RMETHOD"
+"$BRANCH_INVITE"
+"$CSEQ_INVITE"
+"$BRANCH_UPDATE"
+"$CSEQ_UPDATE"
+"$BRANCH_PRACK"
+"$CSEQ_PRACK"
+"$BRANCH_BYE"
+"$CSEQ_BYE"
+"$BRANCH_CANCEL"
+"$LTAG"
+"$LTAG2"
+"$RSEQ"
+"$LEN"
+"Require: 100rel\x0d\x0a"
+"Supported: 100rel, timer\x0d\x0a"
+"Session-Expires: 90;refresher=uas\x0d\x0a"
+"Min-SE: 90\x0d\x0a"
+"RSeq: 1\x0d\x0a"
+"RAck: $RSEQ 1 INVITE\x0d\x0a"
+"Record-Route: <sip:p1@192.0.2.51;lr>\x0d\x0a"
+"Contact: <sip:bob@192.0.2.9:5070>\x0d\x0a"
+"Content-Type: application/sdp\x0d\x0a"
+"a=sendonly\x0d\x0a"
+"a=inactive\x0d\x0a"
+"c=IN IP4 0.0.0.0\x0d\x0a"
+"m=audio 0 RTP/AVP 0\x0d\x0a"
+"PRACK"
+"UPDATE"
+"CANCEL"
+"BYE"
+"491"
+"481"
+"487"
+WORDS
+if build fuzz_sess fuzz/fuzz_sess.c tests/c/fake_tp.c "${core[@]}"; then
+	run fuzz_sess "$corpus" sess- "$half" 16384 -dict="$dict"
+else
+	echo "fuzz: fuzz_sess: build failed" >&2
+	failed=$((failed + 1))
+fi
+
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -223,8 +223,8 @@ int sess_send_bye(struct sip_sess *s)
 				  on_bye_answer, s);
 }
 
-/* Everything a session holds that outlives nothing: its place in the
- * endpoint, its timers, its dialogs. */
+/* What ties a session to the endpoint and the clock: its place in the
+ * endpoint's list, its timers, its dialogs. */
 static void teardown(struct sip_sess *s)
 {
 	s->state = SIP_SESS_ENDED;
