@@ -22,7 +22,7 @@ CFLAGS    ?= -O2 -g
 LIBFLAG   ?= -shared
 WARN      := -Wall -Wextra -Wshadow -Wno-unused-parameter -std=gnu11
 CORE_INC  := -Iinclude -Icsrc
-LIBS      := -luv -losipparser2
+LIBS      := -luv -losipparser2 -lm
 
 CORE_SRC  := $(wildcard csrc/util/*.c) $(wildcard csrc/sip/*.c) $(wildcard csrc/media/*.c)
 LUA_SRC   := $(wildcard csrc/lua/*.c)
