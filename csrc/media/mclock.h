@@ -1,0 +1,49 @@
+/* The media clock: one libuv timer that ticks every 20 ms for every RTP
+ * stream of the process. Tick k is due at start + k * 20 ms on the
+ * monotonic clock, an absolute deadline: a late wake-up delays one tick but
+ * never the ones after it, so streams do not drift. A wake-up runs every
+ * tick that is due (a stalled loop catches up, within a bound), and each
+ * tick visits every stream once, so a thousand streams cost one wake-up. */
+#ifndef LUASIP_MCLOCK_H
+#define LUASIP_MCLOCK_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "util/list.h"
+
+#define MCLOCK_PTIME_MS 20
+/* After a stall longer than this the clock skips ahead instead of
+ * bursting: a burst of old packets helps no listener. */
+#define MCLOCK_MAX_CATCHUP 10
+
+struct mclock;
+
+struct mclock_client {
+	struct le le;
+	/* Once per tick; tick counts from the clock's start. */
+	void (*tick)(struct mclock_client *cl, uint64_t tick);
+};
+
+struct mclock {
+	uv_loop_t *uv;
+	uv_timer_t timer;
+	uint64_t start_ns;          /* when tick 0 was due */
+	uint64_t next;              /* the next tick to run */
+	struct le clients;
+	unsigned nclients;
+	uint64_t skipped;           /* ticks dropped after a stall */
+	uint64_t late_max_ns;       /* the latest a tick ran after its deadline */
+	void (*late_h)(void *arg, uint64_t late_ns);  /* each tick's lateness, for benchmarks */
+	void *late_arg;
+};
+
+void mclock_init(struct mclock *c, uv_loop_t *uv);
+/* Closes the timer (clients must be gone); memory is the owner's, after
+ * the libuv close callback (cb may be NULL when the loop closes next). */
+void mclock_close(struct mclock *c, uv_close_cb cb);
+/* The clock runs while it has clients. */
+void mclock_add(struct mclock *c, struct mclock_client *cl);
+void mclock_remove(struct mclock *c, struct mclock_client *cl);
+
+#endif

@@ -1,0 +1,124 @@
+/* The media clock on a real libuv loop: ticks come at 20 ms deadlines
+ * without drift, every client sees every tick once and in order, clients
+ * may leave from inside a tick, and a stalled loop catches up a bounded
+ * number of ticks. Timing bounds are loose (the machine is shared): what
+ * is checked is the count against the monotonic clock, not a latency. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "media/mclock.h"
+
+#include <stdbool.h>
+#include <time.h>
+
+struct counter {
+	struct mclock_client cl;
+	struct mclock *c;
+	uint64_t first, last, n;
+	bool in_order;
+	uint64_t stop_after;        /* removes itself after this many ticks */
+	uint64_t early;             /* ticks that ran before their deadline */
+};
+
+static void on_tick(struct mclock_client *cl, uint64_t tick)
+{
+	struct counter *k = container_of(cl, struct counter, cl);
+	if (k->n == 0)
+		k->first = tick;
+	else if (tick != k->last + 1)
+		k->in_order = false;
+	if (uv_hrtime() < k->c->start_ns + tick * 20000000ull)
+		k->early++;
+	k->last = tick;
+	if (++k->n == k->stop_after)
+		mclock_remove(k->c, cl);
+}
+
+static void counter_init(struct counter *k, struct mclock *c, uint64_t stop_after)
+{
+	*k = (struct counter){ .cl.tick = on_tick, .c = c, .in_order = true,
+			       .stop_after = stop_after };
+}
+
+static void test_ticks_without_drift(void **state)
+{
+	uv_loop_t uv;
+	uv_loop_init(&uv);
+	struct mclock c;
+	mclock_init(&c, &uv);
+	struct counter a, b;
+	counter_init(&a, &c, 50);   /* one second */
+	counter_init(&b, &c, 25);
+	uint64_t t0 = uv_hrtime();
+	mclock_add(&c, &a.cl);
+	mclock_add(&c, &b.cl);
+	/* the clock does not hold the loop: run it until a is done */
+	while (a.n < 50) {
+		uv_ref((uv_handle_t *)&c.timer);
+		uv_run(&uv, UV_RUN_ONCE);
+	}
+	uint64_t elapsed = uv_hrtime() - t0;
+	assert_int_equal(a.n, 50);
+	assert_int_equal(b.n, 25);
+	assert_true(a.in_order && b.in_order);
+	assert_int_equal(a.first, 0);
+	assert_int_equal(a.early + b.early, 0);
+	/* 50 ticks, the first one period after the start: 1.0 s, never less */
+	assert_true(elapsed >= 1000000000ull);
+	assert_true(elapsed < 1400000000ull);
+	assert_int_equal(c.nclients, 0);
+	mclock_close(&c, NULL);
+	uv_run(&uv, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&uv), 0);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static void stall(struct mclock_client *cl, uint64_t tick)
+{
+	struct counter *k = container_of(cl, struct counter, cl);
+	on_tick(cl, tick);
+	if (k->n == 3)
+		sleep_ms(100);   /* the loop stalls for five ticks: they run late */
+	if (k->n == 10)
+		sleep_ms(400);   /* twenty ticks: beyond the catch-up bound */
+}
+
+static void test_stall_catch_up_and_skip(void **state)
+{
+	uv_loop_t uv;
+	uv_loop_init(&uv);
+	struct mclock c;
+	mclock_init(&c, &uv);
+	struct counter a;
+	counter_init(&a, &c, 40);
+	a.cl.tick = stall;
+	mclock_add(&c, &a.cl);
+	while (a.n < 40) {
+		uv_ref((uv_handle_t *)&c.timer);
+		uv_run(&uv, UV_RUN_ONCE);
+	}
+	/* the short stall was caught up tick by tick, the long one skipped */
+	assert_true(c.skipped >= MCLOCK_MAX_CATCHUP);
+	assert_true(c.late_max_ns >= 80000000ull);
+	assert_int_equal(a.early, 0);
+	mclock_close(&c, NULL);
+	uv_run(&uv, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&uv), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ticks_without_drift),
+		cmocka_unit_test(test_stall_catch_up_and_skip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
