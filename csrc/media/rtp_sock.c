@@ -4,6 +4,7 @@
 #include "util/rand.h"
 
 #include <errno.h>
+#include <string.h>
 
 static void on_closed(uv_handle_t *h)
 {
@@ -12,10 +13,48 @@ static void on_closed(uv_handle_t *h)
 		mem_deref(r);
 }
 
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct rtp_sock *r = h->data;
+	*buf = uv_buf_init((char *)r->rbuf, sizeof(r->rbuf));
+}
+
+static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *src,
+		    unsigned flags)
+{
+	struct rtp_sock *r = h->data;
+	if (n <= 0 || !src || (flags & UV_UDP_PARTIAL) || !r->recvh)
+		return;
+	union sa from;
+	memcpy(&from, src, src->sa_family == AF_INET6 ? sizeof(from.in6) : sizeof(from.in));
+	r->recvh(r->arg, r->rbuf, (size_t)n, &from);
+}
+
+int rtp_sock_recv(struct rtp_sock *r, rtp_sock_recv_h *h, void *arg)
+{
+	r->recvh = h;
+	r->arg = arg;
+	if (!h)
+		return uv_udp_recv_stop(&r->rtp);
+	int err = uv_udp_recv_start(&r->rtp, on_alloc, on_recv);
+	if (err == UV_EALREADY)
+		err = 0;
+	uv_unref((uv_handle_t *)&r->rtp);
+	return err;
+}
+
+int rtp_sock_send(struct rtp_sock *r, const union sa *dst, const uint8_t *buf, size_t len)
+{
+	uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+	int n = uv_udp_try_send(&r->rtp, &b, 1, &dst->sa);
+	return n < 0 ? n : 0;
+}
+
 void rtp_sock_close(struct rtp_sock *r)
 {
 	if (!r)
 		return;
+	r->recvh = NULL;
 	uv_close((uv_handle_t *)&r->rtp, on_closed);
 	uv_close((uv_handle_t *)&r->rtcp, on_closed);
 }

@@ -10,16 +10,27 @@
 
 #include "sip/addr.h"
 
+typedef void (rtp_sock_recv_h)(void *arg, const uint8_t *buf, size_t len, const union sa *src);
+
 struct rtp_sock {
 	uv_udp_t rtp, rtcp;
 	union sa addr;              /* the RTP address and port as bound */
 	unsigned open;              /* handles not yet closed */
+	rtp_sock_recv_h *recvh;
+	void *arg;
+	uint8_t rbuf[2048];         /* one datagram at a time (libuv reads synchronously) */
 };
 
 /* Binds the first free pair in [min, max] on ip, starting at a random
  * place: -EADDRINUSE when the range is full. */
 int rtp_sock_alloc(struct rtp_sock **rp, uv_loop_t *uv, const union sa *ip, uint16_t min,
 		   uint16_t max);
+/* Hands every RTP datagram to h; h NULL stops reading. The socket does
+ * not keep the loop alive by itself. */
+int rtp_sock_recv(struct rtp_sock *r, rtp_sock_recv_h *h, void *arg);
+/* Sends one datagram now; a full socket buffer drops it (late audio is
+ * worth nothing). */
+int rtp_sock_send(struct rtp_sock *r, const union sa *dst, const uint8_t *buf, size_t len);
 /* Closes both sockets; the memory goes when libuv is done with them. */
 void rtp_sock_close(struct rtp_sock *r);
 

@@ -66,17 +66,20 @@ socklen_t sa_len(const union sa *a)
 	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in);
 }
 
-bool sa_equal(const union sa *a, const union sa *b)
+bool sa_same_host(const union sa *a, const union sa *b)
 {
 	if (a->sa.sa_family != b->sa.sa_family)
 		return false;
 	if (a->sa.sa_family == AF_INET)
-		return a->in.sin_port == b->in.sin_port &&
-		       a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+		return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
 	if (a->sa.sa_family == AF_INET6)
-		return a->in6.sin6_port == b->in6.sin6_port &&
-		       memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+		return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
 	return false;
+}
+
+bool sa_equal(const union sa *a, const union sa *b)
+{
+	return sa_same_host(a, b) && sa_port(a) == sa_port(b);
 }
 
 bool sa_is_any(const union sa *a)

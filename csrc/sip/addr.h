@@ -35,6 +35,7 @@ uint16_t sa_port(const union sa *a);
 void sa_set_port(union sa *a, uint16_t port);
 socklen_t sa_len(const union sa *a);
 bool sa_equal(const union sa *a, const union sa *b);   /* address and port */
+bool sa_same_host(const union sa *a, const union sa *b);  /* address only */
 bool sa_is_any(const union sa *a);
 /* Writes the address without brackets; returns buf. */
 const char *sa_host(const union sa *a, char *buf, size_t size);

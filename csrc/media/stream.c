@@ -1,0 +1,254 @@
+/* An RTP stream: sending on the clock, receiving with symmetric RTP
+ * (RFC 4961: we send where the peer's packets come from) and the
+ * statistics of RFC 3550 appendix A. */
+#include "media/stream.h"
+#include "media/dtmf.h"
+#include "media/g711.h"
+#include "media/rtp.h"
+#include "util/rand.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DTMF_MS 100                  /* each digit's tone, and ... */
+#define DTMF_GAP_TICKS 3             /* ... 60 ms between digits */
+#define DTMF_ENDS 3                  /* the end packet goes three times (RFC 4733 §2.5.1.4) */
+#define DTMF_VOLUME 10               /* -10 dBm0 */
+
+static void on_tick(struct mclock_client *cl, uint64_t tick);
+static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa *src);
+
+void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock *sock,
+		     const struct rtp_stream_handlers *h, void *arg)
+{
+	memset(s, 0, sizeof(*s));
+	s->clk.tick = on_tick;
+	s->clock = clock;
+	s->sock = sock;
+	s->h = h;
+	s->arg = arg;
+	s->pt = s->rtp_pt = s->te_pt = -1;
+	s->dtmf_event = -1;
+	/* random starts make a known-plaintext attack harder (RFC 3550 §5.1) */
+	s->ssrc = (uint32_t)rand_u64();
+	s->seq = (uint16_t)rand_u64();
+	s->ts = (uint32_t)rand_u64();
+	s->marker = true;
+}
+
+static void run(struct rtp_stream *s, bool on)
+{
+	if (on == s->running)
+		return;
+	s->running = on;
+	if (on) {
+		mclock_add(s->clock, &s->clk);
+		rtp_sock_recv(s->sock, on_packet, s);
+	} else {
+		mclock_remove(s->clock, &s->clk);
+		rtp_sock_recv(s->sock, NULL, NULL);
+	}
+}
+
+void rtp_stream_set(struct rtp_stream *s, const union sa *remote, int pt, int rtp_pt, int te_pt,
+		    bool send, bool recv)
+{
+	if (!sa_equal(remote, &s->remote)) {
+		s->remote = *remote;
+		s->latched = false;  /* the media moved: latch anew */
+	}
+	s->pt = pt;
+	s->rtp_pt = rtp_pt;
+	s->te_pt = te_pt;
+	s->send = send && pt >= 0 && sa_port(remote) != 0;
+	s->recv = recv && pt >= 0;
+	if (!s->send)
+		s->marker = true;
+	run(s, s->send || s->recv);
+}
+
+void rtp_stream_stop(struct rtp_stream *s)
+{
+	s->send = s->recv = false;
+	run(s, false);
+}
+
+int rtp_stream_dtmf(struct rtp_stream *s, const char *digits)
+{
+	size_t n = strlen(digits);
+	for (size_t i = 0; i < n; i++)
+		if (dtmf_event(digits[i]) < 0)
+			return -EINVAL;
+	if (s->te_pt < 0)
+		return -ENOTSUP;
+	if (s->dtmf_len + n > sizeof(s->dtmf))
+		return -ENOSPC;
+	memcpy(s->dtmf + s->dtmf_len, digits, n);
+	s->dtmf_len += (unsigned)n;
+	return 0;
+}
+
+bool rtp_stream_dtmf_busy(const struct rtp_stream *s)
+{
+	return s->dtmf_len || s->dtmf_event >= 0 || s->dtmf_gap;
+}
+
+void rtp_stream_stats(const struct rtp_stream *s, struct rtp_stats *st)
+{
+	*st = s->st;
+	if (s->rx_started) {
+		uint64_t ext_max = (uint64_t)s->rx_cycles + s->rx_max_seq;
+		uint64_t expected = ext_max - s->rx_base + 1;
+		st->rx_lost = expected > s->rx_received ? expected - s->rx_received : 0;
+	}
+	st->jitter_ms = s->jitter / 8.0;
+}
+
+static void send_packet(struct rtp_stream *s, int pt, bool marker, uint32_t ts,
+			const uint8_t *payload, size_t len)
+{
+	uint8_t pkt[RTP_HEADER_SIZE + RTP_FRAME];
+	struct rtp_hdr h = { .marker = marker, .pt = (uint8_t)pt, .seq = s->seq++, .ts = ts,
+			     .ssrc = s->ssrc };
+	size_t n = rtp_encode(pkt, sizeof(pkt), &h, payload, len);
+	const union sa *dst = s->latched ? &s->peer : &s->remote;
+	if (n && rtp_sock_send(s->sock, dst, pkt, n) == 0) {
+		s->st.tx_packets++;
+		s->st.tx_bytes += len;
+	}
+}
+
+/* One tick of telephone-events: true when it sent one (instead of audio). */
+static bool dtmf_tick(struct rtp_stream *s)
+{
+	if (s->dtmf_event < 0) {
+		if (s->dtmf_gap) {
+			s->dtmf_gap--;
+			return false;
+		}
+		if (!s->dtmf_len)
+			return false;
+		s->dtmf_event = dtmf_event(s->dtmf[0]);
+		memmove(s->dtmf, s->dtmf + 1, --s->dtmf_len);
+		s->dtmf_ts = s->ts;  /* an event keeps the timestamp of its start */
+		s->dtmf_dur = 0;
+		s->dtmf_ends = 0;
+	}
+	struct te_payload te = { .event = (uint8_t)s->dtmf_event, .volume = DTMF_VOLUME };
+	bool first = s->dtmf_dur == 0;
+	if (s->dtmf_dur < DTMF_MS * 8)
+		s->dtmf_dur += RTP_FRAME;
+	te.duration = s->dtmf_dur;
+	te.end = s->dtmf_dur >= DTMF_MS * 8;
+	uint8_t p[4];
+	te_encode(&te, p);
+	send_packet(s, s->te_pt, first, s->dtmf_ts, p, sizeof(p));
+	if (te.end && ++s->dtmf_ends >= DTMF_ENDS) {
+		s->dtmf_event = -1;
+		s->dtmf_gap = DTMF_GAP_TICKS;
+		s->marker = true;
+	}
+	return true;
+}
+
+static void on_tick(struct mclock_client *cl, uint64_t tick)
+{
+	struct rtp_stream *s = container_of(cl, struct rtp_stream, clk);
+	if (s->send && !dtmf_tick(s)) {
+		uint8_t frame[RTP_FRAME];
+		if (!s->h->fill || !s->h->fill(s->arg, frame, s->pt))
+			memset(frame, s->pt == 8 ? 0xd5 : 0xff, sizeof(frame));  /* silence */
+		send_packet(s, s->rtp_pt, s->marker, s->ts, frame, sizeof(frame));
+		s->marker = false;
+	}
+	s->ts += RTP_FRAME;  /* the clock of the stream runs on while nothing is sent */
+}
+
+/* RFC 3550 A.1: a new source, or one that jumped: start its counts over. */
+static void rx_init(struct rtp_stream *s, const struct rtp_hdr *h)
+{
+	s->rx_started = true;
+	s->rx_ssrc = h->ssrc;
+	s->rx_max_seq = h->seq;
+	s->rx_base = h->seq;
+	s->rx_cycles = 0;
+	s->rx_received = 0;
+	s->last_transit = 0;
+	s->jitter = 0;
+	s->te_seen = false;
+}
+
+static void rx_seq(struct rtp_stream *s, const struct rtp_hdr *h)
+{
+	uint16_t delta = (uint16_t)(h->seq - s->rx_max_seq);
+	if (delta < 3000) {
+		if (h->seq < s->rx_max_seq)
+			s->rx_cycles += 65536;  /* wrapped */
+		s->rx_max_seq = h->seq;
+	} else if (delta > 65536 - 100) {
+		/* a late or duplicated packet: counted, the maximum stays */
+	} else {
+		rx_init(s, h);  /* a big jump: the source restarted */
+	}
+	s->rx_received++;
+}
+
+static void rx_jitter(struct rtp_stream *s, const struct rtp_hdr *h)
+{
+	/* arrival time in timestamp units (8 kHz) */
+	int64_t arrival = (int64_t)(uv_hrtime() / 125000ull);
+	int64_t transit = arrival - (int64_t)h->ts;
+	if (s->rx_received > 1) {
+		int64_t d = transit - s->last_transit;
+		if (d < 0)
+			d = -d;
+		s->jitter += ((double)d - s->jitter) / 16.0;
+	}
+	s->last_transit = transit;
+}
+
+static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa *src)
+{
+	struct rtp_stream *s = arg;
+	struct rtp_hdr h;
+	const uint8_t *payload;
+	size_t plen;
+	/* symmetric RTP without bleed: before the first packet only the
+	 * signalled address may latch us; after it only the latched source
+	 * is heard */
+	bool from_peer = s->latched ? sa_equal(src, &s->peer)
+				    : sa_same_host(src, &s->remote);
+	if (!s->recv || !from_peer || rtp_decode(buf, len, &h, &payload, &plen) != 0 ||
+	    (h.pt != s->rtp_pt && (s->te_pt < 0 || h.pt != s->te_pt))) {
+		s->st.rx_dropped++;
+		return;
+	}
+	if (!s->latched) {
+		s->peer = *src;
+		s->latched = true;
+	}
+	if (!s->rx_started || h.ssrc != s->rx_ssrc)
+		rx_init(s, &h);
+	rx_seq(s, &h);
+	rx_jitter(s, &h);
+	s->st.rx_packets++;
+	s->st.rx_bytes += plen;
+	if (h.pt == s->rtp_pt) {
+		if (s->h->audio && plen)
+			s->h->audio(s->arg, payload, plen, s->pt);
+		return;
+	}
+	/* telephone-event: every packet of an event has its start's
+	 * timestamp; the first one we see reports it (RFC 4733 §2.5.2) */
+	struct te_payload te;
+	if (te_decode(payload, plen, &te) != 0)
+		return;
+	if (s->te_seen && h.ts == s->te_ts)
+		return;  /* the same event again: its updates and end packets */
+	char digit = dtmf_digit(te.event);
+	s->te_seen = true;
+	s->te_ts = h.ts;
+	if (digit && s->h->digit)
+		s->h->digit(s->arg, digit);
+}

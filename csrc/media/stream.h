@@ -1,0 +1,89 @@
+/* The RTP stream of a call (RFC 3550, RFC 3551, RFC 4733): one G.711
+ * audio stream and its telephone-events, sent on the media clock's ticks
+ * and received from the call's RTP socket. The owner says what the SDP
+ * agreed (where to, which payload types, which directions) and gives the
+ * audio to send through fill; what is received goes to audio and digit. */
+#ifndef LUASIP_STREAM_H
+#define LUASIP_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "media/mclock.h"
+#include "media/rtp_sock.h"
+
+#define RTP_FRAME 160               /* samples (and G.711 octets) in 20 ms */
+
+struct rtp_stream_handlers {
+	/* One frame of audio to send, in the law of pt (0: µ-law, 8: A-law);
+	 * false sends silence. */
+	bool (*fill)(void *arg, uint8_t *frame, int pt);
+	/* The G.711 payload of a packet received, in arrival order. */
+	void (*audio)(void *arg, const uint8_t *payload, size_t len, int pt);
+	/* A DTMF digit received as telephone-events, once per event. */
+	void (*digit)(void *arg, char digit);
+};
+
+struct rtp_stats {
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
+	uint64_t rx_lost;               /* expected but never seen (RFC 3550 A.3) */
+	uint64_t rx_dropped;            /* from another source, or not ours */
+	double jitter_ms;               /* interarrival jitter (RFC 3550 A.8) */
+};
+
+struct rtp_stream {
+	struct mclock_client clk;
+	struct mclock *clock;
+	struct rtp_sock *sock;
+	const struct rtp_stream_handlers *h;
+	void *arg;
+	bool running;
+
+	/* what the SDP agreed */
+	union sa remote;                /* signalled */
+	union sa peer;                  /* where packets come from, once latched */
+	bool latched;
+	int pt, rtp_pt, te_pt;          /* codec (0, 8), its number on the wire, events (-1) */
+	bool send, recv;
+
+	/* sending */
+	uint32_t ssrc, ts;
+	uint16_t seq;
+	bool marker;                    /* the next audio packet starts a talkspurt */
+	char dtmf[64];                  /* digits waiting to be sent */
+	unsigned dtmf_len;
+	int dtmf_event;                 /* the event being sent, -1 none */
+	uint32_t dtmf_ts;
+	uint16_t dtmf_dur;
+	unsigned dtmf_ends, dtmf_gap;
+
+	/* receiving */
+	bool rx_started;
+	uint32_t rx_ssrc;
+	uint16_t rx_max_seq;
+	uint32_t rx_cycles, rx_base;
+	uint64_t rx_received;
+	double jitter;                  /* timestamp units */
+	int64_t last_transit;
+	bool te_seen;
+	uint32_t te_ts;                 /* the last event reported, by its timestamp */
+
+	struct rtp_stats st;
+};
+
+void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock *sock,
+		     const struct rtp_stream_handlers *h, void *arg);
+/* What offer and answer agreed; starts (or stops) sending and receiving.
+ * A new remote address forgets the latched source. */
+void rtp_stream_set(struct rtp_stream *s, const union sa *remote, int pt, int rtp_pt, int te_pt,
+		    bool send, bool recv);
+void rtp_stream_stop(struct rtp_stream *s);
+/* Queues digits to send as telephone-events (0-9 * # A-D): -EINVAL for
+ * another character, -ENOTSUP when the peer takes no events, -ENOSPC when
+ * the queue is full. */
+int rtp_stream_dtmf(struct rtp_stream *s, const char *digits);
+bool rtp_stream_dtmf_busy(const struct rtp_stream *s);
+void rtp_stream_stats(const struct rtp_stream *s, struct rtp_stats *st);
+
+#endif

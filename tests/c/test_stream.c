@@ -1,0 +1,201 @@
+/* RTP streams on loopback with the real media clock: audio goes out every
+ * 20 ms with timestamps exactly 160 apart and arrives in order, digits
+ * sent as telephone-events are reported once each, packets from a source
+ * other than the latched one are dropped (no RTP bleed), direction
+ * attributes are obeyed, and the loss and jitter statistics are kept. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "media/rtp.h"
+#include "media/stream.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct end {
+	struct rtp_stream s;
+	struct rtp_sock *sock;
+	unsigned frames_in;
+	uint8_t last_payload[RTP_FRAME];
+	char digits[32];
+	unsigned ndigits;
+	unsigned fills;
+};
+
+static bool fill(void *arg, uint8_t *frame, int pt)
+{
+	struct end *e = arg;
+	memset(frame, (int)(e->fills++ & 0x7f), RTP_FRAME);
+	return true;
+}
+
+static void audio(void *arg, const uint8_t *payload, size_t len, int pt)
+{
+	struct end *e = arg;
+	e->frames_in++;
+	memcpy(e->last_payload, payload, len < RTP_FRAME ? len : RTP_FRAME);
+}
+
+static void digit(void *arg, char d)
+{
+	struct end *e = arg;
+	if (e->ndigits < sizeof(e->digits) - 1)
+		e->digits[e->ndigits++] = d;
+}
+
+static const struct rtp_stream_handlers handlers = { fill, audio, digit };
+
+struct world {
+	uv_loop_t uv;
+	struct mclock clock;
+	struct end a, b;
+};
+
+static void open_end(struct world *w, struct end *e)
+{
+	union sa ip;
+	memset(e, 0, sizeof(*e));
+	sa_set(&ip, "127.0.0.1", 0);
+	assert_int_equal(rtp_sock_alloc(&e->sock, &w->uv, &ip, 30000, 40000), 0);
+	rtp_stream_init(&e->s, &w->clock, e->sock, &handlers, e);
+}
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	uv_loop_init(&w->uv);
+	mclock_init(&w->clock, &w->uv);
+	open_end(w, &w->a);
+	open_end(w, &w->b);
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+	rtp_stream_stop(&w->a.s);
+	rtp_stream_stop(&w->b.s);
+	rtp_sock_close(w->a.sock);
+	rtp_sock_close(w->b.sock);
+	mclock_close(&w->clock, NULL);
+	uv_run(&w->uv, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&w->uv), 0);
+	free(w);
+	return 0;
+}
+
+static void nothing(uv_timer_t *t)
+{
+}
+
+/* Runs the loop for about ms milliseconds of real time (the clock and the
+ * sockets do not hold the loop by themselves: a timer of ours does). */
+static void run_for(struct world *w, unsigned ms)
+{
+	uint64_t end = uv_hrtime() + ms * 1000000ull;
+	uv_timer_t t;
+	uv_timer_init(&w->uv, &t);
+	while (uv_hrtime() < end) {
+		uv_timer_start(&t, nothing, 5, 0);
+		uv_run(&w->uv, UV_RUN_ONCE);
+	}
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(&w->uv, UV_RUN_NOWAIT);
+}
+
+static void connect_ends(struct world *w, bool a_sends, bool b_sends)
+{
+	rtp_stream_set(&w->a.s, &w->b.sock->addr, 0, 0, 101, a_sends, true);
+	rtp_stream_set(&w->b.s, &w->a.sock->addr, 0, 0, 101, b_sends, true);
+}
+
+static void test_audio_both_ways(void **state)
+{
+	struct world *w = *state;
+	connect_ends(w, true, true);
+	uint32_t ts0 = w->a.s.ts;
+	run_for(w, 300);
+	assert_true(w->b.frames_in >= 10 && w->b.frames_in <= 16);
+	assert_true(w->a.frames_in >= 10);
+	/* the timestamp advanced by exactly 160 per tick sent */
+	struct rtp_stats st;
+	rtp_stream_stats(&w->a.s, &st);
+	assert_int_equal((uint32_t)(w->a.s.ts - ts0), 160u * st.tx_packets);
+	rtp_stream_stats(&w->b.s, &st);
+	assert_int_equal(st.rx_lost, 0);
+	assert_int_equal(st.rx_dropped, 0);
+	assert_true(st.jitter_ms < 20.0);
+	assert_true(w->b.s.latched);
+	assert_true(sa_equal(&w->b.s.peer, &w->a.sock->addr));
+}
+
+static void test_directions(void **state)
+{
+	struct world *w = *state;
+	connect_ends(w, true, false);     /* a sendonly, b recvonly */
+	run_for(w, 200);
+	assert_true(w->b.frames_in >= 5);
+	assert_int_equal(w->a.frames_in, 0);
+	struct rtp_stats st;
+	rtp_stream_stats(&w->b.s, &st);
+	assert_int_equal(st.tx_packets, 0);
+}
+
+static void test_dtmf_events(void **state)
+{
+	struct world *w = *state;
+	connect_ends(w, true, true);
+	assert_int_equal(rtp_stream_dtmf(&w->a.s, "12#"), 0);
+	assert_int_equal(rtp_stream_dtmf(&w->a.s, "x"), -EINVAL);
+	assert_true(rtp_stream_dtmf_busy(&w->a.s));
+	/* 3 digits of 100 ms, 3 end packets and 60 ms gaps each: ~660 ms */
+	run_for(w, 900);
+	assert_false(rtp_stream_dtmf_busy(&w->a.s));
+	w->b.digits[w->b.ndigits] = '\0';
+	assert_string_equal(w->b.digits, "12#");
+	/* a stream whose peer takes no events says so */
+	rtp_stream_set(&w->b.s, &w->a.sock->addr, 0, 0, -1, true, true);
+	assert_int_equal(rtp_stream_dtmf(&w->b.s, "1"), -ENOTSUP);
+}
+
+/* A third socket on the same host sends to b after a has latched it: its
+ * packets are dropped, a's are heard. */
+static void test_no_bleed(void **state)
+{
+	struct world *w = *state;
+	connect_ends(w, true, true);
+	run_for(w, 100);
+	unsigned before = w->b.frames_in;
+	assert_true(before > 0);
+	struct end intruder;
+	open_end(w, &intruder);
+	uint8_t pkt[RTP_HEADER_SIZE + RTP_FRAME], payload[RTP_FRAME];
+	memset(payload, 0x42, sizeof(payload));
+	struct rtp_hdr h = { .pt = 0, .seq = 1, .ts = 1, .ssrc = 99 };
+	size_t n = rtp_encode(pkt, sizeof(pkt), &h, payload, sizeof(payload));
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(rtp_sock_send(intruder.sock, &w->b.sock->addr, pkt, n), 0);
+	run_for(w, 100);
+	struct rtp_stats st;
+	rtp_stream_stats(&w->b.s, &st);
+	assert_int_equal(st.rx_dropped, 5);
+	assert_true(w->b.last_payload[0] != 0x42);
+	rtp_sock_close(intruder.sock);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_audio_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_directions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dtmf_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_bleed, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
