@@ -9,7 +9,7 @@
 
 # Debian 12 packages the build, the tests and the peers need.
 DEB_PACKAGES := gcc libc6-dev make pkg-config liblua5.4-dev lua5.4 luarocks lua-busted \
-	libuv1-dev libosip2-dev libsndfile1-dev libcmocka-dev \
+	libuv1-dev libosip2-dev libsndfile1-dev libsamplerate0-dev libcmocka-dev \
 	clang libclang-rt-14-dev iproute2 sip-tester kamailio baresip-core python3
 
 TREE      := $(CURDIR)/.luarocks
@@ -22,7 +22,7 @@ CFLAGS    ?= -O2 -g
 LIBFLAG   ?= -shared
 WARN      := -Wall -Wextra -Wshadow -Wno-unused-parameter -std=gnu11
 CORE_INC  := -Iinclude -Icsrc
-LIBS      := -luv -losipparser2 -lm
+LIBS      := -luv -losipparser2 -lsndfile -lsamplerate -lm
 
 CORE_SRC  := $(wildcard csrc/util/*.c) $(wildcard csrc/sip/*.c) $(wildcard csrc/media/*.c)
 LUA_SRC   := $(wildcard csrc/lua/*.c)

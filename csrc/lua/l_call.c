@@ -6,9 +6,17 @@
  *   fn("modify_done", status | nil, reason)  our modification's outcome
  *   fn("request", req)                       INFO and the like, to answer
  *   fn("ended", why, status, reason, msg)    the end, once
+ *   fn("dtmf", digit)                        a key pressed (RFC 4733 or in-band)
+ *   fn("played")                             what call:play started is over
+ *   fn("recorded", seconds)                  the recording reached max or silence
  * lua/sip/init.lua turns them into the blocking call API. */
 #include "lsip.h"
+#include "media/dtmf.h"
+#include "media/g711.h"
+#include "media/player.h"
+#include "media/recorder.h"
 #include "media/rtp_sock.h"
+#include "media/stream.h"
 #include "sip/sess.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
@@ -23,6 +31,12 @@ struct lcall {
 	struct rtp_sock *rtp;
 	int cb_ref;                 /* the events function */
 	int self_ref;               /* a call that is not over stays alive */
+	/* media */
+	struct rtp_stream stream;
+	struct player player;
+	struct recorder *rec;
+	struct dtmf_detector det;
+	bool early_sent;            /* incoming: 183 with SDP went, early media flows */
 };
 
 static struct lcall *check_call(lua_State *L, int idx)
@@ -44,6 +58,115 @@ static bool begin_event(struct lcall *c, const char *name)
 	return true;
 }
 
+/* ---- media: the stream follows the SDP ---- */
+
+static void media_update(struct lcall *c)
+{
+	const struct sip_sess *s = c->s;
+	if (!c->rtp || !s || s->state == SIP_SESS_ENDED || !s->have_media || s->media.pt < 0) {
+		rtp_stream_stop(&c->stream);
+		return;
+	}
+	bool confirmed = s->state == SIP_SESS_CONFIRMED;
+	if (!confirmed && !(s->outgoing ? s->state == SIP_SESS_EARLY : c->early_sent)) {
+		rtp_stream_stop(&c->stream);
+		return;
+	}
+	enum sdp_dir d = s->media.dir;
+	bool send = d == SDP_SENDRECV || d == SDP_SENDONLY;
+	bool recv = d == SDP_SENDRECV || d == SDP_RECVONLY;
+	/* a caller hears early media; it sends once the call is up */
+	if (!confirmed && s->outgoing)
+		send = false;
+	rtp_stream_set(&c->stream, &s->media.remote, s->media.pt, s->media.rtp_pt, s->media.te_pt,
+		       send, recv);
+}
+
+static bool begin_event(struct lcall *c, const char *name);
+
+static void tell_digit(struct lcall *c, char digit)
+{
+	char d[2] = { digit, 0 };
+	if (begin_event(c, "dtmf")) {
+		lua_pushstring(lsip->L, d);
+		lsip_pcall(lsip->L, 2);
+	}
+}
+
+static void finish_recording(struct lcall *c, bool tell)
+{
+	double secs = recorder_close(c->rec);
+	c->rec = NULL;
+	if (tell && begin_event(c, "recorded")) {
+		lua_pushnumber(lsip->L, secs);
+		lsip_pcall(lsip->L, 2);
+	}
+}
+
+static bool media_fill(void *arg, uint8_t *frame, int pt)
+{
+	struct lcall *c = arg;
+	return player_fill(&c->player, frame, RTP_FRAME, pt);
+}
+
+static void on_inband_digit(char digit, void *arg)
+{
+	tell_digit(arg, digit);
+}
+
+static void media_audio(void *arg, const uint8_t *payload, size_t len, int pt)
+{
+	struct lcall *c = arg;
+	int16_t pcm[RTP_FRAME * 4];
+	if (len > sizeof(pcm) / sizeof(pcm[0]))
+		len = sizeof(pcm) / sizeof(pcm[0]);
+	g711_decode(pt, payload, pcm, len);
+	/* a peer that sends telephone-events does not need its tones heard */
+	if (c->stream.te_pt < 0)
+		dtmf_detect(&c->det, pcm, len, on_inband_digit, c);
+	if (c->rec && recorder_write(c->rec, pcm, len))
+		finish_recording(c, true);
+}
+
+static void media_digit(void *arg, char digit)
+{
+	tell_digit(arg, digit);
+}
+
+static const struct rtp_stream_handlers media_handlers = {
+	.fill = media_fill,
+	.audio = media_audio,
+	.digit = media_digit,
+};
+
+static void on_played(void *arg)
+{
+	struct lcall *c = arg;
+	if (begin_event(c, "played"))
+		lsip_pcall(lsip->L, 1);
+}
+
+static void media_init(struct lcall *c)
+{
+	rtp_stream_init(&c->stream, &lsip->clock, c->rtp, &media_handlers, c);
+	player_init(&c->player, &lsip->loop.tq, on_played, c);
+	dtmf_detector_init(&c->det);
+}
+
+/* tell: the call ended (a recording's task hears how long it got), not
+ * collected */
+static void media_close(struct lcall *c, bool tell)
+{
+	if (!c->rtp)
+		return;
+	rtp_stream_stop(&c->stream);
+	player_stop(&c->player);
+	if (c->rec)
+		finish_recording(c, tell);
+	rtp_sock_close(c->rtp);
+	c->rtp = NULL;
+}
+
 static void on_progress(void *arg, const struct sip_msg *resp)
 {
 	struct lcall *c = arg;
@@ -56,10 +179,17 @@ static void on_progress(void *arg, const struct sip_msg *resp)
 	lsip_pcall(L, 4);
 }
 
+static void on_progress_media(void *arg, const struct sip_msg *resp)
+{
+	media_update(arg);
+	on_progress(arg, resp);
+}
+
 static void on_established(void *arg, const struct sip_msg *msg)
 {
 	struct lcall *c = arg;
 	lua_State *L = lsip->L;
+	media_update(c);
 	if (!begin_event(c, "established"))
 		return;
 	lsip_push_msg(L, (struct sip_msg *)msg, NULL, NULL);
@@ -69,6 +199,7 @@ static void on_established(void *arg, const struct sip_msg *msg)
 static void on_modified(void *arg)
 {
 	struct lcall *c = arg;
+	media_update(c);  /* a re-INVITE that moves the media moves the stream */
 	if (begin_event(c, "modified"))
 		lsip_pcall(lsip->L, 1);
 }
@@ -77,6 +208,7 @@ static void on_modify_done(void *arg, int err, const struct sip_msg *resp)
 {
 	struct lcall *c = arg;
 	lua_State *L = lsip->L;
+	media_update(c);
 	if (!begin_event(c, "modify_done"))
 		return;
 	if (err == -EBADMSG && resp) {
@@ -111,8 +243,7 @@ static void on_ended(void *arg, enum sip_sess_end why, int status, const char *r
 {
 	struct lcall *c = arg;
 	lua_State *L = lsip->L;
-	rtp_sock_close(c->rtp);
-	c->rtp = NULL;
+	media_close(c, true);
 	if (begin_event(c, "ended")) {
 		lua_pushstring(L, sip_sess_end_name(why));
 		if (status)
@@ -134,7 +265,7 @@ static void on_ended(void *arg, enum sip_sess_end why, int status, const char *r
 }
 
 static const struct sip_sess_handlers call_handlers = {
-	.progress = on_progress,
+	.progress = on_progress_media,
 	.established = on_established,
 	.modified = on_modified,
 	.modify_done = on_modify_done,
@@ -214,6 +345,7 @@ int lsip_ua_call(lua_State *L)
 	struct lcall *c = new_call(L);
 	err = bind_rtp(c, ua, dst.proto, dst.addr.sa.sa_family);
 	if (!err) {
+		media_init(c);
 		p.rtp = c->rtp->addr;
 		sip_loop_update(&lsip->loop);
 		err = sip_sess_connect(&c->s, ua, &p, &call_handlers, c);
@@ -238,6 +370,7 @@ bool lsip_push_incoming_call(lua_State *L, struct sip_ua *ua, struct sip_strans 
 		lua_pop(L, 1);
 		return false;
 	}
+	media_init(c);
 	sip_loop_update(&lsip->loop);
 	err = sip_sess_accept(&c->s, ua, st, req, &c->rtp->addr, &call_handlers, c);
 	if (err) {
@@ -283,14 +416,111 @@ static int l_ring(lua_State *L)
 
 static int l_progress(lua_State *L)
 {
+	struct lcall *c = check_call(L, 1);
 	sip_loop_update(&lsip->loop);
-	return result(L, sip_sess_progress(check_call(L, 1)->s));
+	int err = sip_sess_progress(c->s);
+	if (!err) {
+		c->early_sent = !c->s->offer_in_2xx;  /* 183 with SDP: early media */
+		media_update(c);
+	}
+	return result(L, err);
 }
 
 static int l_answer(lua_State *L)
 {
+	struct lcall *c = check_call(L, 1);
 	sip_loop_update(&lsip->loop);
-	return result(L, sip_sess_answer(check_call(L, 1)->s));
+	int err = sip_sess_answer(c->s);
+	if (!err) {
+		c->early_sent = !c->s->offer_in_2xx;  /* the 200 has the answer: media flows */
+		media_update(c);
+	}
+	return result(L, err);
+}
+
+/* call:play(clip, loop): starts playing (what played stops untold) */
+static int l_play(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	struct media_clip *clip = lsip_check_clip(L, 2);
+	if (!c->rtp)
+		return result(L, -ENOTCONN);
+	player_start(&c->player, clip, lua_toboolean(L, 3));
+	return result(L, 0);
+}
+
+/* call:stop_play() -> whether something played */
+static int l_stop_play(lua_State *L)
+{
+	lua_pushboolean(L, player_stop(&check_call(L, 1)->player));
+	return 1;
+}
+
+/* call:record(path, max, silence) -> true | nil, errname, message */
+static int l_record(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	double max = luaL_optnumber(L, 3, 0), silence = luaL_optnumber(L, 4, 0);
+	if (!c->rtp)
+		return result(L, -ENOTCONN);
+	if (c->rec)
+		return result(L, -EBUSY);
+	char err[512];
+	int e = recorder_open(&c->rec, path, max, silence, err, sizeof(err));
+	if (e) {
+		lua_pushnil(L);
+		lua_pushstring(L, lsip_errname(e));
+		lua_pushstring(L, err);
+		return 3;
+	}
+	return result(L, 0);
+}
+
+/* call:stop_record() -> seconds recorded, or nil when nothing recorded */
+static int l_stop_record(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	if (!c->rec)
+		return 0;
+	double secs = recorder_seconds(c->rec);
+	finish_recording(c, false);
+	lua_pushnumber(L, secs);
+	return 1;
+}
+
+/* call:dtmf(digits) -> true | nil, errname */
+static int l_dtmf(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	const char *digits = luaL_checkstring(L, 2);
+	if (!c->rtp || !c->stream.send)
+		return result(L, -ENOTCONN);
+	return result(L, rtp_stream_dtmf(&c->stream, digits));
+}
+
+/* call:stats() -> {packets_sent=, ...} */
+static int l_stats(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	struct rtp_stats st;
+	rtp_stream_stats(&c->stream, &st);
+	lua_createtable(L, 0, 8);
+	lua_pushinteger(L, (lua_Integer)st.tx_packets);
+	lua_setfield(L, -2, "packets_sent");
+	lua_pushinteger(L, (lua_Integer)st.tx_bytes);
+	lua_setfield(L, -2, "bytes_sent");
+	lua_pushinteger(L, (lua_Integer)st.rx_packets);
+	lua_setfield(L, -2, "packets_received");
+	lua_pushinteger(L, (lua_Integer)st.rx_bytes);
+	lua_setfield(L, -2, "bytes_received");
+	lua_pushinteger(L, (lua_Integer)st.rx_lost);
+	lua_setfield(L, -2, "lost");
+	lua_pushinteger(L, (lua_Integer)st.rx_dropped);
+	lua_setfield(L, -2, "dropped");
+	lua_pushnumber(L, st.jitter_ms);
+	lua_setfield(L, -2, "jitter");
+	return 1;
 }
 
 /* call:reject(status, reason, headers) */
@@ -427,13 +657,12 @@ static int l_media(lua_State *L)
 
 static void call_release(lua_State *L, struct lcall *c)
 {
+	media_close(c, false);
 	if (c->s) {
 		struct sip_sess *s = c->s;
 		c->s = NULL;
 		sip_sess_release(s);
 	}
-	rtp_sock_close(c->rtp);
-	c->rtp = NULL;
 	luaL_unref(L, LUA_REGISTRYINDEX, c->cb_ref);
 	luaL_unref(L, LUA_REGISTRYINDEX, c->self_ref);
 	c->cb_ref = c->self_ref = LUA_NOREF;
@@ -466,6 +695,12 @@ void lsip_open_call(lua_State *L)
 		{"request", l_request},
 		{"info", l_info},
 		{"media", l_media},
+		{"play", l_play},
+		{"stop_play", l_stop_play},
+		{"record", l_record},
+		{"stop_record", l_stop_record},
+		{"dtmf", l_dtmf},
+		{"stats", l_stats},
 		{NULL, NULL},
 	};
 	static const luaL_Reg meta[] = {

@@ -259,6 +259,7 @@ static int l_shutdown(lua_State *L)
 {
 	if (!lsip)
 		return 0;
+	mclock_close(&lsip->clock, NULL);
 	sip_loop_close(&lsip->loop);
 	for (int i = 0; uv_loop_close(&lsip->uv) == UV_EBUSY; i++) {
 		if (i == 100)
@@ -281,6 +282,8 @@ static const luaL_Reg core_funcs[] = {
 	{"timer", l_timer},
 	{"trace", l_trace},
 	{"ua", lsip_ua_new},
+	{"tone", lsip_tone},
+	{"sound", lsip_sound},
 	{NULL, NULL},
 };
 
@@ -292,6 +295,7 @@ int luaopen_sip_core(lua_State *L)
 		    sip_loop_init(&lsip->loop, &lsip->uv) != 0)
 			return luaL_error(L, "luasip: cannot start the event loop");
 		sip_msg_init();
+		mclock_init(&lsip->clock, &lsip->uv);
 		lsip->trace_ref = LUA_NOREF;
 		/* a guard whose finaliser, the first one set, runs last */
 		lua_newuserdatauv(L, 1, 0);
@@ -309,6 +313,7 @@ int luaopen_sip_core(lua_State *L)
 	lsip_open_ua(L);
 	lsip_open_reg(L);
 	lsip_open_call(L);
+	lsip_open_media(L);
 	luaL_newlib(L, core_funcs);
 	lua_pushstring(L, LUASIP_VERSION);
 	lua_setfield(L, -2, "version");

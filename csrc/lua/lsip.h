@@ -5,6 +5,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "media/mclock.h"
 #include "sip/loop.h"
 #include "sip/msg.h"
 #include "sip/stack.h"
@@ -17,6 +18,7 @@ struct lsip {
 	struct sip_loop loop;
 	lua_State *L;
 	int trace_ref;              /* LUA_NOREF when tracing is off */
+	struct mclock clock;        /* drives every RTP stream */
 };
 
 extern struct lsip *lsip;
@@ -62,6 +64,14 @@ struct lsip_req *lsip_req_new(lua_State *L, int fn_idx);
 void lsip_req_free(lua_State *L, struct lsip_req *r);
 /* The sip_uac_h: calls the function once with the final outcome. */
 void lsip_req_outcome(int err, const struct sip_msg *resp, void *arg);
+/* l_media.c: sounds for Lua (sip.clip userdata) and tones. */
+struct media_clip;
+struct media_clip *lsip_check_clip(lua_State *L, int idx);
+void lsip_open_media(lua_State *L);
+/* core.tone{freqs = {...}, cadence = {ms...}, level =, mod =} -> clip */
+int lsip_tone(lua_State *L);
+/* core.sound(path) -> clip, seconds | nil, message (the shared sound cache) */
+int lsip_sound(lua_State *L);
 /* l_call.c */
 int lsip_ua_call(lua_State *L);
 /* Makes the session of an incoming INVITE and pushes its call; false (and

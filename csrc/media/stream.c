@@ -15,6 +15,7 @@
 #define DTMF_GAP_TICKS 3             /* ... 60 ms between digits */
 #define DTMF_ENDS 3                  /* the end packet goes three times (RFC 4733 §2.5.1.4) */
 #define DTMF_VOLUME 10               /* -10 dBm0 */
+#define WARMUP_TICKS 50              /* one second of silence at the start */
 
 static void on_tick(struct mclock_client *cl, uint64_t tick);
 static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa *src);
@@ -57,6 +58,7 @@ void rtp_stream_set(struct rtp_stream *s, const union sa *remote, int pt, int rt
 	if (!sa_equal(remote, &s->remote)) {
 		s->remote = *remote;
 		s->latched = false;  /* the media moved: latch anew */
+		s->warmup = WARMUP_TICKS;
 	}
 	s->pt = pt;
 	s->rtp_pt = rtp_pt;
@@ -157,10 +159,21 @@ static void on_tick(struct mclock_client *cl, uint64_t tick)
 	struct rtp_stream *s = container_of(cl, struct rtp_stream, clk);
 	if (s->send && !dtmf_tick(s)) {
 		uint8_t frame[RTP_FRAME];
-		if (!s->h->fill || !s->h->fill(s->arg, frame, s->pt))
-			memset(frame, s->pt == 8 ? 0xd5 : 0xff, sizeof(frame));  /* silence */
-		send_packet(s, s->rtp_pt, s->marker, s->ts, frame, sizeof(frame));
-		s->marker = false;
+		if (s->h->fill && s->h->fill(s->arg, frame, s->pt)) {
+			send_packet(s, s->rtp_pt, s->marker, s->ts, frame, sizeof(frame));
+			s->marker = false;
+		} else if (s->warmup) {
+			/* nothing to play: silence for the first second, so the far
+			 * end hears us and latches its symmetric RTP; then nothing
+			 * (silence suppression, RFC 3551 §4.1), and the next sound
+			 * starts a talkspurt with the marker bit */
+			s->warmup--;
+			memset(frame, s->pt == 8 ? 0xd5 : 0xff, sizeof(frame));
+			send_packet(s, s->rtp_pt, s->marker, s->ts, frame, sizeof(frame));
+			s->marker = false;
+		} else {
+			s->marker = true;
+		}
 	}
 	s->ts += RTP_FRAME;  /* the clock of the stream runs on while nothing is sent */
 }

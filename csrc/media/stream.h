@@ -17,7 +17,7 @@
 
 struct rtp_stream_handlers {
 	/* One frame of audio to send, in the law of pt (0: µ-law, 8: A-law);
-	 * false sends silence. */
+	 * false: nothing to play (silence for a second, then nothing). */
 	bool (*fill)(void *arg, uint8_t *frame, int pt);
 	/* The G.711 payload of a packet received, in arrival order. */
 	void (*audio)(void *arg, const uint8_t *payload, size_t len, int pt);
@@ -51,6 +51,7 @@ struct rtp_stream {
 	uint32_t ssrc, ts;
 	uint16_t seq;
 	bool marker;                    /* the next audio packet starts a talkspurt */
+	unsigned warmup;                /* ticks of silence still sent without a sound */
 	char dtmf[64];                  /* digits waiting to be sent */
 	unsigned dtmf_len;
 	int dtmf_event;                 /* the event being sent, -1 none */

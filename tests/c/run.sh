@@ -22,7 +22,7 @@ CC=${CC:-gcc}
 CFLAGS=${CFLAGS:--O0}
 BUILD_DIR=${BUILD_DIR:-build/tests${BUILD_TAG:+/$BUILD_TAG}}
 WARN="-Wall -Wextra -Wno-unused-parameter"
-LIBS="-lcmocka -losipparser2 -luv -lm"
+LIBS="-lcmocka -losipparser2 -luv -lsndfile -lsamplerate -lm"
 
 # shellcheck disable=SC2206
 core=(csrc/util/*.c csrc/sip/*.c csrc/media/*.c)

@@ -8,7 +8,7 @@ if [ "${1:-}" = "--asan" ]; then
 	mkdir -p build/asan/sip
 	cc=${CC:-gcc}
 	$cc -shared -fPIC -g -O1 $ASAN_FLAGS -std=gnu11 -Iinclude -Icsrc -I/usr/include/lua5.4 \
-		-o build/asan/sip/core.so csrc/util/*.c csrc/sip/*.c csrc/media/*.c csrc/lua/*.c -luv -losipparser2 -lm || {
+		-o build/asan/sip/core.so csrc/util/*.c csrc/sip/*.c csrc/media/*.c csrc/lua/*.c -luv -losipparser2 -lsndfile -lsamplerate -lm || {
 		echo "spec: 0 passed, 1 failed"; exit 1; }
 	export LUA_CPATH="$PWD/build/asan/?.so;;"
 	export LD_PRELOAD="$($cc -print-file-name=libasan.so)"

@@ -1,0 +1,23 @@
+/* A recorder: what the far end sends, decoded, written to a WAV file
+ * (8 kHz, 16-bit mono) through libsndfile, until a maximum length or a
+ * stretch of silence. */
+#ifndef LUASIP_RECORDER_H
+#define LUASIP_RECORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct recorder;
+
+/* Opens path for writing: -errno with a message naming the file in err.
+ * max_s 0: no limit; silence_s 0: silence does not end it. */
+int recorder_open(struct recorder **rp, const char *path, double max_s, double silence_s,
+		  char *err, size_t errlen);
+/* Writes 8 kHz samples; true when the recording is over (max or silence). */
+bool recorder_write(struct recorder *r, const int16_t *pcm, size_t n);
+/* Closes the file; returns the seconds recorded. */
+double recorder_close(struct recorder *r);
+double recorder_seconds(const struct recorder *r);
+
+#endif
