@@ -30,6 +30,14 @@ struct sip_via {
 	const char *maddr;
 };
 
+/* Header names as RFC 3261 §7.3.3 lets them be written. */
+struct sip_hdr {
+	const char *name;
+	size_t name_len;
+	const char *value;          /* raw, may hold folded lines */
+	size_t value_len;
+};
+
 struct sip_msg {
 	char *buf;                  /* the framed message, NUL-terminated (mem) */
 	size_t len;
@@ -58,17 +66,18 @@ struct sip_msg {
 	const char *error_reason;
 
 	struct sip_peer src;        /* where it came from */
+
+	/* Every header line, found once when the message is decoded: a
+	 * lookup by name then compares names instead of scanning the text
+	 * again (a request is looked up a dozen times). NULL: not indexed. */
+	struct sip_hdr *hdrs;
+	unsigned nhdrs;
 };
 
-/* Header names as RFC 3261 §7.3.3 lets them be written. */
-struct sip_hdr {
-	const char *name;
-	size_t name_len;
-	const char *value;          /* raw, may hold folded lines */
-	size_t value_len;
-};
 
 /* Walks the raw header lines of a message: *pos starts at 0. */
+/* Builds m->hdrs from the header text (sip_msg_decode does it). */
+void sip_msg_index(struct sip_msg *m);
 bool sip_hdr_next(const struct sip_msg *m, size_t *pos, struct sip_hdr *h);
 /* True when h is the header called name (long or compact form). */
 bool sip_hdr_is(const struct sip_hdr *h, const char *name);

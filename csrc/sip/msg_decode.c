@@ -20,6 +20,7 @@ static void msg_destroy(void *arg)
 	mem_deref(m->ruri);
 	mem_deref(m->reason);
 	mem_deref(m->call_id);
+	mem_deref(m->hdrs);
 	sip_peer_clear(&m->src);
 }
 
@@ -352,6 +353,7 @@ struct sip_msg *sip_msg_decode(const char *buf, size_t len, bool stream)
 	m->len = hdr_len + body_len;
 	m->body = m->buf + hdr_len;
 	m->body_len = body_len;
+	sip_msg_index(m);
 
 	const char *nl = memchr(m->buf, '\n', hdr_len);
 	size_t sl_len = nl ? (size_t)(nl - m->buf) : hdr_len;

@@ -2,6 +2,7 @@
  * receive path counts and copies headers with it, and scripts read any
  * header by name through it. */
 #include "sip/msg.h"
+#include "util/mem.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -100,8 +101,31 @@ bool sip_hdr_is(const struct sip_hdr *h, const char *name)
 	return false;
 }
 
+void sip_msg_index(struct sip_msg *m)
+{
+	struct sip_hdr h;
+	size_t pos = 0;
+	unsigned n = 0;
+	while (sip_hdr_next(m, &pos, &h))
+		n++;
+	m->hdrs = mem_alloc((n ? n : 1) * sizeof(*m->hdrs), NULL);
+	if (!m->hdrs)
+		return;  /* lookups scan the text instead */
+	pos = 0;
+	for (unsigned i = 0; i < n && sip_hdr_next(m, &pos, &m->hdrs[i]); i++)
+		m->nhdrs = i + 1;
+}
+
 bool sip_msg_hdr(const struct sip_msg *m, const char *name, unsigned idx, struct sip_hdr *h)
 {
+	if (m->hdrs) {
+		for (unsigned i = 0; i < m->nhdrs; i++)
+			if (m->hdrs[i].name_len && sip_hdr_is(&m->hdrs[i], name) && idx-- == 0) {
+				*h = m->hdrs[i];
+				return true;
+			}
+		return false;
+	}
 	size_t pos = 0;
 	while (sip_hdr_next(m, &pos, h))
 		if (h->name_len && sip_hdr_is(h, name) && idx-- == 0)
@@ -111,9 +135,15 @@ bool sip_msg_hdr(const struct sip_msg *m, const char *name, unsigned idx, struct
 
 unsigned sip_msg_hdr_count(const struct sip_msg *m, const char *name)
 {
+	unsigned n = 0;
+	if (m->hdrs) {
+		for (unsigned i = 0; i < m->nhdrs; i++)
+			if (m->hdrs[i].name_len && sip_hdr_is(&m->hdrs[i], name))
+				n++;
+		return n;
+	}
 	struct sip_hdr h;
 	size_t pos = 0;
-	unsigned n = 0;
 	while (sip_hdr_next(m, &pos, &h))
 		if (h.name_len && sip_hdr_is(&h, name))
 			n++;
