@@ -50,15 +50,27 @@ void sbuf_puts(struct sbuf *b, const char *s)
 
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 {
+	/* format straight into the room left; only a text longer than that
+	 * is formatted a second time, into a larger buffer (messages are
+	 * composed of many short pieces: one pass is the common case) */
+	if (reserve(b, 64))
+		return;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	size_t room = b->cap - b->len;
+	int n = vsnprintf(b->d + b->len, room, fmt, ap);
 	va_end(ap);
-	if (n < 0 || reserve(b, (size_t)n))
+	if (n < 0) {
+		b->d[b->len] = '\0';
 		return;
-	va_start(ap, fmt);
-	vsnprintf(b->d + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	}
+	if ((size_t)n >= room) {
+		if (reserve(b, (size_t)n))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->d + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 
