@@ -520,6 +520,17 @@ static int l_stats(lua_State *L)
 	lua_setfield(L, -2, "dropped");
 	lua_pushnumber(L, st.jitter_ms);
 	lua_setfield(L, -2, "jitter");
+	/* what the far end's RTCP reports say */
+	if (st.rtt_ms >= 0) {
+		lua_pushnumber(L, st.rtt_ms);
+		lua_setfield(L, -2, "rtt");
+	}
+	if (st.have_remote) {
+		lua_pushinteger(L, st.remote_lost);
+		lua_setfield(L, -2, "remote_lost");
+		lua_pushnumber(L, st.remote_jitter_ms);
+		lua_setfield(L, -2, "remote_jitter");
+	}
 	return 1;
 }
 

@@ -4,6 +4,7 @@
 #include "util/rand.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 static void on_closed(uv_handle_t *h)
@@ -23,38 +24,62 @@ static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct so
 		    unsigned flags)
 {
 	struct rtp_sock *r = h->data;
-	if (n <= 0 || !src || (flags & UV_UDP_PARTIAL) || !r->recvh)
+	bool rtcp = h == &r->rtcp;
+	rtp_sock_recv_h *cb = rtcp ? r->rtcp_recvh : r->recvh;
+	if (n <= 0 || !src || (flags & UV_UDP_PARTIAL) || !cb)
 		return;
 	union sa from;
 	memcpy(&from, src, src->sa_family == AF_INET6 ? sizeof(from.in6) : sizeof(from.in));
-	r->recvh(r->arg, r->rbuf, (size_t)n, &from);
+	cb(rtcp ? r->rtcp_arg : r->arg, r->rbuf, (size_t)n, &from);
+}
+
+static int start(uv_udp_t *u, bool on)
+{
+	if (!on)
+		return uv_udp_recv_stop(u);
+	int err = uv_udp_recv_start(u, on_alloc, on_recv);
+	if (err == UV_EALREADY)
+		err = 0;
+	uv_unref((uv_handle_t *)u);
+	return err;
 }
 
 int rtp_sock_recv(struct rtp_sock *r, rtp_sock_recv_h *h, void *arg)
 {
 	r->recvh = h;
 	r->arg = arg;
-	if (!h)
-		return uv_udp_recv_stop(&r->rtp);
-	int err = uv_udp_recv_start(&r->rtp, on_alloc, on_recv);
-	if (err == UV_EALREADY)
-		err = 0;
-	uv_unref((uv_handle_t *)&r->rtp);
-	return err;
+	return start(&r->rtp, h != NULL);
+}
+
+int rtp_sock_rtcp_recv(struct rtp_sock *r, rtp_sock_recv_h *h, void *arg)
+{
+	r->rtcp_recvh = h;
+	r->rtcp_arg = arg;
+	return start(&r->rtcp, h != NULL);
+}
+
+static int send_on(uv_udp_t *u, const union sa *dst, const uint8_t *buf, size_t len)
+{
+	uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+	int n = uv_udp_try_send(u, &b, 1, &dst->sa);
+	return n < 0 ? n : 0;
 }
 
 int rtp_sock_send(struct rtp_sock *r, const union sa *dst, const uint8_t *buf, size_t len)
 {
-	uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
-	int n = uv_udp_try_send(&r->rtp, &b, 1, &dst->sa);
-	return n < 0 ? n : 0;
+	return send_on(&r->rtp, dst, buf, len);
+}
+
+int rtp_sock_rtcp_send(struct rtp_sock *r, const union sa *dst, const uint8_t *buf, size_t len)
+{
+	return send_on(&r->rtcp, dst, buf, len);
 }
 
 void rtp_sock_close(struct rtp_sock *r)
 {
 	if (!r)
 		return;
-	r->recvh = NULL;
+	r->recvh = r->rtcp_recvh = NULL;
 	uv_close((uv_handle_t *)&r->rtp, on_closed);
 	uv_close((uv_handle_t *)&r->rtcp, on_closed);
 }

@@ -16,8 +16,8 @@ struct rtp_sock {
 	uv_udp_t rtp, rtcp;
 	union sa addr;              /* the RTP address and port as bound */
 	unsigned open;              /* handles not yet closed */
-	rtp_sock_recv_h *recvh;
-	void *arg;
+	rtp_sock_recv_h *recvh, *rtcp_recvh;
+	void *arg, *rtcp_arg;
 	uint8_t rbuf[2048];         /* one datagram at a time (libuv reads synchronously) */
 };
 
@@ -28,6 +28,9 @@ int rtp_sock_alloc(struct rtp_sock **rp, uv_loop_t *uv, const union sa *ip, uint
 /* Hands every RTP datagram to h; h NULL stops reading. The socket does
  * not keep the loop alive by itself. */
 int rtp_sock_recv(struct rtp_sock *r, rtp_sock_recv_h *h, void *arg);
+/* The same for RTCP, on the pair's odd port. */
+int rtp_sock_rtcp_recv(struct rtp_sock *r, rtp_sock_recv_h *h, void *arg);
+int rtp_sock_rtcp_send(struct rtp_sock *r, const union sa *dst, const uint8_t *buf, size_t len);
 /* Sends one datagram now; a full socket buffer drops it (late audio is
  * worth nothing). */
 int rtp_sock_send(struct rtp_sock *r, const union sa *dst, const uint8_t *buf, size_t len);

@@ -4,10 +4,12 @@
 #include "media/stream.h"
 #include "media/dtmf.h"
 #include "media/g711.h"
+#include "media/rtcp.h"
 #include "media/rtp.h"
 #include "util/rand.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,9 +18,12 @@
 #define DTMF_ENDS 3                  /* the end packet goes three times (RFC 4733 §2.5.1.4) */
 #define DTMF_VOLUME 10               /* -10 dBm0 */
 #define WARMUP_TICKS 50              /* one second of silence at the start */
+#define RTCP_TICKS 250               /* a report every 5 s (RFC 3550 §6.2 for one peer) */
 
 static void on_tick(struct mclock_client *cl, uint64_t tick);
 static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa *src);
+static void on_rtcp(void *arg, const uint8_t *buf, size_t len, const union sa *src);
+static void send_rtcp(struct rtp_stream *s, bool bye);
 
 void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock *sock,
 		     const struct rtp_stream_handlers *h, void *arg)
@@ -36,6 +41,9 @@ void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock
 	s->seq = (uint16_t)rand_u64();
 	s->ts = (uint32_t)rand_u64();
 	s->marker = true;
+	s->st.rtt_ms = -1;
+	char host[48];
+	snprintf(s->cname, sizeof(s->cname), "luasip@%s", sa_host(&sock->addr, host, sizeof(host)));
 }
 
 static void run(struct rtp_stream *s, bool on)
@@ -46,9 +54,15 @@ static void run(struct rtp_stream *s, bool on)
 	if (on) {
 		mclock_add(s->clock, &s->clk);
 		rtp_sock_recv(s->sock, on_packet, s);
+		rtp_sock_rtcp_recv(s->sock, on_rtcp, s);
+		s->rtcp_tick = 0;  /* the first report half an interval in (§6.2) */
 	} else {
+		/* a stream that sent says goodbye (§6.6) */
+		if (s->st.tx_packets && sa_port(&s->remote))
+			send_rtcp(s, true);
 		mclock_remove(s->clock, &s->clk);
 		rtp_sock_recv(s->sock, NULL, NULL);
+		rtp_sock_rtcp_recv(s->sock, NULL, NULL);
 	}
 }
 
@@ -176,6 +190,87 @@ static void on_tick(struct mclock_client *cl, uint64_t tick)
 		}
 	}
 	s->ts += RTP_FRAME;  /* the clock of the stream runs on while nothing is sent */
+	if (s->rtcp_tick == 0)
+		s->rtcp_tick = tick + RTCP_TICKS / 2;
+	else if (tick >= s->rtcp_tick) {
+		s->rtcp_tick = tick + RTCP_TICKS;
+		if (sa_port(&s->remote))
+			send_rtcp(s, false);
+	}
+}
+
+/* RTCP goes to the port above the peer's RTP port (RFC 3550 §11), or the
+ * one its RTP latched from plus one. */
+static void rtcp_dest(const struct rtp_stream *s, union sa *dst)
+{
+	*dst = s->latched ? s->peer : s->remote;
+	sa_set_port(dst, (uint16_t)(sa_port(dst) + 1));
+}
+
+static void send_rtcp(struct rtp_stream *s, bool bye)
+{
+	struct rtcp_sender snd, *sp = NULL;
+	if (s->st.tx_packets != s->tx_packets_prior) {
+		snd = (struct rtcp_sender){ .ssrc = s->ssrc, .ntp = rtcp_ntp_now(), .rtp_ts = s->ts,
+					    .packets = (uint32_t)s->st.tx_packets,
+					    .octets = (uint32_t)s->st.tx_bytes };
+		s->tx_packets_prior = (uint32_t)s->st.tx_packets;
+		sp = &snd;
+	}
+	struct rtcp_block blk, *bp = NULL;
+	if (s->rx_started) {
+		uint32_t ext_max = s->rx_cycles + s->rx_max_seq;
+		uint32_t expected = ext_max - s->rx_base + 1;
+		uint32_t exp_int = expected - s->rx_expected_prior;
+		uint64_t rec_int = s->rx_received - s->rx_received_prior;
+		s->rx_expected_prior = expected;
+		s->rx_received_prior = s->rx_received;
+		int64_t lost_int = (int64_t)exp_int - (int64_t)rec_int;
+		int64_t lost = (int64_t)expected - (int64_t)s->rx_received;
+		blk = (struct rtcp_block){
+			.ssrc = s->rx_ssrc,
+			.fraction_lost = exp_int && lost_int > 0 ? (uint8_t)((lost_int << 8) / exp_int) : 0,
+			.cum_lost = lost > 0x7fffff ? 0x7fffff : (int32_t)lost,
+			.ext_max_seq = ext_max,
+			.jitter = (uint32_t)s->jitter,
+		};
+		if (s->peer_lsr) {
+			blk.lsr = s->peer_lsr;
+			blk.dlsr = (uint32_t)(((uv_hrtime() - s->peer_lsr_at) << 16) / 1000000000ull);
+		}
+		bp = &blk;
+	}
+	uint8_t buf[256];
+	size_t n = rtcp_encode(buf, sizeof(buf), s->ssrc, sp, bp, s->cname, bye);
+	union sa dst;
+	rtcp_dest(s, &dst);
+	if (n)
+		rtp_sock_rtcp_send(s->sock, &dst, buf, n);
+}
+
+static void on_rtcp(void *arg, const uint8_t *buf, size_t len, const union sa *src)
+{
+	struct rtp_stream *s = arg;
+	struct rtcp_info info;
+	if (!sa_same_host(src, s->latched ? &s->peer : &s->remote) ||
+	    rtcp_decode(buf, len, s->ssrc, &info) != 0)
+		return;
+	if (info.sr) {
+		s->peer_lsr = info.sr_ntp_mid;
+		s->peer_lsr_at = uv_hrtime();
+	}
+	if (info.have_block) {
+		s->st.have_remote = true;
+		s->st.remote_lost = info.block.cum_lost;
+		s->st.remote_jitter_ms = info.block.jitter / 8.0;
+		if (info.block.lsr) {
+			/* §6.4.1: now - LSR - DLSR, in 1/65536 s */
+			uint32_t now_mid = (uint32_t)(rtcp_ntp_now() >> 16);
+			uint32_t rtt = now_mid - info.block.lsr - info.block.dlsr;
+			if (rtt < 0x10000u * 60)  /* a minute: anything more is a clock jump */
+				s->st.rtt_ms = rtt * 1000.0 / 65536.0;
+		}
+	}
 }
 
 /* RFC 3550 A.1: a new source, or one that jumped: start its counts over. */

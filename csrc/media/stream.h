@@ -30,6 +30,11 @@ struct rtp_stats {
 	uint64_t rx_lost;               /* expected but never seen (RFC 3550 A.3) */
 	uint64_t rx_dropped;            /* from another source, or not ours */
 	double jitter_ms;               /* interarrival jitter (RFC 3550 A.8) */
+	/* from the peer's RTCP reports about our packets */
+	bool have_remote;
+	double rtt_ms;                  /* round trip (§6.4.1), -1 until known */
+	int32_t remote_lost;
+	double remote_jitter_ms;
 };
 
 struct rtp_stream {
@@ -69,6 +74,15 @@ struct rtp_stream {
 	int64_t last_transit;
 	bool te_seen;
 	uint32_t te_ts;                 /* the last event reported, by its timestamp */
+
+	/* RTCP */
+	uint64_t rtcp_tick;             /* the tick the next report is due */
+	uint32_t rx_expected_prior;     /* for the fraction lost of each report */
+	uint64_t rx_received_prior;
+	uint32_t peer_lsr;              /* the middle of the NTP time of its last SR */
+	uint64_t peer_lsr_at;           /* when it came (uv_hrtime) */
+	uint32_t tx_packets_prior;
+	char cname[64];
 
 	struct rtp_stats st;
 };

@@ -189,6 +189,27 @@ static void test_no_bleed(void **state)
 	rtp_sock_close(intruder.sock);
 }
 
+/* After the first reports (2.5 s in, then every 5 s) both sides know the
+ * round trip from LSR/DLSR, and what the other saw of their packets. */
+static void test_rtcp_round_trip(void **state)
+{
+	struct world *w = *state;
+	connect_ends(w, true, true);
+	run_for(w, 2900);
+	struct rtp_stats a, b;
+	rtp_stream_stats(&w->a.s, &a);
+	rtp_stream_stats(&w->b.s, &b);
+	/* the first reports carry no LSR yet: the round trip comes from the
+	 * second ones; what the peer saw of us is known already */
+	assert_true(a.have_remote && b.have_remote);
+	assert_int_equal(a.remote_lost, 0);
+	run_for(w, 5200);
+	rtp_stream_stats(&w->a.s, &a);
+	rtp_stream_stats(&w->b.s, &b);
+	assert_true(a.rtt_ms >= 0 && a.rtt_ms < 50);
+	assert_true(b.rtt_ms >= 0 && b.rtt_ms < 50);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +217,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_directions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dtmf_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_bleed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtcp_round_trip, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
