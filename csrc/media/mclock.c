@@ -28,11 +28,15 @@ static void on_timer(uv_timer_t *t)
 		if (c->late_h)
 			c->late_h(c->late_arg, late);
 		uint64_t tick = c->next++;
-		struct le *e, *tmp;
-		list_each_safe(e, tmp, &c->clients) {
+		/* a client's tick may remove any client, itself or the next one
+		 * (a call that ends stops another's stream): mclock_remove
+		 * moves iter_next past the one it takes out */
+		for (struct le *e = c->clients.next; e != &c->clients; e = c->iter_next) {
+			c->iter_next = e->next;
 			struct mclock_client *cl = container_of(e, struct mclock_client, le);
 			cl->tick(cl, tick);
 		}
+		c->iter_next = NULL;
 	}
 	if (c->nclients)
 		arm(c);
@@ -56,6 +60,7 @@ void mclock_init(struct mclock *c, uv_loop_t *uv)
 	uv_unref((uv_handle_t *)&c->timer);
 	list_init(&c->clients);
 	c->nclients = 0;
+	c->iter_next = NULL;
 	c->next = 0;
 	c->skipped = 0;
 	c->late_max_ns = 0;
@@ -82,6 +87,8 @@ void mclock_remove(struct mclock *c, struct mclock_client *cl)
 {
 	if (!le_linked(&cl->le))
 		return;
+	if (c->iter_next == &cl->le)
+		c->iter_next = cl->le.next;
 	list_unlink(&cl->le);
 	if (--c->nclients == 0)
 		uv_timer_stop(&c->timer);

@@ -32,6 +32,7 @@ struct mclock {
 	uint64_t next;              /* the next tick to run */
 	struct le clients;
 	unsigned nclients;
+	struct le *iter_next;       /* the client a running tick visits next */
 	uint64_t skipped;           /* ticks dropped after a stall */
 	uint64_t late_max_ns;       /* the latest a tick ran after its deadline */
 	void (*late_h)(void *arg, uint64_t late_ns);  /* each tick's lateness, for benchmarks */

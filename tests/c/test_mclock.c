@@ -114,11 +114,52 @@ static void test_stall_catch_up_and_skip(void **state)
 	assert_int_equal(uv_loop_close(&uv), 0);
 }
 
+static struct counter *victim;
+
+static void remove_other(struct mclock_client *cl, uint64_t tick)
+{
+	struct counter *k = container_of(cl, struct counter, cl);
+	on_tick(cl, tick);
+	if (k->n == 4)
+		mclock_remove(k->c, &victim->cl);  /* the client after us, mid-tick */
+}
+
+/* A client that takes out the next one while the tick runs: the next one
+ * is not visited again, nothing else is skipped, nothing crashes. */
+static void test_remove_next_in_tick(void **state)
+{
+	uv_loop_t uv;
+	uv_loop_init(&uv);
+	struct mclock c;
+	mclock_init(&c, &uv);
+	struct counter a, b, d;
+	counter_init(&a, &c, 10);
+	counter_init(&b, &c, 0);
+	counter_init(&d, &c, 10);
+	a.cl.tick = remove_other;
+	victim = &b;
+	mclock_add(&c, &a.cl);
+	mclock_add(&c, &b.cl);
+	mclock_add(&c, &d.cl);
+	while (d.n < 10) {
+		uv_ref((uv_handle_t *)&c.timer);
+		uv_run(&uv, UV_RUN_ONCE);
+	}
+	assert_int_equal(b.n, 3);   /* ticks 0-2: removed in tick 3 before its turn */
+	assert_int_equal(d.n, 10);
+	assert_true(d.in_order);
+	assert_int_equal(c.nclients, 0);
+	mclock_close(&c, NULL);
+	uv_run(&uv, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&uv), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ticks_without_drift),
 		cmocka_unit_test(test_stall_catch_up_and_skip),
+		cmocka_unit_test(test_remove_next_in_tick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
