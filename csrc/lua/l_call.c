@@ -12,7 +12,6 @@
  * lua/sip/init.lua turns them into the blocking call API. */
 #include "lsip.h"
 #include "media/dtmf.h"
-#include "media/g711.h"
 #include "media/player.h"
 #include "media/recorder.h"
 #include "media/rtp_sock.h"
@@ -114,17 +113,13 @@ static void on_inband_digit(char digit, void *arg)
 	tell_digit(arg, digit);
 }
 
-static void media_audio(void *arg, const uint8_t *payload, size_t len, int pt)
+static void media_audio(void *arg, const int16_t *pcm, size_t n)
 {
 	struct lcall *c = arg;
-	int16_t pcm[RTP_FRAME * 4];
-	if (len > sizeof(pcm) / sizeof(pcm[0]))
-		len = sizeof(pcm) / sizeof(pcm[0]);
-	g711_decode(pt, payload, pcm, len);
 	/* a peer that sends telephone-events does not need its tones heard */
 	if (c->stream.te_pt < 0)
-		dtmf_detect(&c->det, pcm, len, on_inband_digit, c);
-	if (c->rec && recorder_write(c->rec, pcm, len))
+		dtmf_detect(&c->det, pcm, n, on_inband_digit, c);
+	if (c->rec && recorder_write(c->rec, pcm, n))
 		finish_recording(c, true);
 }
 

@@ -19,6 +19,7 @@
 #define DTMF_VOLUME 10               /* -10 dBm0 */
 #define WARMUP_TICKS 50              /* one second of silence at the start */
 #define RTCP_TICKS 250               /* a report every 5 s (RFC 3550 §6.2 for one peer) */
+#define JB_DEPTH 2                   /* 40 ms of jitter buffer */
 
 static void on_tick(struct mclock_client *cl, uint64_t tick);
 static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa *src);
@@ -42,6 +43,7 @@ void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock
 	s->ts = (uint32_t)rand_u64();
 	s->marker = true;
 	s->st.rtt_ms = -1;
+	jbuf_init(&s->jb, JB_DEPTH);
 	char host[48];
 	snprintf(s->cname, sizeof(s->cname), "luasip@%s", sa_host(&sock->addr, host, sizeof(host)));
 }
@@ -190,6 +192,9 @@ static void on_tick(struct mclock_client *cl, uint64_t tick)
 		}
 	}
 	s->ts += RTP_FRAME;  /* the clock of the stream runs on while nothing is sent */
+	int16_t pcm[JBUF_FRAME];
+	if (s->recv && s->h->audio && jbuf_get(&s->jb, pcm))
+		s->h->audio(s->arg, pcm, JBUF_FRAME);
 	if (s->rtcp_tick == 0)
 		s->rtcp_tick = tick + RTCP_TICKS / 2;
 	else if (tick >= s->rtcp_tick) {
@@ -285,6 +290,7 @@ static void rx_init(struct rtp_stream *s, const struct rtp_hdr *h)
 	s->last_transit = 0;
 	s->jitter = 0;
 	s->te_seen = false;
+	jbuf_init(&s->jb, JB_DEPTH);  /* a new source: its timestamps are its own */
 }
 
 static void rx_seq(struct rtp_stream *s, const struct rtp_hdr *h)
@@ -343,8 +349,10 @@ static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa 
 	s->st.rx_packets++;
 	s->st.rx_bytes += plen;
 	if (h.pt == s->rtp_pt) {
-		if (s->h->audio && plen)
-			s->h->audio(s->arg, payload, plen, s->pt);
+		int16_t pcm[JBUF_SAMPLES / 2];
+		size_t n = plen < JBUF_SAMPLES / 2 ? plen : JBUF_SAMPLES / 2;
+		g711_decode(s->pt, payload, pcm, n);
+		jbuf_put(&s->jb, h.ts, pcm, n);
 		return;
 	}
 	/* telephone-event: every packet of an event has its start's

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "media/jbuf.h"
 #include "media/mclock.h"
 #include "media/rtp_sock.h"
 
@@ -19,8 +20,9 @@ struct rtp_stream_handlers {
 	/* One frame of audio to send, in the law of pt (0: µ-law, 8: A-law);
 	 * false: nothing to play (silence for a second, then nothing). */
 	bool (*fill)(void *arg, uint8_t *frame, int pt);
-	/* The G.711 payload of a packet received, in arrival order. */
-	void (*audio)(void *arg, const uint8_t *payload, size_t len, int pt);
+	/* 20 ms of what the far end sends, decoded, once per tick from the
+	 * jitter buffer (in order, gaps concealed) while the stream receives. */
+	void (*audio)(void *arg, const int16_t *pcm, size_t n);
 	/* A DTMF digit received as telephone-events, once per event. */
 	void (*digit)(void *arg, char digit);
 };
@@ -74,6 +76,7 @@ struct rtp_stream {
 	int64_t last_transit;
 	bool te_seen;
 	uint32_t te_ts;                 /* the last event reported, by its timestamp */
+	struct jbuf jb;
 
 	/* RTCP */
 	uint64_t rtcp_tick;             /* the tick the next report is due */
