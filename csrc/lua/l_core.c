@@ -275,7 +275,62 @@ static int l_shutdown(lua_State *L)
 	return 0;
 }
 
+/* The media clock's lateness, for benchmarks: a histogram of how late each
+ * tick ran, in 10 µs steps up to 100 ms (the last step holds the rest). */
+#define LATE_STEPS 10000
+static uint32_t late_hist[LATE_STEPS];
+static uint64_t late_ticks;
+
+static void on_late(void *arg, uint64_t late_ns)
+{
+	uint64_t step = late_ns / 10000;
+	late_hist[step < LATE_STEPS ? step : LATE_STEPS - 1]++;
+	late_ticks++;
+}
+
+static double late_quantile(double q)
+{
+	uint64_t want = (uint64_t)(q * (double)late_ticks), seen = 0;
+	for (unsigned i = 0; i < LATE_STEPS; i++) {
+		seen += late_hist[i];
+		if (seen > want)
+			return (i + 1) * 0.01;  /* ms, the step's upper end */
+	}
+	return LATE_STEPS * 0.01;
+}
+
+/* core.media_stats([reset]) -> {ticks=, streams=, skipped=, late_max=,
+ * late_p50=, late_p99=, late_p999=} (milliseconds) */
+static int l_media_stats(lua_State *L)
+{
+	struct mclock *c = &lsip->clock;
+	c->late_h = on_late;
+	lua_createtable(L, 0, 7);
+	lua_pushinteger(L, (lua_Integer)late_ticks);
+	lua_setfield(L, -2, "ticks");
+	lua_pushinteger(L, c->nclients);
+	lua_setfield(L, -2, "streams");
+	lua_pushinteger(L, (lua_Integer)c->skipped);
+	lua_setfield(L, -2, "skipped");
+	lua_pushnumber(L, (double)c->late_max_ns / 1e6);
+	lua_setfield(L, -2, "late_max");
+	lua_pushnumber(L, late_ticks ? late_quantile(0.5) : 0);
+	lua_setfield(L, -2, "late_p50");
+	lua_pushnumber(L, late_ticks ? late_quantile(0.99) : 0);
+	lua_setfield(L, -2, "late_p99");
+	lua_pushnumber(L, late_ticks ? late_quantile(0.999) : 0);
+	lua_setfield(L, -2, "late_p999");
+	if (lua_toboolean(L, 1)) {
+		memset(late_hist, 0, sizeof(late_hist));
+		late_ticks = 0;
+		c->late_max_ns = 0;
+		c->skipped = 0;
+	}
+	return 1;
+}
+
 static const luaL_Reg core_funcs[] = {
+	{"media_stats", l_media_stats},
 	{"now", l_now},
 	{"run", l_run},
 	{"stop", l_stop},

@@ -89,6 +89,9 @@ end
 
 sip.now = core.now
 sip.stop = core.stop
+-- The media clock's lateness since the first call (or the last reset):
+-- {ticks, streams, skipped, late_max, late_p50, late_p99, late_p999} in ms.
+sip.media_stats = core.media_stats
 
 ---------------------------------------------------------------------------
 -- Tracing
