@@ -1,0 +1,293 @@
+-- Calls: the Lua side of an INVITE session (sip.core's call userdata).
+-- Each event of the session (csrc/lua/l_call.c) arrives in Call:_event and
+-- wakes the task that waits for it, or runs the handlers of call:on.
+local core = require "sip.core"
+local task = require "sip.task"
+local options = require "sip.options"
+
+local spawn_task, current_task, wait = task.spawn_task, task.current_task, task.wait
+local check_options, set = options.check_options, options.set
+local auth_fields, request_headers = options.auth_fields, options.request_headers
+
+local Call = {}
+
+-- Fields read from the session as it is now.
+local live_fields = set { "state", "id", "local_uri", "remote_uri", "remote_sdp", "local_sdp" }
+
+Call.__index = function(self, k)
+  local method = Call[k]
+  if method ~= nil then return method end
+  if live_fields[k] then return self.core:info()[k] end
+  if k == "media" then return self.core:media() end
+  return nil
+end
+
+Call.__tostring = function(self) return tostring(self.core) end
+
+-- A handler of call:on runs as a task of its own, so it may wait.
+function Call:_emit(event, ...)
+  local fn = self.handlers[event]
+  if fn then spawn_task(nil, fn, self, ...) end
+end
+
+-- Hands the outcome to whoever waits for it (call, answer, modify).
+function Call:_wake(what, ...)
+  local k = self.waiters[what]
+  self.waiters[what] = nil
+  if k then k(...) end
+end
+
+local function has_sdp(msg)
+  local ct = msg and msg:header("Content-Type")
+  return ct ~= nil and ct:lower():match("^%s*application/sdp") ~= nil and #msg.body > 0
+end
+
+function Call:_event(ev, a, b, c, d)
+  if ev == "progress" then
+    if self.on_progress then spawn_task(nil, self.on_progress, self, a, b) end
+    if not self.early and has_sdp(c) and self.core:media() then
+      self.early = true
+      if self.on_early then spawn_task(nil, self.on_early, self) end
+    end
+  elseif ev == "established" then
+    self:_wake("established", true)
+  elseif ev == "modified" then
+    self:_emit("modified")
+    self:_hold_check()
+  elseif ev == "modify_done" then
+    self:_wake("modify", a, b, c)
+  elseif ev == "request" then
+    self:_request(a)
+  elseif ev == "dtmf" then
+    self:_digit(a)
+  elseif ev == "played" then
+    self:_wake("play", true)
+  elseif ev == "recorded" then
+    -- the recorder closes before the end is told: then the far end hung up
+    if self.state == "ended" then self:_wake("record", nil, "hangup", a)
+    else self:_wake("record", a) end
+  elseif ev == "ended" then
+    self.end_reason, self.end_status = a, b
+    if self.pending_timer then self.pending_timer:cancel() end
+    self:_wake("play", nil, "hangup")
+    self:_wake("digit", nil, "hangup")
+    if self.direction == "outgoing" then
+      self:_wake("established", nil, b or a, c or a, d)
+    else
+      self:_wake("established", nil, a, c)
+    end
+    self:_wake("modify", nil, a, "the call ended")
+    local waiting = self.enders
+    self.enders = {}
+    for _, k in ipairs(waiting) do k(a) end
+    self:_emit("ended", a)
+  end
+end
+
+-- The far end's direction: sendonly/inactive from it is hold (RFC 3264 §8.4).
+function Call:_hold_check()
+  local m = self.core:media()
+  local held = m and m.hold_by_peer or false
+  if held ~= self.held then
+    self.held = held
+    self:_emit(held and "hold" or "unhold")
+  end
+end
+
+-- INFO and the like: call:on("info", fn(call, req)) answers like a request
+-- handler; without one INFO and OPTIONS get 200, anything else 405.
+function Call:_request(req)
+  local fn = self.handlers[req.method:lower()]
+  if not fn then
+    req:respond((req.method == "INFO" or req.method == "OPTIONS") and 200 or 405)
+    return
+  end
+  spawn_task(function(ok, status, reason, headers, body)
+    if req.answered then return end
+    if ok and type(status) == "number" and pcall(req.respond, req, status, reason, headers, body) then
+      return
+    end
+    req:respond(ok and 200 or 500)
+  end, fn, self, req)
+end
+
+local function new_call(ua, ccore, direction, request)
+  local self = setmetatable({ core = ccore, ua = ua, direction = direction, request = request,
+                              handlers = {}, waiters = {}, enders = {}, held = false,
+                              pending_digits = "" }, Call)
+  ccore:events(function(...) self:_event(...) end)
+  return self
+end
+
+local function pending(call)
+  local st = call.state
+  return st == "incoming" or (st == "early" and call.direction == "incoming")
+end
+
+-- An incoming call runs the INVITE handler as a task with the call.
+function Call.incoming(self, handler, req, ccall)
+  local call = new_call(self, ccall, "incoming", req)
+  spawn_task(function(ok, status, reason, headers)
+    if not ok then
+      -- the script failed: the call ends, the process goes on
+      if pending(call) then call.core:reject(500, "Handler Failed")
+      elseif call.state ~= "ended" then call.core:hangup() end
+    elseif pending(call) then
+      if type(status) == "number" then
+        local done = pcall(call.core.reject, call.core, status, reason, headers)
+        if not done then call.core:reject(500, "Handler Returned A Bad Status") end
+      else
+        -- left to other tasks; nobody may keep the caller waiting for ever
+        call.pending_timer = core.timer(64 * self.t1, function()
+          if pending(call) then call.core:reject(480) end
+        end)
+      end
+    end
+  end, handler, call)
+end
+
+local call_options = set { "timeout", "auth", "headers", "from", "to", "offer",
+                           "on_progress", "on_early" }
+
+-- Places a call and waits until it is answered: the call, or nil, code,
+-- reason, response.
+function Call.place(self, uri, opts)
+  opts = opts or {}
+  if type(uri) ~= "string" then error("ua:call: expected a URI string", 2) end
+  check_options("ua:call", opts, call_options)
+  if opts.timeout ~= nil and (type(opts.timeout) ~= "number" or opts.timeout <= 0) then
+    error("ua:call: timeout must be a positive number of seconds", 2)
+  end
+  if opts.headers ~= nil and type(opts.headers) ~= "table" then
+    error("ua:call: headers must be a table", 2)
+  end
+  for _, name in ipairs { "on_progress", "on_early" } do
+    if opts[name] ~= nil and type(opts[name]) ~= "function" then
+      error(("ua:call: %s must be a function"):format(name), 2)
+    end
+  end
+  for _, name in ipairs { "from", "to" } do
+    if opts[name] ~= nil and type(opts[name]) ~= "string" then
+      error(("ua:call: %s must be a string"):format(name), 2)
+    end
+  end
+  current_task("ua:call")
+  local p = { uri = uri, from = opts.from, to = opts.to, headers = opts.headers,
+              late_offer = opts.offer == false }
+  auth_fields("ua:call", opts.auth, p)
+  local ccall, code, reason = self.core:call(p)
+  if not ccall then return nil, code, reason end
+  local call = new_call(self, ccall, "outgoing")
+  call.on_progress, call.on_early = opts.on_progress, opts.on_early
+  local timer
+  if opts.timeout then
+    -- no answer in time: CANCEL; the 487 that follows is the outcome
+    timer = core.timer(opts.timeout, function()
+      if call.state == "calling" or call.state == "early" then call.core:hangup() end
+    end)
+  end
+  local ok, c, r, res = wait("ua:call", function(k) call.waiters.established = k end)
+  if timer then timer:cancel() end
+  if ok then return call end
+  return nil, c, r, res
+end
+
+function Call:ring()
+  return self.core:ring()
+end
+
+function Call:progress()
+  return self.core:progress()
+end
+
+-- 200 with SDP; waits for the ACK.
+function Call:answer()
+  if self.state == "ended" then return nil, self.end_reason end
+  local ok, err = self.core:answer()
+  if not ok then return nil, err end
+  return wait("call:answer", function(k) self.waiters.established = k end)
+end
+
+function Call:reject(status, reason, headers)
+  status = status or 486
+  if math.type(status) ~= "integer" then error("call:reject: status must be an integer", 2) end
+  if reason ~= nil and type(reason) ~= "string" then error("call:reject: reason must be a string", 2) end
+  if headers ~= nil and type(headers) ~= "table" then error("call:reject: headers must be a table", 2) end
+  if status < 300 or status > 699 then error("call:reject: status must be 300-699", 2) end
+  return self.core:reject(status, reason, headers)
+end
+
+function Call:redirect(uri, status)
+  if type(uri) ~= "string" or uri:find("[\r\n<>]") then error("call:redirect: expected a URI", 2) end
+  return self.core:reject(status or 302, nil, { Contact = "<" .. uri .. ">" })
+end
+
+function Call:hangup()
+  if self.state == "ended" then return true end
+  return self.core:hangup()
+end
+
+-- Waits until the call is over; returns why it ended.
+function Call:wait()
+  if self.state == "ended" then return self.end_reason end
+  return wait("call:wait", function(k) table.insert(self.enders, k) end)
+end
+
+local modify_options = set { "direction", "method" }
+local directions = set { "sendrecv", "sendonly", "recvonly", "inactive" }
+
+-- A new offer by re-INVITE or UPDATE; waits for the answer.
+function Call:modify(opts)
+  opts = opts or {}
+  check_options("call:modify", opts, modify_options)
+  local dir = opts.direction or "sendrecv"
+  if not directions[dir] then error("call:modify: bad direction '" .. tostring(dir) .. "'", 2) end
+  local method = opts.method and tostring(opts.method):upper() or "INVITE"
+  if method ~= "INVITE" and method ~= "UPDATE" then
+    error("call:modify: method must be INVITE or UPDATE", 2)
+  end
+  current_task("call:modify")
+  local ok, err = self.core:modify(dir, method == "UPDATE")
+  if not ok then return nil, err end
+  local status, c, r = wait("call:modify", function(k) self.waiters.modify = k end)
+  if status then return true end
+  return nil, c, r
+end
+
+local request_in_call_options = set { "method", "headers", "body" }
+
+-- Sends a request in the call (INFO, OPTIONS, MESSAGE ...) and waits for
+-- its final answer: true and the response for a 2xx, else nil, code, reason.
+-- (call.request is the INVITE of an incoming call, so this is call:send.)
+function Call:send(opts)
+  check_options("call:send", opts, request_in_call_options)
+  if type(opts.method) ~= "string" then error("call:send: method is required", 2) end
+  local headers = request_headers("call:send", opts)
+  local res, code, reason = wait("call:send", function(k)
+    local ok, err = self.core:request(opts.method:upper(), headers, opts.body, k)
+    if not ok then k(nil, err, "the call is not established") end
+  end)
+  if res and res.status >= 300 then return nil, res.status, res.reason, res end
+  if res then return true, res end
+  return nil, code, reason
+end
+
+-- INFO in the call (RFC 6086): {headers =, body =}; true once answered 2xx.
+function Call:info(opts)
+  opts = opts or {}
+  check_options("call:info", opts, set { "headers", "body" })
+  return self:send { method = "INFO", headers = opts.headers, body = opts.body }
+end
+
+-- Events of a call; a request in the call is the event named by its method.
+local call_events = set { "ended", "modified", "hold", "unhold", "dtmf", "info", "refer",
+                          "notify", "options", "message" }
+
+function Call:on(event, fn)
+  if type(event) ~= "string" then error("call:on: expected an event name", 2) end
+  if not call_events[event] then error("call:on: unknown event '" .. event .. "'", 2) end
+  if fn ~= nil and type(fn) ~= "function" then error("call:on: expected a function or nil", 2) end
+  self.handlers[event] = fn
+end
+
+return Call
