@@ -81,8 +81,6 @@ static void media_update(struct lcall *c)
 		       send, recv);
 }
 
-static bool begin_event(struct lcall *c, const char *name);
-
 static void tell_digit(struct lcall *c, char digit)
 {
 	char d[2] = { digit, 0 };
