@@ -236,7 +236,6 @@ static void on_ended(void *arg, enum sip_sess_end why, int status, const char *r
 {
 	struct lcall *c = arg;
 	lua_State *L = lsip->L;
-	media_close(c, true);
 	if (begin_event(c, "ended")) {
 		lua_pushstring(L, sip_sess_end_name(why));
 		if (status)
@@ -250,6 +249,10 @@ static void on_ended(void *arg, enum sip_sess_end why, int status, const char *r
 			lua_pushnil(L);
 		lsip_pcall(L, 5);
 	}
+	/* after the end is told (a recording's task then sees the call's end
+	 * reason), the media closes and a recording in progress hears its
+	 * length */
+	media_close(c, true);
 	/* nothing more will happen: the collector may have the call (the
 	 * events function refers to the Lua call, which refers to us) */
 	luaL_unref(L, LUA_REGISTRYINDEX, c->self_ref);

@@ -18,6 +18,7 @@
 #define DTMF_ENDS 3                  /* the end packet goes three times (RFC 4733 §2.5.1.4) */
 #define DTMF_VOLUME 10               /* -10 dBm0 */
 #define WARMUP_TICKS 50              /* one second of silence at the start */
+#define TAIL_TICKS 10                /* and 200 ms after each sound or digit */
 #define RTCP_TICKS 250               /* a report every 5 s (RFC 3550 §6.2 for one peer) */
 #define JB_DEPTH 2                   /* 40 ms of jitter buffer */
 
@@ -166,6 +167,8 @@ static bool dtmf_tick(struct rtp_stream *s)
 		s->dtmf_event = -1;
 		s->dtmf_gap = DTMF_GAP_TICKS;
 		s->marker = true;
+		if (s->warmup < TAIL_TICKS)
+			s->warmup = TAIL_TICKS;
 	}
 	return true;
 }
@@ -178,11 +181,15 @@ static void on_tick(struct mclock_client *cl, uint64_t tick)
 		if (s->h->fill && s->h->fill(s->arg, frame, s->pt)) {
 			send_packet(s, s->rtp_pt, s->marker, s->ts, frame, sizeof(frame));
 			s->marker = false;
+			s->warmup = TAIL_TICKS;
 		} else if (s->warmup) {
 			/* nothing to play: silence for the first second, so the far
-			 * end hears us and latches its symmetric RTP; then nothing
-			 * (silence suppression, RFC 3551 §4.1), and the next sound
-			 * starts a talkspurt with the marker bit */
+			 * end hears us and latches its symmetric RTP, and a short
+			 * tail after each sound or digit, so a jitter buffer that
+			 * releases a packet only when the next one comes gives out
+			 * the end of it; then nothing (silence suppression, RFC
+			 * 3551 §4.1), and the next sound starts a talkspurt with the
+			 * marker bit */
 			s->warmup--;
 			memset(frame, s->pt == 8 ? 0xd5 : 0xff, sizeof(frame));
 			send_packet(s, s->rtp_pt, s->marker, s->ts, frame, sizeof(frame));
@@ -290,7 +297,10 @@ static void rx_init(struct rtp_stream *s, const struct rtp_hdr *h)
 	s->last_transit = 0;
 	s->jitter = 0;
 	s->te_seen = false;
-	jbuf_init(&s->jb, JB_DEPTH);  /* a new source: its timestamps are its own */
+	/* the jitter buffer goes on: a new source's timestamps far from the
+	 * old ones restart its timeline by themselves, and its frames keep
+	 * coming in between (some peers send events from a source of their
+	 * own, and a recording is as long as the listening was) */
 }
 
 static void rx_seq(struct rtp_stream *s, const struct rtp_hdr *h)
