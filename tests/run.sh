@@ -21,7 +21,7 @@ suite_torture()  { bash tests/c/torture.sh; }
 suite_spec()     { bash tests/spec/run.sh; }
 suite_examples() { bash tests/examples.sh; }
 suite_interop()  { bash tests/interop/run.sh; }
-suite_fuzz()     { bash fuzz/run.sh "${FUZZ_SECONDS:-30}"; }
+suite_fuzz()     { bash fuzz/run.sh "${FUZZ_SECONDS:-30}"; bash fuzz/run_rtp.sh "${FUZZ_SECONDS:-30}"; }
 suite_asan() {
 	# the same C suites built with the sanitizers, then the Lua specs
 	# against a sanitized build of the module

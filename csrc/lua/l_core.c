@@ -86,6 +86,13 @@ int lsip_push_failure(lua_State *L, int err, const struct sip_msg *resp)
 	return 3;
 }
 
+void lsip_check_clean(lua_State *L, const char *what, const char *field, const char *s,
+		      const char *bad)
+{
+	if (s && strpbrk(s, bad))
+		luaL_error(L, "%s: %s '%s' has a character it may not have", what, field, s);
+}
+
 const char *lsip_optfield_string(lua_State *L, int idx, const char *key)
 {
 	int t = lua_getfield(L, idx, key);
@@ -260,6 +267,7 @@ static int l_shutdown(lua_State *L)
 	if (!lsip)
 		return 0;
 	mclock_close(&lsip->clock, NULL);
+	lsip_media_close();
 	sip_loop_close(&lsip->loop);
 	for (int i = 0; uv_loop_close(&lsip->uv) == UV_EBUSY; i++) {
 		if (i == 100)

@@ -125,6 +125,14 @@ int lsip_sound(lua_State *L)
 	return 2;
 }
 
+void lsip_media_close(void)
+{
+	if (sounds_ready) {
+		sound_cache_close(&sounds);
+		sounds_ready = false;
+	}
+}
+
 static int l_clip_gc(lua_State *L)
 {
 	struct lclip *c = luaL_checkudata(L, 1, CLIP_MT);

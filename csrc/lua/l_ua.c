@@ -198,12 +198,6 @@ static int l_max_calls(lua_State *L)
 }
 
 /* Values that go into the message as they are must not break its syntax. */
-static void check_clean(lua_State *L, const char *what, const char *s, const char *bad)
-{
-	if (s && strpbrk(s, bad))
-		luaL_error(L, "request: %s '%s' has a character it may not have", what, s);
-}
-
 /* ua:request({method=, uri=, to=, from=, headers=, body=, user=, password=,
  *            contact=}, fn(resp | nil, code, reason)) -> true | nil, code, reason */
 static int l_request(lua_State *L)
@@ -232,11 +226,11 @@ static int l_request(lua_State *L)
 	for (const char *c = p.method; *c; c++)
 		if (!(*c >= 'A' && *c <= 'Z') && !(*c >= 'a' && *c <= 'z') && !strchr("-.!%*_+`'~", *c))
 			return luaL_error(L, "request: bad method '%s'", p.method);
-	check_clean(L, "uri", p.uri, "\r\n <>\"");
-	check_clean(L, "from", p.from, "\r\n <>\"");
-	check_clean(L, "to", p.to, "\r\n");
-	check_clean(L, "user", p.user, "\r\n\"\\");
-	check_clean(L, "password", p.password, "\r\n\"\\");
+	lsip_check_clean(L, "request", "uri", p.uri, "\r\n <>\"");
+	lsip_check_clean(L, "request", "from", p.from, "\r\n <>\"");
+	lsip_check_clean(L, "request", "to", p.to, "\r\n");
+	lsip_check_clean(L, "request", "user", p.user, "\r\n\"\\");
+	lsip_check_clean(L, "request", "password", p.password, "\r\n\"\\");
 	struct sbuf hb;
 	sbuf_init(&hb);
 	lua_getfield(L, 2, "headers");

@@ -34,6 +34,11 @@ int lsip_push_failure(lua_State *L, int err, const struct sip_msg *resp);
 const char *lsip_errname(int err);
 /* Reads a table field as a string (NULL when absent); raises on a wrong type. */
 const char *lsip_optfield_string(lua_State *L, int idx, const char *key);
+/* Values that go into a message as they are must not break its syntax:
+ * raises "what: field 's' has a character it may not have" when s holds
+ * one of bad. */
+void lsip_check_clean(lua_State *L, const char *what, const char *field, const char *s,
+		      const char *bad);
 /* Raises an error for any key of table idx not in the NULL-ended list. */
 void lsip_check_keys(lua_State *L, int idx, const char *what, const char *const keys[]);
 
@@ -68,6 +73,8 @@ void lsip_req_outcome(int err, const struct sip_msg *resp, void *arg);
 struct media_clip;
 struct media_clip *lsip_check_clip(lua_State *L, int idx);
 void lsip_open_media(lua_State *L);
+/* The Lua state closes: the sound cache goes (sounds still held stay valid). */
+void lsip_media_close(void);
 /* core.tone{freqs = {...}, cadence = {ms...}, level =, mod =} -> clip */
 int lsip_tone(lua_State *L);
 /* core.sound(path) -> clip, seconds | nil, message (the shared sound cache) */

@@ -44,7 +44,6 @@ void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock
 	s->ts = (uint32_t)rand_u64();
 	s->marker = true;
 	s->st.rtt_ms = -1;
-	jbuf_init(&s->jb, JB_DEPTH);
 	char host[48];
 	snprintf(s->cname, sizeof(s->cname), "luasip@%s", sa_host(&sock->addr, host, sizeof(host)));
 }
@@ -91,6 +90,13 @@ void rtp_stream_stop(struct rtp_stream *s)
 {
 	s->send = s->recv = false;
 	run(s, false);
+}
+
+void rtp_stream_close(struct rtp_stream *s)
+{
+	rtp_stream_stop(s);
+	free(s->jb);
+	s->jb = NULL;
 }
 
 int rtp_stream_dtmf(struct rtp_stream *s, const char *digits)
@@ -200,7 +206,7 @@ static void on_tick(struct mclock_client *cl, uint64_t tick)
 	}
 	s->ts += RTP_FRAME;  /* the clock of the stream runs on while nothing is sent */
 	int16_t pcm[JBUF_FRAME];
-	if (s->recv && s->h->audio && jbuf_get(&s->jb, pcm))
+	if (s->recv && s->h->audio && s->jb && jbuf_get(s->jb, pcm))
 		s->h->audio(s->arg, pcm, JBUF_FRAME);
 	if (s->rtcp_tick == 0)
 		s->rtcp_tick = tick + RTCP_TICKS / 2;
@@ -361,8 +367,15 @@ static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa 
 	if (h.pt == s->rtp_pt) {
 		int16_t pcm[JBUF_SAMPLES / 2];
 		size_t n = plen < JBUF_SAMPLES / 2 ? plen : JBUF_SAMPLES / 2;
+		/* a call that never receives audio never pays for the buffer */
+		if (!s->jb) {
+			s->jb = malloc(sizeof(*s->jb));
+			if (!s->jb)
+				return;
+			jbuf_init(s->jb, JB_DEPTH);
+		}
 		g711_decode(s->pt, payload, pcm, n);
-		jbuf_put(&s->jb, h.ts, pcm, n);
+		jbuf_put(s->jb, h.ts, pcm, n);
 		return;
 	}
 	/* telephone-event: every packet of an event has its start's

@@ -76,7 +76,7 @@ struct rtp_stream {
 	int64_t last_transit;
 	bool te_seen;
 	uint32_t te_ts;                 /* the last event reported, by its timestamp */
-	struct jbuf jb;
+	struct jbuf *jb;                /* from the first audio packet on */
 
 	/* RTCP */
 	uint64_t rtcp_tick;             /* the tick the next report is due */
@@ -97,6 +97,8 @@ void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock
 void rtp_stream_set(struct rtp_stream *s, const union sa *remote, int pt, int rtp_pt, int te_pt,
 		    bool send, bool recv);
 void rtp_stream_stop(struct rtp_stream *s);
+/* Stops and frees what the stream holds (its jitter buffer). */
+void rtp_stream_close(struct rtp_stream *s);
 /* Queues digits to send as telephone-events (0-9 * # A-D): -EINVAL for
  * another character, -ENOTSUP when the peer takes no events, -ENOSPC when
  * the queue is full. */

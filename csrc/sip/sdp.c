@@ -243,7 +243,9 @@ static int stream_read(sdp_message_t *m, int pos, const struct sdp_local *l,
 	const char *f;
 	for (int i = 0; (f = sdp_message_m_payload_get(m, pos, i)); i++) {
 		unsigned long pt;
-		if (!num_parse(f, 127, &pt))
+		/* 64-95 would collide with RTCP packet types where RTP and RTCP
+		 * share a port (RFC 5761 §4): our RTP parser keeps them apart */
+		if (!num_parse(f, 127, &pt) || (pt >= 64 && pt <= 95))
 			continue;
 		int c = codec_find(m, pos, pt);
 		if (c == CODEC_TE && s->te_pt < 0 && l->te_pt)

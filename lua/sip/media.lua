@@ -156,7 +156,8 @@ function Call:collect(opts)
   if type(terms) ~= "string" then error("call:collect: terminators must be a string", 2) end
   current_task("call:collect")
   if self.state == "ended" then return nil, "hangup" end
-  self.pending_digits = ""
+  -- digits pressed before (type-ahead, or the key that interrupted a
+  -- prompt) count: callers who know the menu need not wait for it
   if opts.prompt ~= nil then
     local ok, why = self:play(opts.prompt, { interrupt = "dtmf" })
     if not ok and why == "hangup" then return nil, "hangup" end
