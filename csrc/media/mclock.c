@@ -46,8 +46,10 @@ static void arm(struct mclock *c)
 {
 	uint64_t due = c->start_ns + c->next * TICK_NS;
 	uint64_t now = uv_hrtime();
-	/* whole milliseconds, rounded down: an early wake re-arms for the rest */
-	uint64_t ms = due > now ? (due - now) / 1000000ull : 0;
+	/* whole milliseconds, rounded up: waking a fraction late costs less
+	 * than polling the loop until the deadline (an early wake, which
+	 * libuv's own rounding can still give, re-arms for the rest) */
+	uint64_t ms = due > now ? (due - now + 999999ull) / 1000000ull : 0;
 	uv_timer_start(&c->timer, on_timer, ms, 0);
 }
 

@@ -137,8 +137,11 @@ int sess_answer_now(struct sip_sess *s)
 	if (!err)
 		err = sess_reply(s, s->st, 200, NULL, sdp, len);
 	mem_deref(sdp);
-	if (err)
+	if (err) {
+		/* the 200 could not go (the transaction is over): the call is */
+		sess_end(s, SIP_END_FAILED, 503, "Service Unavailable", NULL);
 		return err;
+	}
 	sess_start_2xx(s, s->st);
 	return 0;
 }

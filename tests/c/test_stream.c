@@ -88,8 +88,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct world *w = *state;
-	rtp_stream_stop(&w->a.s);
-	rtp_stream_stop(&w->b.s);
+	rtp_stream_close(&w->a.s);
+	rtp_stream_close(&w->b.s);
 	rtp_sock_close(w->a.sock);
 	rtp_sock_close(w->b.sock);
 	mclock_close(&w->clock, NULL);
