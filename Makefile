@@ -83,5 +83,11 @@ bench: build
 	bash bench/calls_per_second.sh
 	bash bench/memory_per_call.sh
 
+# media: playback at rising stream counts (~5 min), then drift (BENCH_DRIFT_SECONDS, 10 min)
+.PHONY: bench-media
+bench-media: build
+	bash bench/playback.sh
+	bash bench/drift.sh
+
 clean:
 	rm -rf $(BUILD)

@@ -12,7 +12,9 @@
 # Both grow from run to run. A crash, a leak or a sanitizer report leaves
 # its input in build/fuzz/ (crash-*, leak-*; sess-crash-*, sess-leak-* for
 # fuzz_sess) and fails that target. Each target is one check; the last
-# line is "fuzz: N passed, N failed".
+# line is "fuzz: N passed, N failed". FUZZ_SESS_LIVENESS=1 in the
+# environment makes fuzz_sess fail on an incoming call left stuck by a
+# failed send too (see fuzz/fuzz_sess.c).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -52,13 +54,13 @@ run() {
 	if [ "$rc" -ne 0 ]; then
 		tail -n 60 "$log"
 		local art
-		art=$(grep -oE "Test unit written to [^ ]+" "$log" | tail -1)
+		art=$(grep -aoE "Test unit written to [^ ]+" "$log" | tail -1)
 		echo "fuzz: $name: libFuzzer exited with $rc${art:+; $art}" >&2
 		failed=$((failed + 1))
 		return
 	fi
-	grep -E '^(Done|stat::)' "$log"
-	grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1
+	grep -aE '^(Done|stat::)' "$log"
+	grep -aE '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1
 	passed=$((passed + 1))
 }
 
@@ -141,6 +143,9 @@ cat >"$dict" <<'WORDS'
 "Record-Route: <sip:p1@192.0.2.51;lr>\x0d\x0a"
 "Contact: <sip:bob@192.0.2.9:5070>\x0d\x0a"
 "Content-Type: application/sdp\x0d\x0a"
+"Content-Type: multipart/mixed\x0d\x0a"
+"Accept: text/plain\x0d\x0a"
+"Require: timer\x0d\x0a"
 "a=sendonly\x0d\x0a"
 "a=inactive\x0d\x0a"
 "c=IN IP4 0.0.0.0\x0d\x0a"
