@@ -95,32 +95,11 @@ local function dialog_of(entries)
   }
 end
 
--- Waits for SIPp's BYE to end the call, then checks how it ended.
-local function check_remote_bye(call)
-  local reason, why = t.wait_call(sip, call, CALL_LIMIT)
-  t.check("SIPp's BYE ends the call: call:wait() returns \"hangup\"",
-    reason == "hangup" and call.end_reason == "hangup" and call.state == "ended",
-    "call:wait() gave %s, end_reason %s, state %s", tostring(reason or why),
-    tostring(call.end_reason), tostring(call.state))
-end
+local function check_remote_bye(call) t.check_remote_bye(sip, call, CALL_LIMIT) end
 
--- Hangs up and checks the end.
-local function check_local_hangup(call)
-  local ok, err = pcall(call.hangup, call)
-  local reason, why = t.wait_call(sip, call, CALL_LIMIT)
-  t.check("call:hangup() ends the call: end_reason \"local\"",
-    ok and call.state == "ended" and call.end_reason == "local",
-    "hangup %s, state %s, end_reason %s", ok and "returned" or ("raised " .. tostring(err)),
-    tostring(call.state), tostring(call.end_reason))
-  t.check("call:wait() returns \"local\"", reason == "local", "call:wait() gave %s",
-    tostring(reason or why))
-end
+local function check_local_hangup(call) t.check_local_hangup(sip, call, CALL_LIMIT) end
 
--- The answer the library sent to SIPp's n-th METHOD, and its direction.
-local function answer_direction(entries, method, n)
-  local res = t.response(entries, "out", 200, method, n)
-  return res and t.sdp_direction(res.msg.body), res
-end
+local answer_direction = t.answer_direction
 
 local modes = {}
 

@@ -420,4 +420,32 @@ function M.check_in_dialog(name, entries, dir, remote_contact, local_tag, remote
   return M.check(name, #problems == 0, "%s", table.concat(problems, "; "))
 end
 
+-- Waits for the far end's BYE to end the call, then checks how it ended.
+function M.check_remote_bye(sip, call, limit)
+  local reason, why = M.wait_call(sip, call, limit)
+  M.check("SIPp's BYE ends the call: call:wait() returns \"hangup\"",
+    reason == "hangup" and call.end_reason == "hangup" and call.state == "ended",
+    "call:wait() gave %s, end_reason %s, state %s", tostring(reason or why),
+    tostring(call.end_reason), tostring(call.state))
+end
+
+-- Hangs up and checks the end.
+function M.check_local_hangup(sip, call, limit)
+  local ok, err = pcall(call.hangup, call)
+  local reason, why = M.wait_call(sip, call, limit)
+  M.check("call:hangup() ends the call: end_reason \"local\"",
+    ok and call.state == "ended" and call.end_reason == "local",
+    "hangup %s, state %s, end_reason %s", ok and "returned" or ("raised " .. tostring(err)),
+    tostring(call.state), tostring(call.end_reason))
+  M.check("call:wait() returns \"local\"", reason == "local", "call:wait() gave %s",
+    tostring(reason or why))
+end
+
+-- The SDP direction of the 200 the library sent to the far end's n-th
+-- METHOD, and that response.
+function M.answer_direction(entries, method, n)
+  local res = M.response(entries, "out", 200, method, n)
+  return res and M.sdp_direction(res.msg.body), res
+end
+
 return M
