@@ -46,7 +46,7 @@ for name in "$@"; do
 	# every "x: N passed, N failed" line counts (the asan suite has three)
 	counted=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" || true)
 	if [ -z "$counted" ]; then
-		echo "$name: no result line: counted as failed (log: $log)"
+		echo "$name: no result line: counted as failed (log: $log)" | tee -a "$log"
 		total_fail=$((total_fail + 1))
 		continue
 	fi
@@ -55,6 +55,16 @@ for name in "$@"; do
 		total_fail=$((total_fail + f))
 	done <<<"$counted"
 done
+# the failures again, so that the tail of a long run says which checks failed
+if [ "$total_fail" -ne 0 ]; then
+	echo
+	echo "failed:"
+	for name in "$@"; do
+		grep -E '^(not ok|\[  FAILED  \] [a-z]|[a-z_-]+: (no result line|build failed|exited with|.*libFuzzer exited))' \
+			"$LOGDIR/$name.log" 2>/dev/null |
+			head -20 | sed "s/^/  $name: /"
+	done
+fi
 echo
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
