@@ -189,9 +189,9 @@ static int l_index(lua_State *L)
 	else if (strcmp(k, "body") == 0)
 		lua_pushlstring(L, m->body, m->body_len);
 	else if (strcmp(k, "from") == 0)
-		push_uri(L, m->osip ? m->osip->from : NULL);
+		push_uri(L, m->from);
 	else if (strcmp(k, "to") == 0)
-		push_uri(L, m->osip ? m->osip->to : NULL);
+		push_uri(L, m->to);
 	else if (strcmp(k, "from_tag") == 0)
 		lua_pushstring(L, m->from_tag);
 	else if (strcmp(k, "to_tag") == 0)

@@ -62,11 +62,11 @@ int sip_challenge_parse(const struct sip_msg *resp, struct sip_challenge *c)
 {
 	osip_www_authenticate_t *wa = NULL;
 	memset(c, 0, sizeof(*c));
-	if (!resp->osip)
+	const osip_message_t *o = sip_msg_osip(resp);
+	if (!o)
 		return -ENOENT;
 	c->proxy = resp->status == 407;
-	osip_list_t *list = c->proxy ? &resp->osip->proxy_authenticates
-				     : &resp->osip->www_authenticates;
+	const osip_list_t *list = c->proxy ? &o->proxy_authenticates : &o->www_authenticates;
 	for (int i = 0; i < osip_list_size(list); i++) {
 		osip_www_authenticate_t *w = osip_list_get(list, i);
 		if (!w->auth_type || strcasecmp(w->auth_type, "Digest") != 0)

@@ -53,7 +53,8 @@ static char *contact_uri(const struct sip_msg *m)
 {
 	osip_contact_t *c = NULL;
 	char *s = NULL, *r = NULL;
-	if (!m->osip || osip_message_get_contact(m->osip, 0, &c) < 0 || !c || !c->url)
+	const osip_message_t *o = sip_msg_osip(m);
+	if (!o || osip_message_get_contact((osip_message_t *)o, 0, &c) < 0 || !c || !c->url)
 		return NULL;
 	if (osip_uri_to_str(c->url, &s) == 0 && s) {
 		r = mem_strdup(s);
@@ -68,15 +69,16 @@ static char *contact_uri(const struct sip_msg *m)
  * one. */
 static int set_route(struct sip_dialog *d, const struct sip_msg *m, bool reverse)
 {
-	if (!m->osip)
+	const osip_message_t *o = sip_msg_osip(m);
+	if (!o)
 		return 0;
-	int n = osip_list_size(&m->osip->record_routes);
+	int n = osip_list_size(&o->record_routes);
 	if (n <= 0)
 		return 0;
 	struct sbuf b;
 	sbuf_init(&b);
 	for (int i = 0; i < n; i++) {
-		osip_record_route_t *rr = osip_list_get(&m->osip->record_routes,
+		osip_record_route_t *rr = osip_list_get(&o->record_routes,
 							reverse ? n - 1 - i : i);
 		char *s = NULL;
 		if (!rr || osip_record_route_to_str(rr, &s) != 0 || !s)

@@ -4,8 +4,9 @@
  *
  * libosip2 is lenient in places where RFC 3261 is not and strict in places
  * where RFC 4475 asks for leniency (a NUL inside a quoted display name, an
- * unknown URI scheme), so the start line, the framing and the header counts
- * are checked here, and osip only sees a normalised start line. */
+ * unknown URI scheme), so the start line, the framing, the header counts
+ * and CSeq are checked here, and osip only parses single header values
+ * (msg_struct.c). */
 #ifndef LUASIP_MSG_H
 #define LUASIP_MSG_H
 
@@ -51,12 +52,21 @@ struct sip_msg {
 	int status;
 	char *reason;
 
-	osip_message_t *osip;       /* structured headers; NULL when they did not parse */
+	/* Structured headers, parsed with libosip2 when decoded: the top Via,
+	 * From, To, and Content-Type when there is a body. */
+	osip_via_t *top_via;
+	osip_from_t *from;
+	osip_to_t *to;
+	osip_content_type_t *content_type;  /* NULL when absent */
 	osip_uri_t *ruri_parsed;    /* NULL unless the scheme is sip or sips */
+	/* The headers only some messages need (Contact, Record-Route, the
+	 * challenges): parsed on first use, see sip_msg_osip. */
+	osip_message_t *lazy;
+	bool lazy_done;
 	struct sip_via via;
 	char *call_id;              /* trimmed value (mem) */
 	uint32_t cseq;
-	const char *cseq_method;
+	char *cseq_method;          /* (mem) */
 	const char *from_tag, *to_tag;
 	int max_forwards;           /* -1 when absent */
 
@@ -94,6 +104,12 @@ size_t sip_hdr_unfold(const struct sip_hdr *h, char *dst);
  * message, or NULL when nothing can be made of the bytes (not even an error
  * answer). An invalid request comes back with error_status set. */
 struct sip_msg *sip_msg_decode(const char *buf, size_t len, bool stream);
+/* Contact, Record-Route, WWW-Authenticate and Proxy-Authenticate of m as
+ * libosip2 lists them (comma-separated values split), parsed the first
+ * time they are asked for: a request that creates no dialog and carries
+ * no challenge never pays for them. NULL when they do not parse. */
+const osip_message_t *sip_msg_osip(const struct sip_msg *m);
+
 /* Sets libosip2 up (its header tables) and silences its log, which would
  * print a line on stdout for every malformed message a peer sends. Called by
  * sip_stack_init; idempotent. */

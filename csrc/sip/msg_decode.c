@@ -1,5 +1,5 @@
 /* From bytes to a checked struct sip_msg (RFC 3261 §7, §18.3; RFC 4475). */
-#include "sip/msg.h"
+#include "sip/msg_struct.h"
 #include "util/mem.h"
 
 #include <ctype.h>
@@ -11,8 +11,16 @@
 static void msg_destroy(void *arg)
 {
 	struct sip_msg *m = arg;
-	if (m->osip)
-		osip_message_free(m->osip);
+	if (m->top_via)
+		osip_via_free(m->top_via);
+	if (m->from)
+		osip_from_free(m->from);
+	if (m->to)
+		osip_to_free(m->to);
+	if (m->content_type)
+		osip_content_type_free(m->content_type);
+	if (m->lazy)
+		osip_message_free(m->lazy);
 	if (m->ruri_parsed)
 		osip_uri_free(m->ruri_parsed);
 	mem_deref(m->buf);
@@ -20,6 +28,7 @@ static void msg_destroy(void *arg)
 	mem_deref(m->ruri);
 	mem_deref(m->reason);
 	mem_deref(m->call_id);
+	mem_deref(m->cseq_method);
 	mem_deref(m->hdrs);
 	sip_peer_clear(&m->src);
 }
@@ -167,7 +176,7 @@ static const char *strip_brackets(char *s)
 
 static int check_via(struct sip_msg *m)
 {
-	osip_via_t *via = osip_list_get(&m->osip->vias, 0);
+	osip_via_t *via = m->top_via;
 	if (!via || !via->host || !via->protocol)
 		return -EBADMSG;
 	struct sip_via *v = &m->via;
@@ -194,35 +203,6 @@ static int check_via(struct sip_msg *m)
 			v->rport_value = (uint16_t)port;
 	}
 	return 0;
-}
-
-/* What libosip2 needs: a start line it can parse, no NUL in the headers. */
-static char *osip_input(const struct sip_msg *m, size_t *len)
-{
-	const char *nl = memchr(m->buf, '\n', m->hdr_len);
-	size_t rest = nl ? (size_t)(nl - m->buf) + 1 : m->hdr_len;
-	char start[64];
-	int sl;
-	if (m->request)
-		sl = snprintf(start, sizeof(start), "%.20s sip:x.invalid SIP/2.0\r\n",
-			      m->method);
-	else
-		sl = snprintf(start, sizeof(start), "SIP/2.0 %d X\r\n", m->status);
-	/* a method longer than 20 octets is kept whole below through the CSeq
-	 * comparison, which reads m->method, not osip's copy */
-	size_t n = (size_t)sl + (m->len - rest);
-	char *in = malloc(n + 1);
-	if (!in)
-		return NULL;
-	memcpy(in, start, (size_t)sl);
-	memcpy(in + sl, m->buf + rest, m->len - rest);
-	/* NUL is legal only inside quoted strings, where osip cannot read it */
-	for (size_t i = (size_t)sl; i < (size_t)sl + (m->hdr_len - rest); i++)
-		if (in[i] == '\0')
-			in[i] = '?';
-	in[n] = '\0';
-	*len = n;
-	return in;
 }
 
 /* Headers that may appear once only (RFC 4475 §3.3.8). */
@@ -255,31 +235,29 @@ static void check_headers(struct sip_msg *m)
 
 static int check_structure(struct sip_msg *m)
 {
-	osip_message_t *o = m->osip;
 	if (check_via(m) != 0)
 		return -EBADMSG;
-	if (!o->from || !o->to || !o->call_id || !o->cseq || !o->cseq->number ||
-	    !o->cseq->method) {
-		fail(m, 400, "Missing mandatory header");
-		return 0;
-	}
-	uint64_t cseq;
-	if (!parse_uint(o->cseq->number, strlen(o->cseq->number), 0x7fffffff, &cseq)) {
+	int err = sip_msg_parse_cseq(m);
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
 		fail(m, 400, "Bad CSeq");
 		return m->request ? 0 : -EBADMSG;
 	}
-	m->cseq = (uint32_t)cseq;
-	m->cseq_method = o->cseq->method;
+	if (!m->from || !m->to || !m->cseq_method || !sip_msg_hdr_count(m, "Call-ID")) {
+		fail(m, 400, "Missing mandatory header");
+		return 0;
+	}
 	if (m->request && strcmp(m->cseq_method, m->method) != 0)
 		fail(m, 400, "CSeq method does not match the Request-Line");
 	if (!m->request)
 		m->method = mem_strdup(m->cseq_method);
 
 	osip_generic_param_t *tag = NULL;
-	if (osip_from_param_get_byname(o->from, "tag", &tag) == 0 && tag && tag->gvalue)
+	if (osip_from_param_get_byname(m->from, "tag", &tag) == 0 && tag && tag->gvalue)
 		m->from_tag = tag->gvalue;
 	tag = NULL;
-	if (osip_to_param_get_byname(o->to, "tag", &tag) == 0 && tag && tag->gvalue)
+	if (osip_to_param_get_byname(m->to, "tag", &tag) == 0 && tag && tag->gvalue)
 		m->to_tag = tag->gvalue;
 
 	struct sip_hdr h;
@@ -372,20 +350,12 @@ struct sip_msg *sip_msg_decode(const char *buf, size_t len, bool stream)
 	if (!sip_msg_hdr_count(m, "Via"))
 		return mem_deref(m);
 
-	/* The osip parse also covers an invalid request: its Via, From, To and
-	 * tags make a better error answer when they are readable. */
-	size_t in_len;
-	char *in = osip_input(m, &in_len);
-	if (!in)
+	/* The structured parse also covers an invalid request: its Via, From,
+	 * To and tags make a better error answer when they are readable. */
+	int parsed = sip_msg_parse_headers(m);
+	if (parsed == -ENOMEM)
 		return mem_deref(m);
-	if (osip_message_init(&m->osip) != 0 ||
-	    osip_message_parse(m->osip, in, in_len) != 0) {
-		if (m->osip)
-			osip_message_free(m->osip);
-		m->osip = NULL;
-	}
-	free(in);
-	if (!m->osip || check_structure(m) != 0) {
+	if (parsed != 0 || check_structure(m) != 0) {
 		if (!m->request)
 			return mem_deref(m);
 		fail(m, 400, "Malformed message");

@@ -76,10 +76,11 @@ static uint32_t header_uint(const struct sip_msg *m, const char *name, uint32_t 
 static uint32_t granted_expires(const struct sip_reg *r, const struct sip_msg *resp)
 {
 	uint32_t dflt = header_uint(resp, "Expires", r->expires);
-	if (!resp->osip)
+	const osip_message_t *o = sip_msg_osip(resp);
+	if (!o)
 		return dflt;
-	for (int i = 0; i < osip_list_size(&resp->osip->contacts); i++) {
-		osip_contact_t *c = osip_list_get(&resp->osip->contacts, i);
+	for (int i = 0; i < osip_list_size(&o->contacts); i++) {
+		osip_contact_t *c = osip_list_get(&o->contacts, i);
 		if (!c->url || !c->url->username || strcmp(c->url->username, r->ua->user) != 0)
 			continue;
 		osip_generic_param_t *p = NULL;

@@ -37,7 +37,7 @@ const char *sip_sess_end_name(enum sip_sess_end why)
 
 bool sess_has_sdp(const struct sip_msg *m)
 {
-	const osip_content_type_t *ct = m->osip ? m->osip->content_type : NULL;
+	const osip_content_type_t *ct = m->content_type;
 	return m->body_len > 0 && ct && ct->type && ct->subtype &&
 	       strcasecmp(ct->type, "application") == 0 && strcasecmp(ct->subtype, "sdp") == 0;
 }

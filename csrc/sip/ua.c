@@ -138,7 +138,7 @@ static bool check_content(struct sip_strans *st, const struct sip_msg *req)
 		session |= sip_method_is(req, session_methods[i]);
 	if (!session || req->body_len == 0)
 		return true;
-	const osip_content_type_t *ct = req->osip ? req->osip->content_type : NULL;
+	const osip_content_type_t *ct = req->content_type;
 	if (ct && ct->type && ct->subtype &&
 	    ((strcasecmp(ct->type, "application") == 0 && strcasecmp(ct->subtype, "sdp") == 0) ||
 	     (strcasecmp(ct->type, "multipart") == 0 && strcasecmp(ct->subtype, "mixed") == 0)))
