@@ -630,6 +630,13 @@ static int l_info(lua_State *L)
 	return 1;
 }
 
+/* call:state() -> "incoming" | ... : call.state without building info() */
+static int l_state(lua_State *L)
+{
+	lua_pushstring(L, sip_sess_state_name(check_call(L, 1)->s->state));
+	return 1;
+}
+
 /* call:media() -> {addr=, port=, codec=, pt=, dir=, dtmf_pt=, ptime=,
  *                  hold_by_peer=, local_addr=, local_port=} | nil */
 static int l_media(lua_State *L)
@@ -705,6 +712,7 @@ void lsip_open_call(lua_State *L)
 		{"modify", l_modify},
 		{"request", l_request},
 		{"info", l_info},
+		{"state", l_state},
 		{"media", l_media},
 		{"play", l_play},
 		{"stop_play", l_stop_play},

@@ -17,6 +17,7 @@ local live_fields = set { "state", "id", "local_uri", "remote_uri", "remote_sdp"
 Call.__index = function(self, k)
   local method = Call[k]
   if method ~= nil then return method end
+  if k == "state" then return self.core:state() end  -- the field read most
   if live_fields[k] then return self.core:info()[k] end
   if k == "media" then return self.core:media() end
   return nil
