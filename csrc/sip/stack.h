@@ -84,6 +84,9 @@ int sip_strans_create(struct sip_strans **stp, struct sip_stack *s, const struct
 /* Sends a response; a final one ends the TU's part. */
 int sip_strans_reply(struct sip_strans *st, int status, const char *reason,
 		     const char *extra, const char *body, size_t body_len);
+/* The request; NULL once a non-INVITE transaction has sent its final
+ * response, or an INVITE's 2xx was acknowledged and the TU let go of the
+ * transaction: it keeps only what absorbing retransmissions needs. */
 const struct sip_msg *sip_strans_request(const struct sip_strans *st);
 bool sip_strans_answered(const struct sip_strans *st);  /* final response sent */
 const char *sip_strans_to_tag(const struct sip_strans *st);

@@ -110,7 +110,7 @@ int sip_strans_reply(struct sip_strans *st, int status, const char *reason,
 		return -EINVAL;
 	/* In Accepted the TU retransmits its 2xx through us (RFC 6026 §8.7). */
 	bool retransmit_2xx = st->state == S_ACCEPTED && status >= 200 && status < 300;
-	if (st->state != S_TRYING && st->state != S_PROCEEDING && !retransmit_2xx)
+	if ((st->state != S_TRYING && st->state != S_PROCEEDING && !retransmit_2xx) || !st->req)
 		return -EALREADY;
 	size_t len;
 	char *text = sip_reply_text(st->req, status, reason, st->to_tag, extra, body,
@@ -130,6 +130,9 @@ int sip_strans_reply(struct sip_strans *st, int status, const char *reason,
 	} else if (!st->invite) {
 		st->state = S_COMPLETED;
 		tmr_start(s->tq, &st->linger, reliable(st) ? 0 : 64ull * s->t.t1, on_linger, st);
+		/* Timer J keeps us 32 s for retransmissions, which only need
+		 * the response: the request (a BYE per call) goes now */
+		st->req = mem_deref(st->req);
 	} else if (status < 300) {
 		st->state = S_ACCEPTED;
 		tmr_start(s->tq, &st->linger, 64ull * s->t.t1, on_linger, st);
@@ -159,6 +162,11 @@ void sip_strans_recv(struct sip_strans *st, const struct sip_msg *req)
 			/* RFC 6026 §7.1: the ACK for a 2xx is the TU's, even when
 			 * it matches (an RFC 2543 client reuses the INVITE's id) */
 			s->ops->stray(s->arg, req);
+			/* the TU let go of us (only the table holds us): Timer L
+			 * now only absorbs retransmitted INVITEs, which needs
+			 * nothing of the request, so it goes now, not in 32 s */
+			if (mem_refs(st) == 1)
+				st->req = mem_deref(st->req);
 		}
 		return;
 	}

@@ -115,6 +115,8 @@ static void test_nist_retransmission_gets_last_response(void **state)
 	assert_int_equal(f->nsent, 3);
 	assert_int_equal(fake_sent_status(f, 2), 200);
 	assert_true(sip_strans_answered(f->st));
+	/* Completed lasts 32 s and needs only the response */
+	assert_null(sip_strans_request(f->st));
 	/* Completed: the final again, never the provisional */
 	options(f, "z9hG4bKnist-p", SIP_UDP);
 	assert_int_equal(f->nsent, 4);
@@ -381,6 +383,9 @@ static void test_ist_accepted_passes_ack_to_tu(void **state)
 	ack(f, NULL, sip_strans_to_tag(f->st), SIP_UDP);
 	assert_int_equal(f->nstrays, 1);
 	assert_string_equal(f->stray_method, "ACK");
+	/* the TU (here the test) still holds the transaction: it keeps the
+	 * request it may still read */
+	assert_non_null(sip_strans_request(f->st));
 }
 
 /* RFC 6026 §8.7: in Accepted a 2xx the TU passes down goes out again (the
