@@ -297,9 +297,9 @@ for rate in $RATES; do
         med[$target]=$(median "${c[@]}")
     done
     printf '%6s %10s (%s/%s) %10s (%s/%s) %8s\n' "$rate" \
-        "${med[luasip]}" "${OKR[luasip,$rate]:-0}" "$RUNS" \
-        "${med[sipp-uas]}" "${OKR[sipp-uas,$rate]:-0}" "$RUNS" \
-        "$(ratio "${med[luasip]}" "${med[sipp-uas]}")"
+        "${med[luasip]:--}" "${OKR[luasip,$rate]:-0}" "$RUNS" \
+        "${med[sipp-uas]:--}" "${OKR[sipp-uas,$rate]:-0}" "$RUNS" \
+        "$(ratio "${med[luasip]:--}" "${med[sipp-uas]:--}")"
     unset med
 done
 echo
@@ -322,10 +322,10 @@ for target in $TARGETS; do
         "${M[$target,cpu]}" "${M[$target,p50]}" "${M[$target,p99]}" "${b[*]}"
 done
 top=${RATES##* }
-echo "ratio luasip/sipp-uas: max calls/s $(ratio "${M[luasip,best]}" "${M[sipp-uas,best]}")" \
-    "(target >= 1.0); CPU per call at the max $(ratio "${M[luasip,cpu]}" "${M[sipp-uas,cpu]}");" \
-    "p50 latency $(ratio "${M[luasip,p50]}" "${M[sipp-uas,p50]}")"
-echo "luasip CPU per call at its max: ${M[luasip,cpu]} us (target < 100 us)"
+echo "ratio luasip/sipp-uas: max calls/s $(ratio "${M[luasip,best]:--}" "${M[sipp-uas,best]:--}")" \
+    "(target >= 1.0); CPU per call at the max $(ratio "${M[luasip,cpu]:--}" "${M[sipp-uas,cpu]:--}");" \
+    "p50 latency $(ratio "${M[luasip,p50]:--}" "${M[sipp-uas,p50]:--}")"
+echo "luasip CPU per call at its max: ${M[luasip,cpu]:--} us (target < 100 us)"
 for target in $TARGETS; do
     if [ "${M[$target,best]}" = "$top" ]; then
         echo "# $target passed the top rate ($top calls/s): its limit is higher than measured"

@@ -1,5 +1,6 @@
 /* Transport objects and UDP (RFC 3261 §18); TCP connections are in tcp.c. */
 #include "sip/transport.h"
+#include "sip/udp_batch.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -59,38 +60,19 @@ static int udp_listen(struct sip_transport *tp, uv_loop_t *uv)
 		uv_send_buffer_size(&tp->h.handle, &size);
 		err = uv_udp_recv_start(&tp->h.udp, udp_alloc, udp_recv);
 	}
+	if (!err)
+		err = udp_batch_new(&tp->batch, uv, &tp->h.udp);
 	return err;
 }
 
-struct udp_send {
-	uv_udp_send_t req;
-	char data[];
-};
-
-static void udp_sent(uv_udp_send_t *req, int status)
-{
-	free(req);
-}
-
+/* Datagrams go out in one batch per turn of the loop (udp_batch.h); only a
+ * destination the socket cannot reach at all is an error here. */
 static int udp_send(struct sip_transport *tp, const struct sip_peer *dst, const char *buf,
 		    size_t len)
 {
-	uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
-	int n = uv_udp_try_send(&tp->h.udp, &b, 1, &dst->addr.sa);
-	if (n >= 0)
-		return 0;
-	if (n != UV_EAGAIN)
-		return n;
-	/* the socket buffer is full: queue a copy */
-	struct udp_send *s = malloc(sizeof(*s) + len);
-	if (!s)
-		return -ENOMEM;
-	memcpy(s->data, buf, len);
-	b = uv_buf_init(s->data, (unsigned)len);
-	int err = uv_udp_send(&s->req, &tp->h.udp, &b, 1, &dst->addr.sa, udp_sent);
-	if (err)
-		free(s);
-	return err;
+	if (dst->addr.sa.sa_family != tp->addr.sa.sa_family)
+		return -EAFNOSUPPORT;
+	return udp_batch_add(tp->batch, &dst->addr, buf, len);
 }
 
 int sip_tp_listen(struct sip_transport **tpp, uv_loop_t *uv, struct tmrq *tq,
@@ -147,5 +129,7 @@ void sip_tp_close(struct sip_transport *tp)
 	list_unlink(&tp->le);
 	if (tp->proto == SIP_TCP)
 		sip_tcp_close_conns(tp);
+	udp_batch_close(tp->batch);  /* what waits goes first */
+	tp->batch = NULL;
 	uv_close(&tp->h.handle, on_closed);  /* drops the owner's reference */
 }
