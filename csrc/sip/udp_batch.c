@@ -12,8 +12,8 @@
 #define ARENA (64 * 1024)           /* their bytes */
 
 struct udp_batch {
-	uv_prepare_t prepare;
-	uv_check_t check;
+	uv_check_t check;           /* after the I/O callbacks of this turn */
+	uv_timer_t soon;            /* due at once: the loop cannot block first */
 	unsigned open;              /* handles not yet closed */
 	uv_udp_t *u;
 	int fd;
@@ -54,7 +54,7 @@ static void queue(struct udp_batch *b, const union sa *dst, const char *buf, siz
 
 static void disarm(struct udp_batch *b)
 {
-	uv_prepare_stop(&b->prepare);
+	uv_timer_stop(&b->soon);
 	uv_check_stop(&b->check);
 }
 
@@ -80,7 +80,7 @@ void udp_batch_flush(struct udp_batch *b)
 	disarm(b);
 }
 
-static void on_prepare(uv_prepare_t *h)
+static void on_soon(uv_timer_t *h)
 {
 	udp_batch_flush(h->data);
 }
@@ -103,9 +103,9 @@ int udp_batch_new(struct udp_batch **bp, uv_loop_t *uv, uv_udp_t *u)
 	}
 	b->fd = fd;
 	b->u = u;
-	uv_prepare_init(uv, &b->prepare);
+	uv_timer_init(uv, &b->soon);
 	uv_check_init(uv, &b->check);
-	b->prepare.data = b->check.data = b;
+	b->soon.data = b->check.data = b;
 	b->open = 2;
 	*bp = b;
 	return 0;
@@ -127,8 +127,11 @@ int udp_batch_add(struct udp_batch *b, const union sa *dst, const char *buf, siz
 	if (b->n == BATCH_MAX || b->used + len > ARENA)
 		udp_batch_flush(b);
 	if (b->n == 0) {
-		uv_prepare_start(&b->prepare, on_prepare);
+		/* the check phase sends what the I/O callbacks queued; what a
+		 * timer or a prepare callback queued would wait there for the
+		 * poll to end, so a timer due now keeps the poll from blocking */
 		uv_check_start(&b->check, on_check);
+		uv_timer_start(&b->soon, on_soon, 0, 0);
 	}
 	unsigned i = b->n++;
 	char *p = b->arena + b->used;
@@ -158,7 +161,7 @@ void udp_batch_close(struct udp_batch *b)
 	if (!b)
 		return;
 	udp_batch_flush(b);
-	uv_close((uv_handle_t *)&b->prepare, on_closed);
+	uv_close((uv_handle_t *)&b->soon, on_closed);
 	uv_close((uv_handle_t *)&b->check, on_closed);
 }
 

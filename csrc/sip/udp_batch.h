@@ -5,8 +5,9 @@
  * one; sent one by one, every answer is a system call and, when the peer
  * sleeps, a wake-up of the peer. Sent together they are one of each.
  * Nothing waits longer than the rest of the turn: the batch goes out in
- * the loop's check phase (after the I/O callbacks) and in its prepare
- * phase (after timers, right before polling).
+ * the loop's check phase (after the I/O callbacks), and a timer due at
+ * once keeps the loop from blocking in its poll while a batch waits (what
+ * timers and prepare callbacks send).
  *
  * UDP promises no delivery, and a send error would only ever have been an
  * error of this one datagram: what the kernel refuses when the batch goes
