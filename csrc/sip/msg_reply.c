@@ -168,20 +168,19 @@ char *sip_reply_text(const struct sip_msg *req, int status, const char *reason,
 {
 	struct sbuf b;
 	struct sip_hdr h;
-	size_t pos = 0;
 
 	sbuf_init(&b);
-	sbuf_printf(&b, "SIP/2.0 %d %s\r\n", status, reason ? reason : sip_reason_phrase(status));
+	sbuf_add(&b, "SIP/2.0 ", 8);
+	sbuf_uint(&b, (unsigned)status);
+	sbuf_add(&b, " ", 1);
+	sbuf_puts(&b, reason ? reason : sip_reason_phrase(status));
+	sbuf_add(&b, "\r\n", 2);
 	/* every Via, in order (several values may share one line) */
-	bool top = true;
-	while (sip_hdr_next(req, &pos, &h)) {
-		if (!h.name_len || !sip_hdr_is(&h, "Via"))
-			continue;
-		if (top)
+	for (unsigned i = 0; sip_msg_hdr(req, "Via", i, &h); i++) {
+		if (i == 0)
 			copy_top_via(&b, req, &h);
 		else
 			copy_header(&b, "Via", &h);
-		top = false;
 	}
 	if (sip_msg_hdr(req, "From", 0, &h))
 		copy_header(&b, "From", &h);
@@ -200,7 +199,9 @@ char *sip_reply_text(const struct sip_msg *req, int status, const char *reason,
 		copy_header(&b, "Timestamp", &h);  /* RFC 3261 §8.2.6.1 */
 	if (extra)
 		sbuf_puts(&b, extra);
-	sbuf_printf(&b, "Content-Length: %zu\r\n\r\n", body ? body_len : 0);
+	sbuf_add(&b, "Content-Length: ", 16);
+	sbuf_uint(&b, body ? body_len : 0);
+	sbuf_add(&b, "\r\n\r\n", 4);
 	if (body && body_len)
 		sbuf_add(&b, body, body_len);
 	return sbuf_take(&b, len);

@@ -25,6 +25,25 @@ void *mem_alloc(size_t size, mem_destroy_h *destroy)
 	return h->align;
 }
 
+/* Not zeroed: for what the caller fills at once (strings, buffers). */
+static void *alloc_raw(size_t size, mem_destroy_h *destroy)
+{
+	struct mem_head *h = malloc(sizeof(*h) + size);
+	if (!h)
+		return NULL;
+	h->refs = 1;
+	h->destroy = destroy;
+	return h->align;
+}
+
+void *mem_realloc(void *obj, size_t size)
+{
+	if (!obj)
+		return alloc_raw(size, NULL);
+	struct mem_head *h = realloc(head_of(obj), sizeof(*h) + size);
+	return h ? h->align : NULL;
+}
+
 void *mem_ref(void *obj)
 {
 	if (obj)
@@ -56,7 +75,7 @@ unsigned mem_refs(const void *obj)
 
 char *mem_strndup(const char *s, size_t n)
 {
-	char *d = mem_alloc(n + 1, NULL);
+	char *d = alloc_raw(n + 1, NULL);
 	if (d) {
 		memcpy(d, s, n);
 		d[n] = '\0';

@@ -16,6 +16,10 @@ void *mem_alloc(size_t size, mem_destroy_h *destroy);  /* zeroed, 1 reference */
 void *mem_ref(void *obj);
 void *mem_deref(void *obj);                             /* always returns NULL */
 unsigned mem_refs(const void *obj);
+/* Resizes an object only its maker holds (one reference, not yet shared),
+ * keeping its contents and destructor; NULL obj allocates (not zeroed).
+ * NULL on failure, obj then unchanged. */
+void *mem_realloc(void *obj, size_t size);
 char *mem_strdup(const char *s);                        /* a mem object */
 char *mem_strndup(const char *s, size_t n);
 

@@ -13,7 +13,7 @@ void sbuf_init(struct sbuf *b)
 
 void sbuf_free(struct sbuf *b)
 {
-	free(b->d);
+	mem_deref(b->d);
 	sbuf_init(b);
 }
 
@@ -26,7 +26,7 @@ static int reserve(struct sbuf *b, size_t n)
 	size_t cap = b->cap ? b->cap : 512;
 	while (cap < b->len + n + 1)
 		cap *= 2;
-	char *d = realloc(b->d, cap);
+	char *d = mem_realloc(b->d, cap);
 	if (!d)
 		return b->err = -ENOMEM;
 	b->d = d;
@@ -74,15 +74,27 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+void sbuf_uint(struct sbuf *b, unsigned long long v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sbuf_add(b, tmp + i, sizeof(tmp) - i);
+}
+
 char *sbuf_take(struct sbuf *b, size_t *len)
 {
 	if (b->err) {
 		sbuf_free(b);
 		return NULL;
 	}
-	char *s = mem_strndup(b->d ? b->d : "", b->len);
+	/* the buffer is a mem object already: handed over, not copied */
+	char *s = b->d ? b->d : mem_strdup("");
 	if (len)
 		*len = b->len;
-	sbuf_free(b);
+	sbuf_init(b);
 	return s;
 }

@@ -18,7 +18,10 @@ void sbuf_add(struct sbuf *b, const void *p, size_t n);
 void sbuf_puts(struct sbuf *b, const char *s);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Hands the NUL-terminated text over as a mem object (util/mem.h). */
+/* A decimal number, without printf (messages are full of them). */
+void sbuf_uint(struct sbuf *b, unsigned long long v);
+/* Hands the NUL-terminated text over as a mem object (util/mem.h); the
+ * buffer is one already, so nothing is copied. */
 char *sbuf_take(struct sbuf *b, size_t *len);
 
 #endif
