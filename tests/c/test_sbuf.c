@@ -33,6 +33,34 @@ static void test_pieces(void **state)
 	mem_deref(s);
 }
 
+/* Numbers without printf; an empty builder still hands over a string; the
+ * text handed over is the buffer itself, a mem object of one reference. */
+static void test_numbers_and_handover(void **state)
+{
+	struct sbuf b;
+	sbuf_init(&b);
+	char *empty = sbuf_take(&b, NULL);
+	assert_non_null(empty);
+	assert_string_equal(empty, "");
+	mem_deref(empty);
+	sbuf_uint(&b, 0);
+	sbuf_add(&b, " ", 1);
+	sbuf_uint(&b, 7);
+	sbuf_add(&b, " ", 1);
+	sbuf_uint(&b, 18446744073709551615ull);
+	for (int i = 0; i < 200; i++)      /* grows past the first 512 bytes */
+		sbuf_uint(&b, 1234567890);
+	size_t len;
+	char *s = sbuf_take(&b, &len);
+	assert_non_null(s);
+	assert_int_equal(len, strlen(s));
+	assert_int_equal(len, 1 + 1 + 1 + 1 + 20 + 200 * 10);
+	assert_memory_equal(s, "0 7 18446744073709551615123456789012", 36);
+	assert_int_equal(mem_refs(s), 1);
+	assert_null(b.d);                  /* the builder let go of it */
+	mem_deref(s);
+}
+
 /* Many pieces that each just fit or just miss the room. */
 static void test_boundaries(void **state)
 {
@@ -54,6 +82,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pieces),
 		cmocka_unit_test(test_boundaries),
+		cmocka_unit_test(test_numbers_and_handover),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
