@@ -18,7 +18,6 @@ struct rtp_sock {
 	unsigned open;              /* handles not yet closed */
 	rtp_sock_recv_h *recvh, *rtcp_recvh;
 	void *arg, *rtcp_arg;
-	uint8_t rbuf[2048];         /* one datagram at a time (libuv reads synchronously) */
 };
 
 /* Binds the first free pair in [min, max] on ip, starting at a random
