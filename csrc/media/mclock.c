@@ -37,6 +37,11 @@ static void on_timer(uv_timer_t *t)
 			cl->tick(cl, tick);
 		}
 		c->iter_next = NULL;
+		for (struct le *e = c->clients.next; e != &c->clients; e = e->next) {
+			struct mclock_client *cl = container_of(e, struct mclock_client, le);
+			if (cl->flush)
+				cl->flush(cl);
+		}
 	}
 	if (c->nclients)
 		arm(c);

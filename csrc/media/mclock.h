@@ -23,6 +23,11 @@ struct mclock_client {
 	struct le le;
 	/* Once per tick; tick counts from the clock's start. */
 	void (*tick)(struct mclock_client *cl, uint64_t tick);
+	/* Then, once every client has ticked, each one's flush (may be NULL):
+	 * the packets a tick made leave back to back, not spread over the
+	 * work of making them (a receiver on the same host is woken once a
+	 * tick instead of once a stream). Must not add or remove clients. */
+	void (*flush)(struct mclock_client *cl);
 };
 
 struct mclock {

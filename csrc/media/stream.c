@@ -23,6 +23,7 @@
 #define JB_DEPTH 2                   /* 40 ms of jitter buffer */
 
 static void on_tick(struct mclock_client *cl, uint64_t tick);
+static void on_flush(struct mclock_client *cl);
 static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa *src);
 static void on_rtcp(void *arg, const uint8_t *buf, size_t len, const union sa *src);
 static void send_rtcp(struct rtp_stream *s, bool bye);
@@ -32,6 +33,7 @@ void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock
 {
 	memset(s, 0, sizeof(*s));
 	s->clk.tick = on_tick;
+	s->clk.flush = on_flush;
 	s->clock = clock;
 	s->sock = sock;
 	s->h = h;
@@ -53,6 +55,7 @@ static void run(struct rtp_stream *s, bool on)
 	if (on == s->running)
 		return;
 	s->running = on;
+	s->tx_len = 0;  /* a packet queued by a tick that stopped us is not sent */
 	if (on) {
 		mclock_add(s->clock, &s->clk);
 		rtp_sock_recv(s->sock, on_packet, s);
@@ -133,15 +136,24 @@ void rtp_stream_stats(const struct rtp_stream *s, struct rtp_stats *st)
 static void send_packet(struct rtp_stream *s, int pt, bool marker, uint32_t ts,
 			const uint8_t *payload, size_t len)
 {
-	uint8_t pkt[RTP_HEADER_SIZE + RTP_FRAME];
 	struct rtp_hdr h = { .marker = marker, .pt = (uint8_t)pt, .seq = s->seq++, .ts = ts,
 			     .ssrc = s->ssrc };
-	size_t n = rtp_encode(pkt, sizeof(pkt), &h, payload, len);
+	size_t n = rtp_encode(s->tx, sizeof(s->tx), &h, payload, len);
+	s->tx_len = n;          /* at most one a tick: audio or an event */
+	s->tx_payload = len;
+}
+
+static void on_flush(struct mclock_client *cl)
+{
+	struct rtp_stream *s = container_of(cl, struct rtp_stream, clk);
+	if (!s->tx_len)
+		return;
 	const union sa *dst = s->latched ? &s->peer : &s->remote;
-	if (n && rtp_sock_send(s->sock, dst, pkt, n) == 0) {
+	if (rtp_sock_send(s->sock, dst, s->tx, s->tx_len) == 0) {
 		s->st.tx_packets++;
-		s->st.tx_bytes += len;
+		s->st.tx_bytes += s->tx_payload;
 	}
+	s->tx_len = 0;
 }
 
 /* One tick of telephone-events: true when it sent one (instead of audio). */

@@ -12,6 +12,7 @@
 
 #include "media/jbuf.h"
 #include "media/mclock.h"
+#include "media/rtp.h"
 #include "media/rtp_sock.h"
 
 #define RTP_FRAME 160               /* samples (and G.711 octets) in 20 ms */
@@ -65,6 +66,8 @@ struct rtp_stream {
 	uint32_t dtmf_ts;
 	uint16_t dtmf_dur;
 	unsigned dtmf_ends, dtmf_gap;
+	uint8_t tx[RTP_HEADER_SIZE + RTP_FRAME];   /* this tick's packet, sent at the flush */
+	size_t tx_len, tx_payload;      /* 0: none */
 
 	/* receiving */
 	bool rx_started;

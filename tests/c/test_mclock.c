@@ -154,12 +154,64 @@ static void test_remove_next_in_tick(void **state)
 	assert_int_equal(uv_loop_close(&uv), 0);
 }
 
+/* Flushes come after every client has ticked, once per tick per client:
+ * the order the streams' batched sends rely on. */
+static unsigned ticks_seen, flush_order_errors;
+static uint64_t flushes[2];
+static struct counter *pair[2];
+
+static void count_tick(struct mclock_client *cl, uint64_t tick)
+{
+	on_tick(cl, tick);
+	ticks_seen++;
+}
+
+static void check_flush(struct mclock_client *cl)
+{
+	struct counter *k = container_of(cl, struct counter, cl);
+	int i = k == pair[1];
+	/* both ticked this round before either flushes */
+	if (pair[0]->n != pair[1]->n || ticks_seen != 2 * pair[0]->n)
+		flush_order_errors++;
+	flushes[i]++;
+}
+
+static void test_flush_after_every_tick(void **state)
+{
+	uv_loop_t uv;
+	uv_loop_init(&uv);
+	struct mclock c;
+	mclock_init(&c, &uv);
+	struct counter a, b;
+	counter_init(&a, &c, 0);
+	counter_init(&b, &c, 0);
+	a.cl.tick = b.cl.tick = count_tick;
+	a.cl.flush = b.cl.flush = check_flush;
+	pair[0] = &a;
+	pair[1] = &b;
+	mclock_add(&c, &a.cl);
+	mclock_add(&c, &b.cl);
+	while (a.n < 5) {
+		uv_ref((uv_handle_t *)&c.timer);
+		uv_run(&uv, UV_RUN_ONCE);
+	}
+	mclock_remove(&c, &a.cl);
+	mclock_remove(&c, &b.cl);
+	assert_int_equal(flush_order_errors, 0);
+	assert_int_equal(flushes[0], a.n);
+	assert_int_equal(flushes[1], b.n);
+	mclock_close(&c, NULL);
+	uv_run(&uv, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&uv), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ticks_without_drift),
 		cmocka_unit_test(test_stall_catch_up_and_skip),
 		cmocka_unit_test(test_remove_next_in_tick),
+		cmocka_unit_test(test_flush_after_every_tick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
