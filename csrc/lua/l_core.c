@@ -358,7 +358,8 @@ int luaopen_sip_core(lua_State *L)
 		    sip_loop_init(&lsip->loop, &lsip->uv) != 0)
 			return luaL_error(L, "luasip: cannot start the event loop");
 		sip_msg_init();
-		mclock_init(&lsip->clock, &lsip->uv);
+		if (mclock_init(&lsip->clock, &lsip->uv) != 0)
+			return luaL_error(L, "luasip: cannot start the media clock");
 		lsip->trace_ref = LUA_NOREF;
 		/* a guard whose finaliser, the first one set, runs last */
 		lua_newuserdatauv(L, 1, 0);

@@ -1,17 +1,34 @@
-/* The media clock: absolute 20 ms deadlines on uv_hrtime. */
+/* The media clock: absolute 20 ms deadlines on uv_hrtime's clock.
+ *
+ * libuv's timers count whole milliseconds, so a deadline between two of
+ * them is met up to a millisecond late (rounded up) or early (rounded down,
+ * then polled for). A timerfd takes the deadline itself, in nanoseconds on
+ * CLOCK_MONOTONIC, the clock uv_hrtime reads: the loop wakes when the
+ * kernel's timer fires, tens of microseconds after the deadline, never
+ * before it. */
 #include "media/mclock.h"
+
+#include <errno.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #define TICK_NS (MCLOCK_PTIME_MS * 1000000ull)
 
 static void arm(struct mclock *c);
 
-static void on_timer(uv_timer_t *t)
+static void on_wake(uv_poll_t *p, int status, int events)
 {
-	struct mclock *c = t->data;
+	struct mclock *c = p->data;
+	(void)status;
+	(void)events;
+	uint64_t expirations;
+	/* clears the readiness; EAGAIN when a re-arm raced the wake-up */
+	if (read(c->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		return;
 	uint64_t now = uv_hrtime();
 	uint64_t due = c->start_ns + c->next * TICK_NS;
 	if (now < due) {
-		arm(c);  /* libuv rounds to milliseconds: early by a fraction */
+		arm(c);  /* a wake-up left over from an earlier arming */
 		return;
 	}
 	uint64_t behind = (now - due) / TICK_NS;
@@ -50,21 +67,35 @@ static void on_timer(uv_timer_t *t)
 static void arm(struct mclock *c)
 {
 	uint64_t due = c->start_ns + c->next * TICK_NS;
-	uint64_t now = uv_hrtime();
-	/* whole milliseconds, rounded up: waking a fraction late costs less
-	 * than polling the loop until the deadline (an early wake, which
-	 * libuv's own rounding can still give, re-arms for the rest) */
-	uint64_t ms = due > now ? (due - now + 999999ull) / 1000000ull : 0;
-	uv_timer_start(&c->timer, on_timer, ms, 0);
+	/* one shot at an absolute time: a deadline already past fires at once */
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)(due / 1000000000ull),
+			      .tv_nsec = (long)(due % 1000000000ull) },
+	};
+	timerfd_settime(c->fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-void mclock_init(struct mclock *c, uv_loop_t *uv)
+static void disarm(struct mclock *c)
+{
+	struct itimerspec off = { 0 };
+	timerfd_settime(c->fd, TFD_TIMER_ABSTIME, &off, NULL);
+	uv_poll_stop(&c->wake);
+}
+
+int mclock_init(struct mclock *c, uv_loop_t *uv)
 {
 	c->uv = uv;
-	uv_timer_init(uv, &c->timer);
-	c->timer.data = c;
+	c->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (c->fd < 0)
+		return -errno;
+	int err = uv_poll_init(uv, &c->wake, c->fd);
+	if (err) {
+		close(c->fd);
+		return err;
+	}
+	c->wake.data = c;
 	/* the clock alone does not keep the loop alive: the calls do */
-	uv_unref((uv_handle_t *)&c->timer);
+	uv_unref((uv_handle_t *)&c->wake);
 	list_init(&c->clients);
 	c->nclients = 0;
 	c->iter_next = NULL;
@@ -72,11 +103,15 @@ void mclock_init(struct mclock *c, uv_loop_t *uv)
 	c->skipped = 0;
 	c->late_max_ns = 0;
 	c->late_h = NULL;
+	return 0;
 }
 
 void mclock_close(struct mclock *c, uv_close_cb cb)
 {
-	uv_close((uv_handle_t *)&c->timer, cb);
+	uv_close((uv_handle_t *)&c->wake, cb);
+	/* uv_close has taken the fd out of the loop's epoll set already */
+	close(c->fd);
+	c->fd = -1;
 }
 
 void mclock_add(struct mclock *c, struct mclock_client *cl)
@@ -87,6 +122,7 @@ void mclock_add(struct mclock *c, struct mclock_client *cl)
 		c->start_ns = uv_hrtime() + TICK_NS;
 		c->next = 0;
 		arm(c);
+		uv_poll_start(&c->wake, UV_READABLE, on_wake);
 	}
 }
 
@@ -98,5 +134,5 @@ void mclock_remove(struct mclock *c, struct mclock_client *cl)
 		c->iter_next = cl->le.next;
 	list_unlink(&cl->le);
 	if (--c->nclients == 0)
-		uv_timer_stop(&c->timer);
+		disarm(c);
 }

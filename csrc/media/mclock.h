@@ -1,9 +1,10 @@
-/* The media clock: one libuv timer that ticks every 20 ms for every RTP
- * stream of the process. Tick k is due at start + k * 20 ms on the
- * monotonic clock, an absolute deadline: a late wake-up delays one tick but
- * never the ones after it, so streams do not drift. A wake-up runs every
- * tick that is due (a stalled loop catches up, within a bound), and each
- * tick visits every stream once, so a thousand streams cost one wake-up. */
+/* The media clock: one timer (a timerfd polled by libuv) that ticks every
+ * 20 ms for every RTP stream of the process. Tick k is due at
+ * start + k * 20 ms on the monotonic clock, an absolute deadline: a late
+ * wake-up delays one tick but never the ones after it, so streams do not
+ * drift. A wake-up runs every tick that is due (a stalled loop catches
+ * up, within a bound), and each tick visits every stream once, so a
+ * thousand streams cost one wake-up. */
 #ifndef LUASIP_MCLOCK_H
 #define LUASIP_MCLOCK_H
 
@@ -32,7 +33,8 @@ struct mclock_client {
 
 struct mclock {
 	uv_loop_t *uv;
-	uv_timer_t timer;
+	uv_poll_t wake;             /* readable when the timer fd fires */
+	int fd;                     /* timerfd on CLOCK_MONOTONIC */
 	uint64_t start_ns;          /* when tick 0 was due */
 	uint64_t next;              /* the next tick to run */
 	struct le clients;
@@ -44,7 +46,8 @@ struct mclock {
 	void *late_arg;
 };
 
-void mclock_init(struct mclock *c, uv_loop_t *uv);
+/* 0, or a negative errno when no timer fd can be had. */
+int mclock_init(struct mclock *c, uv_loop_t *uv);
 /* Closes the timer (clients must be gone); memory is the owner's, after
  * the libuv close callback (cb may be NULL when the loop closes next). */
 void mclock_close(struct mclock *c, uv_close_cb cb);

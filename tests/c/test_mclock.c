@@ -48,7 +48,7 @@ static void test_ticks_without_drift(void **state)
 	uv_loop_t uv;
 	uv_loop_init(&uv);
 	struct mclock c;
-	mclock_init(&c, &uv);
+	assert_int_equal(mclock_init(&c, &uv), 0);
 	struct counter a, b;
 	counter_init(&a, &c, 50);   /* one second */
 	counter_init(&b, &c, 25);
@@ -57,7 +57,7 @@ static void test_ticks_without_drift(void **state)
 	mclock_add(&c, &b.cl);
 	/* the clock does not hold the loop: run it until a is done */
 	while (a.n < 50) {
-		uv_ref((uv_handle_t *)&c.timer);
+		uv_ref((uv_handle_t *)&c.wake);
 		uv_run(&uv, UV_RUN_ONCE);
 	}
 	uint64_t elapsed = uv_hrtime() - t0;
@@ -96,13 +96,13 @@ static void test_stall_catch_up_and_skip(void **state)
 	uv_loop_t uv;
 	uv_loop_init(&uv);
 	struct mclock c;
-	mclock_init(&c, &uv);
+	assert_int_equal(mclock_init(&c, &uv), 0);
 	struct counter a;
 	counter_init(&a, &c, 40);
 	a.cl.tick = stall;
 	mclock_add(&c, &a.cl);
 	while (a.n < 40) {
-		uv_ref((uv_handle_t *)&c.timer);
+		uv_ref((uv_handle_t *)&c.wake);
 		uv_run(&uv, UV_RUN_ONCE);
 	}
 	/* the short stall was caught up tick by tick, the long one skipped */
@@ -131,7 +131,7 @@ static void test_remove_next_in_tick(void **state)
 	uv_loop_t uv;
 	uv_loop_init(&uv);
 	struct mclock c;
-	mclock_init(&c, &uv);
+	assert_int_equal(mclock_init(&c, &uv), 0);
 	struct counter a, b, d;
 	counter_init(&a, &c, 10);
 	counter_init(&b, &c, 0);
@@ -142,7 +142,7 @@ static void test_remove_next_in_tick(void **state)
 	mclock_add(&c, &b.cl);
 	mclock_add(&c, &d.cl);
 	while (d.n < 10) {
-		uv_ref((uv_handle_t *)&c.timer);
+		uv_ref((uv_handle_t *)&c.wake);
 		uv_run(&uv, UV_RUN_ONCE);
 	}
 	assert_int_equal(b.n, 3);   /* ticks 0-2: removed in tick 3 before its turn */
@@ -181,7 +181,7 @@ static void test_flush_after_every_tick(void **state)
 	uv_loop_t uv;
 	uv_loop_init(&uv);
 	struct mclock c;
-	mclock_init(&c, &uv);
+	assert_int_equal(mclock_init(&c, &uv), 0);
 	struct counter a, b;
 	counter_init(&a, &c, 0);
 	counter_init(&b, &c, 0);
@@ -192,7 +192,7 @@ static void test_flush_after_every_tick(void **state)
 	mclock_add(&c, &a.cl);
 	mclock_add(&c, &b.cl);
 	while (a.n < 5) {
-		uv_ref((uv_handle_t *)&c.timer);
+		uv_ref((uv_handle_t *)&c.wake);
 		uv_run(&uv, UV_RUN_ONCE);
 	}
 	mclock_remove(&c, &a.cl);
