@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SBUF_SLACK 128  /* unused bytes a taken text may keep */
+
 void sbuf_init(struct sbuf *b)
 {
 	memset(b, 0, sizeof(*b));
@@ -91,8 +93,16 @@ char *sbuf_take(struct sbuf *b, size_t *len)
 		sbuf_free(b);
 		return NULL;
 	}
-	/* the buffer is a mem object already: handed over, not copied */
+	/* the buffer is a mem object already: handed over, not copied; a
+	 * text kept for long (a transaction's key, the response it repeats
+	 * for 32 s) gives back the room it did not use (shrinking in place
+	 * copies nothing) */
 	char *s = b->d ? b->d : mem_strdup("");
+	if (b->d && b->cap - b->len > SBUF_SLACK) {
+		char *fit = mem_realloc(b->d, b->len + 1);
+		if (fit)
+			s = fit;
+	}
 	if (len)
 		*len = b->len;
 	sbuf_init(b);
