@@ -167,6 +167,8 @@ void sess_stop_2xx(struct sip_sess *s)
 {
 	tmr_cancel(&s->retx_2xx);
 	tmr_cancel(&s->no_ack);
+	if (s->st_2xx)
+		sip_strans_accepted_done(s->st_2xx);  /* acknowledged, or given up */
 	s->st_2xx = mem_deref(s->st_2xx);
 }
 

@@ -85,12 +85,18 @@ int sip_strans_create(struct sip_strans **stp, struct sip_stack *s, const struct
 int sip_strans_reply(struct sip_strans *st, int status, const char *reason,
 		     const char *extra, const char *body, size_t body_len);
 /* The request; NULL once a non-INVITE transaction has sent its final
- * response, or an INVITE's 2xx was acknowledged and the TU let go of the
- * transaction: it keeps only what absorbing retransmissions needs. */
+ * response, or the TU is done with an INVITE it accepted: it keeps only
+ * what absorbing retransmissions needs. */
 const struct sip_msg *sip_strans_request(const struct sip_strans *st);
 bool sip_strans_answered(const struct sip_strans *st);  /* final response sent */
 const char *sip_strans_to_tag(const struct sip_strans *st);
 void sip_strans_set_to_tag(struct sip_strans *st, const char *tag);
+/* The TU is done with an INVITE it accepted (its 2xx was acknowledged, or
+ * never will be): the transaction stays for Timer L only to absorb
+ * retransmitted INVITEs, which needs neither the request nor the response,
+ * so both go now instead of in 32 s. The ACK of a 2xx carries a branch of
+ * its own and so never reaches the transaction to tell it. */
+void sip_strans_accepted_done(struct sip_strans *st);
 /* Sends the last response again (the TU's 2xx retransmissions, §13.3.1.4). */
 int sip_strans_retransmit(struct sip_strans *st);
 /* Who hears that a CANCEL matched this pending INVITE (the session). */

@@ -175,6 +175,15 @@ void sip_strans_recv(struct sip_strans *st, const struct sip_msg *req)
 		transmit(st);
 }
 
+void sip_strans_accepted_done(struct sip_strans *st)
+{
+	if (st->state != S_ACCEPTED)
+		return;
+	st->req = mem_deref(st->req);
+	st->resp = mem_deref(st->resp);
+	st->resp_len = 0;
+}
+
 int sip_strans_create(struct sip_strans **stp, struct sip_stack *s, const struct sip_msg *req)
 {
 	struct sip_strans *st = mem_alloc(sizeof(*st), strans_destroy);

@@ -66,6 +66,7 @@ struct t {
 	union sa rtp;
 	struct sip_sess *s;         /* the call under test: the owner's reference */
 	unsigned accepts;           /* incoming INVITEs handed to sip_sess_accept */
+	struct sip_strans *invite_st;  /* the first one's transaction, to look into */
 	int accept_err;
 	struct ev ev;
 	size_t mark;                /* the first sent message not looked at yet */
@@ -149,6 +150,8 @@ static void ua_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 		return;
 	}
 	t->accepts++;
+	if (!t->invite_st)
+		t->invite_st = mem_ref(st);
 	struct sip_sess *s = NULL;
 	t->accept_err = sip_sess_accept(&s, t->ua, st, req, &t->rtp, &sess_h, t);
 	if (t->accept_err == 0) {
@@ -201,6 +204,7 @@ static int teardown(void **state)
 			printf("---- %zu at %llu ms\n%s", i, (unsigned long long)sent_at(i),
 			       fake_tp.sent[i].buf);
 	sip_sess_release(t->s);
+	mem_deref(t->invite_st);
 	sip_ua_close(t->ua);
 	/* once closed, nothing (a session, a dialog) may still hold the
 	 * endpoint: ours is the last reference */
@@ -1134,6 +1138,27 @@ static void test_in_cancel_after_2xx_no_effect(void **state)
 	assert_int_equal(t->s->state, SIP_SESS_CONFIRMED);
 }
 
+/* An ACK for a 2xx has a branch of its own and never reaches the INVITE's
+ * transaction; once the session has it, the transaction keeps neither the
+ * request nor the response for the 32 s of Timer L, and still absorbs a
+ * retransmitted INVITE (RFC 6026 §7.1). */
+static void test_in_acked_invite_keeps_no_request(void **state)
+{
+	struct t *t = *state;
+	call_in_up(t);
+	assert_non_null(t->invite_st);
+	assert_null(sip_strans_request(t->invite_st));
+	assert_int_equal(sip_strans_retransmit(t->invite_st), -EALREADY);
+	request(t, &(struct rq){ .method = "INVITE", .branch = t->invite_branch,
+				 .cseq = t->invite_cseq, .sdp = PEER_SDP("1", "") });
+	t->peer_cseq = t->invite_cseq;
+	assert_int_equal(t->accepts, 1);
+	no_more(t);
+	run_for(t, 40000);
+	no_more(t);
+	assert_int_equal(t->ev.ended, 0);
+}
+
 static void test_in_ack_of_other_cseq_ignored(void **state)
 {
 	struct t *t = *state;
@@ -2019,6 +2044,7 @@ int main(int argc, char **argv)
 		T(test_in_cancel_200_and_487),
 		T(test_in_cancel_after_2xx_no_effect),
 		T(test_in_ack_of_other_cseq_ignored),
+		T(test_in_acked_invite_keeps_no_request),
 		T(test_in_max_calls_503),
 		T(test_in_early_update_offer_before_our_answer_500),
 		T(test_in_peer_bye_200_hangup),
