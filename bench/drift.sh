@@ -115,7 +115,7 @@ if grep -q '^result ' "$r"; then
     awk '/^result / { for (i = 1; i < NF; i++) v[$i] = $(i + 1)
         printf "# sender side: %d packets in the window of %.3f s: %.3f s of timestamps (%+.1f ms; one packet is 20 ms);" \
             " media clock lateness p50 %s p99 %s p99.9 %s max %s ms, %s ticks skipped\n",
-            v["sent_window"], v["wall_s"], v["sent_window"] * 0.02, (v["sent_window"] * 0.02 - v["wall_s"]) * 1000,
+            v["sent_window"], v["sent_wall_s"], v["sent_window"] * 0.02, (v["sent_window"] * 0.02 - v["sent_wall_s"]) * 1000,
             v["late_p50"], v["late_p99"], v["late_p999"], v["late_max"], v["skipped"] }' "$r"
 fi
 echo "# target: |drift| <= 1 ms after $DUR s (the 10-minute figure is the one that counts)"

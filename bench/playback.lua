@@ -130,7 +130,7 @@ sip.spawn(function()
   sip.sleep(settle)
   collectgarbage("collect")  -- what the set-up left for the collector is not a call's
   local rss0, lua0, fds0 = rss_kb(), collectgarbage("count"), fds()
-  local sent0 = sum_sent()
+  local sent0, t_sent0 = sum_sent(), sip.now()
   -- the work above held the loop for a while (a collection of N coroutines,
   -- a fork, N stats): its late tick is the harness's, not the library's
   sip.sleep(0.2)
@@ -154,11 +154,11 @@ sip.spawn(function()
   local live = 0
   for _, c in ipairs(calls) do if c.state ~= "ended" then live = live + 1 end end
   print(("result calls %d answered %d failed %d up %d setup_s %.2f cpu_s %.4f wall_s %.4f"
-    .. " sent_window %d sent_total %d received %d late_p50 %.2f late_p99 %.2f late_p999 %.2f"
+    .. " sent_window %d sent_wall_s %.4f sent_total %d received %d late_p50 %.2f late_p99 %.2f late_p999 %.2f"
     .. " late_max %.2f ticks %d clock_streams %d skipped %d rss0_kb %d rss_kb %d rss1_kb %d"
     .. " lua0_kb %.0f fds %d why %s play_ended %s")
     :format(calls_wanted, answered, failed, live, setup_s, c1 - c0, t1 - t0,
-      sent1 - sent0, total_sent, recv1, ms.late_p50, ms.late_p99, ms.late_p999,
+      sent1 - sent0, t1 - t_sent0, total_sent, recv1, ms.late_p50, ms.late_p99, ms.late_p999,
       ms.late_max, ms.ticks, ms.streams, ms.skipped, ready_rss, rss0, rss1, lua0, fds0,
       kv(why), kv(play_ended)))
   local pending = 0
