@@ -43,6 +43,15 @@ static void counter_init(struct counter *k, struct mclock *c, uint64_t stop_afte
 			       .stop_after = stop_after };
 }
 
+/* The clock does not hold the loop: it runs until k has seen n ticks. */
+static void run_until(struct mclock *c, const struct counter *k, uint64_t n)
+{
+	while (k->n < n) {
+		uv_ref((uv_handle_t *)&c->wake);
+		uv_run(c->uv, UV_RUN_ONCE);
+	}
+}
+
 static void test_ticks_without_drift(void **state)
 {
 	uv_loop_t uv;
@@ -55,11 +64,7 @@ static void test_ticks_without_drift(void **state)
 	uint64_t t0 = uv_hrtime();
 	mclock_add(&c, &a.cl);
 	mclock_add(&c, &b.cl);
-	/* the clock does not hold the loop: run it until a is done */
-	while (a.n < 50) {
-		uv_ref((uv_handle_t *)&c.wake);
-		uv_run(&uv, UV_RUN_ONCE);
-	}
+	run_until(&c, &a, 50);
 	uint64_t elapsed = uv_hrtime() - t0;
 	assert_int_equal(a.n, 50);
 	assert_int_equal(b.n, 25);
@@ -101,10 +106,7 @@ static void test_stall_catch_up_and_skip(void **state)
 	counter_init(&a, &c, 40);
 	a.cl.tick = stall;
 	mclock_add(&c, &a.cl);
-	while (a.n < 40) {
-		uv_ref((uv_handle_t *)&c.wake);
-		uv_run(&uv, UV_RUN_ONCE);
-	}
+	run_until(&c, &a, 40);
 	/* the short stall was caught up tick by tick, the long one skipped */
 	assert_true(c.skipped >= MCLOCK_MAX_CATCHUP);
 	assert_true(c.late_max_ns >= 80000000ull);
@@ -141,10 +143,7 @@ static void test_remove_next_in_tick(void **state)
 	mclock_add(&c, &a.cl);
 	mclock_add(&c, &b.cl);
 	mclock_add(&c, &d.cl);
-	while (d.n < 10) {
-		uv_ref((uv_handle_t *)&c.wake);
-		uv_run(&uv, UV_RUN_ONCE);
-	}
+	run_until(&c, &d, 10);
 	assert_int_equal(b.n, 3);   /* ticks 0-2: removed in tick 3 before its turn */
 	assert_int_equal(d.n, 10);
 	assert_true(d.in_order);
@@ -191,10 +190,7 @@ static void test_flush_after_every_tick(void **state)
 	pair[1] = &b;
 	mclock_add(&c, &a.cl);
 	mclock_add(&c, &b.cl);
-	while (a.n < 5) {
-		uv_ref((uv_handle_t *)&c.wake);
-		uv_run(&uv, UV_RUN_ONCE);
-	}
+	run_until(&c, &a, 5);
 	mclock_remove(&c, &a.cl);
 	mclock_remove(&c, &b.cl);
 	assert_int_equal(flush_order_errors, 0);
