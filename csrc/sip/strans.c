@@ -162,11 +162,8 @@ void sip_strans_recv(struct sip_strans *st, const struct sip_msg *req)
 			/* RFC 6026 §7.1: the ACK for a 2xx is the TU's, even when
 			 * it matches (an RFC 2543 client reuses the INVITE's id) */
 			s->ops->stray(s->arg, req);
-			/* the TU let go of us (only the table holds us): Timer L
-			 * now only absorbs retransmitted INVITEs, which needs
-			 * nothing of the request, so it goes now, not in 32 s */
-			if (mem_refs(st) == 1)
-				st->req = mem_deref(st->req);
+			/* (the TU lets go of the request with
+			 * sip_strans_accepted_done, as for any other ACK) */
 		}
 		return;
 	}
