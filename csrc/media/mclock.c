@@ -19,8 +19,6 @@ static void arm(struct mclock *c);
 static void on_wake(uv_poll_t *p, int status, int events)
 {
 	struct mclock *c = p->data;
-	(void)status;
-	(void)events;
 	uint64_t expirations;
 	/* clears the readiness; EAGAIN when a re-arm raced the wake-up */
 	if (read(c->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
