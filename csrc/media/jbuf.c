@@ -39,8 +39,11 @@ void jbuf_put(struct jbuf *jb, uint32_t ts, const int16_t *pcm, size_t n)
 		n = JBUF_SAMPLES / 2;
 	if (!jb->started)
 		restart(jb, ts);
-	int32_t ahead = (int32_t)(ts - jb->play_ts);
-	if (ahead + (int32_t)n > JBUF_SAMPLES) {
+	/* signed distance on the 32-bit timestamp circle, held in 64 bits so
+	 * that adding the length or negating it cannot overflow at the far
+	 * side of the circle (a peer's timestamps are anything) */
+	int64_t ahead = (int32_t)(ts - jb->play_ts);
+	if (ahead + (int64_t)n > JBUF_SAMPLES) {
 		/* far ahead: a new talkspurt after silence, or the peer's clock
 		 * jumped; what is buffered is older than anything to come */
 		restart(jb, ts);
@@ -51,7 +54,7 @@ void jbuf_put(struct jbuf *jb, uint32_t ts, const int16_t *pcm, size_t n)
 		/* too late for what was already taken out */
 		skip = (size_t)-ahead < n ? (size_t)-ahead : n;
 		jb->late += skip;
-		if (ahead < -(int32_t)(JBUF_SAMPLES / 2)) {
+		if (ahead < -(int64_t)(JBUF_SAMPLES / 2)) {
 			/* so late that it is rather a timestamp jump backwards */
 			jb->late -= skip;
 			restart(jb, ts);

@@ -93,6 +93,23 @@ static void test_timestamp_jump(void **state)
 	assert_int_equal(get_first(), 6);
 }
 
+/* Timestamps half the 32-bit circle away, from either side: taken as a
+ * jump like any other (under UBSan this fails if the distance overflows). */
+static void test_timestamp_far_side(void **state)
+{
+	jbuf_init(&jb, 0);
+	put_const(0, 1, 160);
+	assert_int_equal(get_first(), 1);          /* play_ts is now 160 */
+	put_const(160 + 0x80000000u, 2, 160);      /* exactly opposite */
+	assert_int_equal(get_first(), 2);
+	assert_int_equal(jb.late, 0);
+	jbuf_init(&jb, 0);
+	put_const(0, 3, 160);
+	assert_int_equal(get_first(), 3);
+	put_const(160 + 0x7fffffffu - 159, 4, 160); /* just this side of it */
+	assert_int_equal(get_first(), 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +117,7 @@ int main(void)
 		cmocka_unit_test(test_30ms_packets),
 		cmocka_unit_test(test_loss_conceal_and_late),
 		cmocka_unit_test(test_timestamp_jump),
+		cmocka_unit_test(test_timestamp_far_side),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
