@@ -298,8 +298,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case OP_TICK:
 			/* up to 256 ticks: a second of DTMF, warm-up or playing */
-			for (unsigned i = 0; i <= (len ? d[0] : 0u) && w.clk; i++)
+			for (unsigned i = 0; i <= (len ? d[0] : 0u) && w.clk; i++) {
 				w.clk->tick(w.clk, ticks++);
+				/* the clock sends what the tick made, as mclock.c
+				 * does once every stream has ticked */
+				if (w.clk && w.clk->flush)
+					w.clk->flush(w.clk);
+			}
 			break;
 		case OP_SET: {
 			/* a re-INVITE: new numbers, direction, maybe a new address */
