@@ -338,11 +338,13 @@ static void rx_seq(struct rtp_stream *s, const struct rtp_hdr *h)
 
 static void rx_jitter(struct rtp_stream *s, const struct rtp_hdr *h)
 {
-	/* arrival time in timestamp units (8 kHz) */
-	int64_t arrival = (int64_t)(uv_hrtime() / 125000ull);
-	int64_t transit = arrival - (int64_t)h->ts;
+	/* arrival time in timestamp units (8 kHz), and the transit, modulo
+	 * 2^32 as the timestamps are: a peer's timestamps wrap (they start
+	 * anywhere), and the difference of two transits is small across it */
+	uint32_t arrival = (uint32_t)(uv_hrtime() / 125000ull);
+	uint32_t transit = arrival - h->ts;
 	if (s->rx_received > 1) {
-		int64_t d = transit - s->last_transit;
+		int64_t d = (int32_t)(transit - s->last_transit);
 		if (d < 0)
 			d = -d;
 		s->jitter += ((double)d - s->jitter) / 16.0;

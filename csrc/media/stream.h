@@ -76,7 +76,7 @@ struct rtp_stream {
 	uint32_t rx_cycles, rx_base;
 	uint64_t rx_received;
 	double jitter;                  /* timestamp units */
-	int64_t last_transit;
+	uint32_t last_transit;          /* arrival - timestamp, modulo 2^32 */
 	bool te_seen;
 	uint32_t te_ts;                 /* the last event reported, by its timestamp */
 	struct jbuf *jb;                /* from the first audio packet on */

@@ -198,6 +198,30 @@ static void test_no_bleed(void **state)
 	rtp_sock_close(intruder.sock);
 }
 
+/* A peer whose timestamps wrap past 2^32 during the call: 20 ms packets
+ * 160 apart keep the jitter small across the wrap. */
+static void test_jitter_across_timestamp_wrap(void **state)
+{
+	struct world *w = *state;
+	struct end peer;
+	open_end(w, &peer);
+	rtp_stream_set(&w->b.s, &peer.sock->addr, 0, 0, 101, false, true);
+	uint8_t pkt[RTP_HEADER_SIZE + RTP_FRAME], payload[RTP_FRAME];
+	memset(payload, 0x20, sizeof(payload));
+	for (uint32_t i = 0; i < 8; i++) {
+		struct rtp_hdr h = { .pt = 0, .seq = (uint16_t)i, .ts = 0xfffffd80u + 160 * i,
+				     .ssrc = 7 };
+		size_t n = rtp_encode(pkt, sizeof(pkt), &h, payload, sizeof(payload));
+		assert_int_equal(rtp_sock_send(peer.sock, &w->b.sock->addr, pkt, n), 0);
+		run_for(w, 20);
+	}
+	struct rtp_stats st;
+	rtp_stream_stats(&w->b.s, &st);
+	assert_int_equal(st.rx_packets, 8);
+	assert_true(st.jitter_ms < 20.0);
+	rtp_sock_close(peer.sock);
+}
+
 /* After the first reports (2.5 s in, then every 5 s) both sides know the
  * round trip from LSR/DLSR, and what the other saw of their packets. */
 static void test_rtcp_round_trip(void **state)
@@ -226,6 +250,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_directions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dtmf_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_bleed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jitter_across_timestamp_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtcp_round_trip, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
