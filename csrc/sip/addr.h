@@ -9,11 +9,13 @@
 
 enum sip_proto { SIP_UDP = 0, SIP_TCP = 1 };
 
+/* IPv4 or IPv6 only: no sockaddr_storage in it, which would make every
+ * address 128 bytes where 28 hold any the library uses (a call keeps a
+ * dozen of them) */
 union sa {
 	struct sockaddr sa;
 	struct sockaddr_in in;
 	struct sockaddr_in6 in6;
-	struct sockaddr_storage ss;
 };
 
 struct sip_conn;
