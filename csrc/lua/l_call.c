@@ -21,6 +21,7 @@
 #include "util/sbuf.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CALL_MT "sip.call"
@@ -34,7 +35,7 @@ struct lcall {
 	struct rtp_stream stream;
 	struct player player;
 	struct recorder *rec;
-	struct dtmf_detector det;
+	struct dtmf_detector *det;  /* from the first audio of a peer without events */
 	bool early_sent;            /* incoming: 183 with SDP went, early media flows */
 };
 
@@ -115,8 +116,15 @@ static void media_audio(void *arg, const int16_t *pcm, size_t n)
 {
 	struct lcall *c = arg;
 	/* a peer that sends telephone-events does not need its tones heard */
-	if (c->stream.te_pt < 0)
-		dtmf_detect(&c->det, pcm, n, on_inband_digit, c);
+	if (c->stream.te_pt < 0) {
+		/* allocated here, not in the call: most calls never need it,
+		 * and a call object over 1 KB costs every call a slower path
+		 * of malloc */
+		if (!c->det && (c->det = malloc(sizeof(*c->det))) != NULL)
+			dtmf_detector_init(c->det);
+		if (c->det)
+			dtmf_detect(c->det, pcm, n, on_inband_digit, c);
+	}
 	if (c->rec && recorder_write(c->rec, pcm, n))
 		finish_recording(c, true);
 }
@@ -143,7 +151,7 @@ static void media_init(struct lcall *c)
 {
 	rtp_stream_init(&c->stream, &lsip->clock, c->rtp, &media_handlers, c);
 	player_init(&c->player, &lsip->loop.tq, on_played, c);
-	dtmf_detector_init(&c->det);
+	c->det = NULL;
 }
 
 /* tell: the call ended (a recording's task hears how long it got), not
@@ -154,6 +162,8 @@ static void media_close(struct lcall *c, bool tell)
 		return;
 	rtp_stream_close(&c->stream);
 	player_stop(&c->player);
+	free(c->det);
+	c->det = NULL;
 	if (c->rec)
 		finish_recording(c, tell);
 	rtp_sock_close(c->rtp);
