@@ -46,8 +46,6 @@ void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock
 	s->ts = (uint32_t)rand_u64();
 	s->marker = true;
 	s->st.rtt_ms = -1;
-	char host[48];
-	snprintf(s->cname, sizeof(s->cname), "luasip@%s", sa_host(&sock->addr, host, sizeof(host)));
 }
 
 static void run(struct rtp_stream *s, bool on)
@@ -270,8 +268,12 @@ static void send_rtcp(struct rtp_stream *s, bool bye)
 		}
 		bp = &blk;
 	}
+	/* the CNAME names the address media comes from: the same in every
+	 * report of the stream, made when needed rather than kept */
+	char host[48], cname[64];
+	snprintf(cname, sizeof(cname), "luasip@%s", sa_host(&s->sock->addr, host, sizeof(host)));
 	uint8_t buf[256];
-	size_t n = rtcp_encode(buf, sizeof(buf), s->ssrc, sp, bp, s->cname, bye);
+	size_t n = rtcp_encode(buf, sizeof(buf), s->ssrc, sp, bp, cname, bye);
 	union sa dst;
 	rtcp_dest(s, &dst);
 	if (n)

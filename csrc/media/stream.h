@@ -88,7 +88,6 @@ struct rtp_stream {
 	uint32_t peer_lsr;              /* the middle of the NTP time of its last SR */
 	uint64_t peer_lsr_at;           /* when it came (uv_hrtime) */
 	uint32_t tx_packets_prior;
-	char cname[64];
 
 	struct rtp_stats st;
 };
