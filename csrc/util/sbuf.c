@@ -2,20 +2,29 @@
 #include "util/mem.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SBUF_SLACK 128  /* unused bytes a taken text may keep */
-
 void sbuf_init(struct sbuf *b)
 {
-	memset(b, 0, sizeof(*b));
+	b->d = b->local;
+	b->d[0] = '\0';
+	b->len = 0;
+	b->cap = sizeof(b->local);
+	b->err = 0;
+}
+
+static bool on_heap(const struct sbuf *b)
+{
+	return b->d != b->local;
 }
 
 void sbuf_free(struct sbuf *b)
 {
-	mem_deref(b->d);
+	if (on_heap(b))
+		free(b->d);
 	sbuf_init(b);
 }
 
@@ -25,12 +34,14 @@ static int reserve(struct sbuf *b, size_t n)
 		return b->err;
 	if (b->len + n + 1 <= b->cap)
 		return 0;
-	size_t cap = b->cap ? b->cap : 512;
+	size_t cap = b->cap * 2;
 	while (cap < b->len + n + 1)
 		cap *= 2;
-	char *d = mem_realloc(b->d, cap);
+	char *d = on_heap(b) ? realloc(b->d, cap) : malloc(cap);
 	if (!d)
 		return b->err = -ENOMEM;
+	if (!on_heap(b))
+		memcpy(d, b->d, b->len + 1);
 	b->d = d;
 	b->cap = cap;
 	return 0;
@@ -89,22 +100,9 @@ void sbuf_uint(struct sbuf *b, unsigned long long v)
 
 char *sbuf_take(struct sbuf *b, size_t *len)
 {
-	if (b->err) {
-		sbuf_free(b);
-		return NULL;
-	}
-	/* the buffer is a mem object already: handed over, not copied; a
-	 * text kept for long (a transaction's key, the response it repeats
-	 * for 32 s) gives back the room it did not use (shrinking in place
-	 * copies nothing) */
-	char *s = b->d ? b->d : mem_strdup("");
-	if (b->d && b->cap - b->len > SBUF_SLACK) {
-		char *fit = mem_realloc(b->d, b->len + 1);
-		if (fit)
-			s = fit;
-	}
-	if (len)
+	char *s = b->err ? NULL : mem_strndup(b->d, b->len);
+	if (s && len)
 		*len = b->len;
-	sbuf_init(b);
+	sbuf_free(b);
 	return s;
 }

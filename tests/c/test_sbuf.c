@@ -34,7 +34,8 @@ static void test_pieces(void **state)
 }
 
 /* Numbers without printf; an empty builder still hands over a string; the
- * text handed over is the buffer itself, a mem object of one reference. */
+ * text handed over is a mem object of one reference, apart from the
+ * builder, which starts over empty and can be used again. */
 static void test_numbers_and_handover(void **state)
 {
 	struct sbuf b;
@@ -48,7 +49,7 @@ static void test_numbers_and_handover(void **state)
 	sbuf_uint(&b, 7);
 	sbuf_add(&b, " ", 1);
 	sbuf_uint(&b, 18446744073709551615ull);
-	for (int i = 0; i < 200; i++)      /* grows past the first 512 bytes */
+	for (int i = 0; i < 200; i++)      /* grows past the builder's own buffer */
 		sbuf_uint(&b, 1234567890);
 	size_t len;
 	char *s = sbuf_take(&b, &len);
@@ -57,7 +58,13 @@ static void test_numbers_and_handover(void **state)
 	assert_int_equal(len, 1 + 1 + 1 + 1 + 20 + 200 * 10);
 	assert_memory_equal(s, "0 7 18446744073709551615123456789012", 36);
 	assert_int_equal(mem_refs(s), 1);
-	assert_null(b.d);                  /* the builder let go of it */
+	assert_int_equal(b.len, 0);        /* the builder let go of it */
+	assert_string_equal(b.d, "");
+	sbuf_puts(&b, "again");
+	char *again = sbuf_take(&b, NULL);
+	assert_string_equal(again, "again");
+	assert_string_equal(s + len - 10, "1234567890");
+	mem_deref(again);
 	mem_deref(s);
 }
 
