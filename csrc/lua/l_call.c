@@ -151,7 +151,6 @@ static void media_init(struct lcall *c)
 {
 	rtp_stream_init(&c->stream, &lsip->clock, c->rtp, &media_handlers, c);
 	player_init(&c->player, &lsip->loop.tq, on_played, c);
-	c->det = NULL;
 }
 
 /* tell: the call ended (a recording's task hears how long it got), not
