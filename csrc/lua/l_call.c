@@ -165,7 +165,13 @@ static void media_close(struct lcall *c, bool tell)
 	c->det = NULL;
 	if (c->rec)
 		finish_recording(c, tell);
-	rtp_sock_close(c->rtp);
+	/* the pair serves the endpoint's next call; an endpoint that closes
+	 * takes its spares with it (l_ua.c) and the pairs of its calls */
+	struct sip_ua *ua = c->s ? c->s->ua : NULL;
+	if (ua && !ua->closed && !ua->closing)
+		rtp_sock_release(c->rtp);
+	else
+		rtp_sock_close(c->rtp);
 	c->rtp = NULL;
 }
 
@@ -294,7 +300,8 @@ static int bind_rtp(struct lcall *c, struct sip_ua *ua, enum sip_proto proto, in
 	union sa ip = tp->addr;
 	if (sa_is_any(&ip))
 		sa_set(&ip, ip.sa.sa_family == AF_INET6 ? "::1" : "127.0.0.1", 0);
-	return rtp_sock_alloc(&c->rtp, lsip->loop.uv, &ip, ua->rtp_min, ua->rtp_max);
+	return rtp_sock_alloc(&c->rtp, &lsip->rtp_spares, lsip->loop.uv, &ip, ua->rtp_min,
+			      ua->rtp_max);
 }
 
 static struct lcall *new_call(lua_State *L)
@@ -361,7 +368,7 @@ int lsip_ua_call(lua_State *L)
 	}
 	sbuf_free(&hb);
 	if (err) {
-		rtp_sock_close(c->rtp);
+		rtp_sock_release(c->rtp);
 		c->rtp = NULL;
 		return lsip_push_failure(L, err, NULL);
 	}
@@ -385,7 +392,7 @@ bool lsip_push_incoming_call(lua_State *L, struct sip_ua *ua, struct sip_strans 
 	if (err) {
 		if (!sip_strans_answered(st))
 			sip_strans_reply(st, 500, NULL, NULL, NULL, 0);
-		rtp_sock_close(c->rtp);
+		rtp_sock_release(c->rtp);
 		c->rtp = NULL;
 		lua_pop(L, 1);
 		return false;

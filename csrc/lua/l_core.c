@@ -9,6 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* RTP port pairs kept open for the next calls: enough for the calls that
+ * end within a moment of each other at thousands of calls a second; a burst
+ * of endings beyond it closes the rest (an open pair holds two fds). */
+#define RTP_SPARES 64
+
 struct lsip *lsip;
 
 uv_loop_t *luasip_loop(void)
@@ -267,6 +272,7 @@ static int l_shutdown(lua_State *L)
 	if (!lsip)
 		return 0;
 	mclock_close(&lsip->clock, NULL);
+	rtp_pool_close(&lsip->rtp_spares);
 	lsip_media_close();
 	sip_loop_close(&lsip->loop);
 	for (int i = 0; uv_loop_close(&lsip->uv) == UV_EBUSY; i++) {
@@ -360,6 +366,7 @@ int luaopen_sip_core(lua_State *L)
 		sip_msg_init();
 		if (mclock_init(&lsip->clock, &lsip->uv) != 0)
 			return luaL_error(L, "luasip: cannot start the media clock");
+		rtp_pool_init(&lsip->rtp_spares, RTP_SPARES);
 		lsip->trace_ref = LUA_NOREF;
 		/* a guard whose finaliser, the first one set, runs last */
 		lua_newuserdatauv(L, 1, 0);

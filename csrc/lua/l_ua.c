@@ -255,6 +255,8 @@ static void ua_close(lua_State *L, struct lua_ua *u)
 	if (!u->ua)
 		return;
 	sip_ua_close(u->ua);
+	/* the RTP ports it kept for its next calls are free again */
+	rtp_pool_flush(&lsip->rtp_spares, u->ua->rtp_min, u->ua->rtp_max);
 	luaL_unref(L, LUA_REGISTRYINDEX, u->self_ref);
 	u->self_ref = LUA_NOREF;
 }

@@ -6,6 +6,7 @@
 #include <lua.h>
 
 #include "media/mclock.h"
+#include "media/rtp_sock.h"
 #include "sip/loop.h"
 #include "sip/msg.h"
 #include "sip/stack.h"
@@ -19,6 +20,7 @@ struct lsip {
 	lua_State *L;
 	int trace_ref;              /* LUA_NOREF when tracing is off */
 	struct mclock clock;        /* drives every RTP stream */
+	struct rtp_pool rtp_spares; /* RTP port pairs calls are done with */
 };
 
 extern struct lsip *lsip;

@@ -1,4 +1,4 @@
-/* RTP/RTCP port pairs from a range. */
+/* RTP/RTCP port pairs from a range, and the pool of spare pairs. */
 #include "media/rtp_sock.h"
 #include "util/mem.h"
 #include "util/rand.h"
@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static void on_closed(uv_handle_t *h)
 {
@@ -38,13 +39,12 @@ static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct so
 	cb(rtcp ? r->rtcp_arg : r->arg, (const uint8_t *)buf->base, (size_t)n, &from);
 }
 
-static int start(uv_udp_t *u, bool on)
+/* A pair reads from the moment it is bound to the moment it closes, with
+ * or without a handler: a stream that starts and stops (hold, a call that
+ * ends and a pair that goes back to the pool) changes no epoll set. */
+static int start(uv_udp_t *u)
 {
-	if (!on)
-		return uv_udp_recv_stop(u);
 	int err = uv_udp_recv_start(u, on_alloc, on_recv);
-	if (err == UV_EALREADY)
-		err = 0;
 	uv_unref((uv_handle_t *)u);
 	return err;
 }
@@ -53,14 +53,14 @@ int rtp_sock_recv(struct rtp_sock *r, rtp_sock_recv_h *h, void *arg)
 {
 	r->recvh = h;
 	r->arg = arg;
-	return start(&r->rtp, h != NULL);
+	return 0;
 }
 
 int rtp_sock_rtcp_recv(struct rtp_sock *r, rtp_sock_recv_h *h, void *arg)
 {
 	r->rtcp_recvh = h;
 	r->rtcp_arg = arg;
-	return start(&r->rtcp, h != NULL);
+	return 0;
 }
 
 static int send_on(uv_udp_t *u, const union sa *dst, const uint8_t *buf, size_t len)
@@ -84,9 +84,83 @@ void rtp_sock_close(struct rtp_sock *r)
 {
 	if (!r)
 		return;
+	if (le_linked(&r->le)) {
+		list_unlink(&r->le);
+		r->pool->n--;
+	}
+	r->pool = NULL;
 	r->recvh = r->rtcp_recvh = NULL;
 	uv_close((uv_handle_t *)&r->rtp, on_closed);
 	uv_close((uv_handle_t *)&r->rtcp, on_closed);
+}
+
+void rtp_sock_release(struct rtp_sock *r)
+{
+	if (!r)
+		return;
+	struct rtp_pool *p = r->pool;
+	if (!p || p->n >= p->max || le_linked(&r->le)) {
+		rtp_sock_close(r);
+		return;
+	}
+	r->recvh = r->rtcp_recvh = NULL;
+	list_append(&p->idle, &r->le);
+	p->n++;
+}
+
+void rtp_pool_init(struct rtp_pool *p, unsigned max)
+{
+	list_init(&p->idle);
+	p->n = 0;
+	p->max = max;
+}
+
+void rtp_pool_flush(struct rtp_pool *p, uint16_t min, uint16_t max)
+{
+	struct le *e, *t;
+	list_each_safe(e, t, &p->idle) {
+		struct rtp_sock *r = container_of(e, struct rtp_sock, le);
+		uint16_t port = sa_port(&r->addr);
+		if (port >= min && port <= max)
+			rtp_sock_close(r);
+	}
+}
+
+void rtp_pool_close(struct rtp_pool *p)
+{
+	rtp_pool_flush(p, 0, UINT16_MAX);
+}
+
+/* What the socket holds from the pair's last call (late packets of its
+ * peer) must not reach the next one. */
+static void drain(uv_udp_t *u)
+{
+	uv_os_fd_t fd;
+	if (uv_fileno((uv_handle_t *)u, &fd) != 0)
+		return;
+	/* bounded: a peer that keeps sending faster than this reads is
+	 * dropped by the stream, which does not know it */
+	for (int i = 0; i < 256; i++)
+		if (recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT) < 0)
+			break;
+}
+
+static struct rtp_sock *take_spare(struct rtp_pool *p, const union sa *ip, uint16_t min,
+				   uint16_t max)
+{
+	struct le *e;
+	for (e = p->idle.next; e != &p->idle; e = e->next) {
+		struct rtp_sock *r = container_of(e, struct rtp_sock, le);
+		uint16_t port = sa_port(&r->addr);
+		if (port >= min && port < max && sa_same_host(&r->addr, ip)) {
+			list_unlink(&r->le);
+			p->n--;
+			drain(&r->rtp);
+			drain(&r->rtcp);
+			return r;
+		}
+	}
+	return NULL;
 }
 
 /* Binds a new pair at port and port + 1. */
@@ -102,9 +176,14 @@ static int try_pair(struct rtp_sock **rp, uv_loop_t *uv, const union sa *ip, uin
 	union sa a = *ip, b = *ip;
 	sa_set_port(&a, port);
 	sa_set_port(&b, (uint16_t)(port + 1));
+	list_init(&r->le);
 	int err = uv_udp_bind(&r->rtp, &a.sa, 0);
 	if (!err)
 		err = uv_udp_bind(&r->rtcp, &b.sa, 0);
+	if (!err)
+		err = start(&r->rtp);
+	if (!err)
+		err = start(&r->rtcp);
 	if (err) {
 		rtp_sock_close(r);
 		return err;
@@ -114,13 +193,17 @@ static int try_pair(struct rtp_sock **rp, uv_loop_t *uv, const union sa *ip, uin
 	return 0;
 }
 
-int rtp_sock_alloc(struct rtp_sock **rp, uv_loop_t *uv, const union sa *ip, uint16_t min,
-		   uint16_t max)
+int rtp_sock_alloc(struct rtp_sock **rp, struct rtp_pool *pool, uv_loop_t *uv,
+		   const union sa *ip, uint16_t min, uint16_t max)
 {
 	if (min & 1)
 		min++;
 	if (max < min + 1)
 		return -EINVAL;
+	if (pool && (*rp = take_spare(pool, ip, min, max)) != NULL) {
+		(*rp)->pool = pool;
+		return 0;
+	}
 	unsigned pairs = (unsigned)(max - min + 1) / 2;
 	unsigned first = (unsigned)(rand_u64() % pairs);
 	int err = -EADDRINUSE;
@@ -129,5 +212,7 @@ int rtp_sock_alloc(struct rtp_sock **rp, uv_loop_t *uv, const union sa *ip, uint
 		if (err != UV_EADDRINUSE)
 			break;
 	}
+	if (!err)
+		(*rp)->pool = pool;
 	return err;
 }

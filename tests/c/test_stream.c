@@ -70,7 +70,7 @@ static void open_end(struct world *w, struct end *e)
 	union sa ip;
 	memset(e, 0, sizeof(*e));
 	sa_set(&ip, "127.0.0.1", 0);
-	assert_int_equal(rtp_sock_alloc(&e->sock, &w->uv, &ip, 30000, 40000), 0);
+	assert_int_equal(rtp_sock_alloc(&e->sock, NULL, &w->uv, &ip, 30000, 40000), 0);
 	rtp_stream_init(&e->s, &w->clock, e->sock, &handlers, e);
 }
 

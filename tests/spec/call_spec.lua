@@ -1113,9 +1113,18 @@ describe("call media ports", function()
       assert.equal(bp, call.media.port)
       call:hangup()
       call:wait()
-      -- released with the call: the pair can be bound again
+      assert.is_true(h.wait_until(function() return got.call.state == "ended" end))
+      -- kept for the endpoint's next call, which gets the same pair
+      local again
+      again, code, reason = alice:call(h.uri_of(bob, "udp"))
+      assert.is_not_nil(again, failed(code, reason))
+      assert.equal(ap, sdp_port(again.local_sdp))
+      again:hangup()
+      again:wait()
+      -- and released when the endpoint closes
+      alice:close()
       assert.is_true(h.wait_until(function() return not udp_bound(ap) end),
-        "RTP port " .. ap .. " still bound after the call")
+        "RTP port " .. ap .. " still bound after the endpoint closed")
     end)
   end)
 
