@@ -10,12 +10,18 @@
 #include <stdlib.h>  /* osip_free is free */
 #include <string.h>
 
+static void build_key(struct sbuf *b, const char *call_id, const char *local_tag,
+		      const char *remote_tag)
+{
+	sbuf_printf(b, "%s|%s|%s", call_id ? call_id : "", local_tag ? local_tag : "",
+		    remote_tag ? remote_tag : "");
+}
+
 static char *make_key(const char *call_id, const char *local_tag, const char *remote_tag)
 {
 	struct sbuf b;
 	sbuf_init(&b);
-	sbuf_printf(&b, "%s|%s|%s", call_id ? call_id : "", local_tag ? local_tag : "",
-		    remote_tag ? remote_tag : "");
+	build_key(&b, call_id, local_tag, remote_tag);
 	return sbuf_take(&b, NULL);
 }
 
@@ -271,11 +277,11 @@ static struct sip_dialog *find(struct sip_ua *ua, const char *call_id, const cha
 {
 	if (!call_id || !local_tag || !remote_tag)
 		return NULL;
-	char *key = make_key(call_id, local_tag, remote_tag);
-	if (!key)
-		return NULL;
-	struct hnode *hn = htab_find(&ua->dialogs, key);
-	mem_deref(key);
+	struct sbuf b;
+	sbuf_init(&b);
+	build_key(&b, call_id, local_tag, remote_tag);
+	struct hnode *hn = b.err ? NULL : htab_find(&ua->dialogs, b.d);
+	sbuf_free(&b);
 	return hn ? container_of(hn, struct sip_dialog, hn) : NULL;
 }
 

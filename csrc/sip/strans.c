@@ -68,18 +68,22 @@ static int transmit(struct sip_strans *st)
 /* Transaction keys (§17.2.3): the branch with sent-by and method when the
  * branch has the magic cookie, the RFC 2543 identity otherwise. ACK and
  * CANCEL look up their INVITE by passing method "INVITE". */
+static void build_key(struct sbuf *b, const struct sip_msg *req, const char *method)
+{
+	const struct sip_via *v = &req->via;
+	if (v->branch && strncmp(v->branch, "z9hG4bK", 7) == 0)
+		sbuf_printf(b, "%s %s:%u %s", v->branch, v->host ? v->host : "", v->port, method);
+	else
+		sbuf_printf(b, "2543 %s %s %u %s %s %s:%u", req->call_id ? req->call_id : "",
+			    req->from_tag ? req->from_tag : "", req->cseq, method,
+			    req->ruri ? req->ruri : "", v->host ? v->host : "", v->port);
+}
+
 static char *make_key(const struct sip_msg *req, const char *method)
 {
 	struct sbuf b;
 	sbuf_init(&b);
-	const struct sip_via *v = &req->via;
-	if (v->branch && strncmp(v->branch, "z9hG4bK", 7) == 0)
-		sbuf_printf(&b, "%s %s:%u %s", v->branch, v->host ? v->host : "",
-			    v->port, method);
-	else
-		sbuf_printf(&b, "2543 %s %s %u %s %s %s:%u", req->call_id ? req->call_id : "",
-			    req->from_tag ? req->from_tag : "", req->cseq, method,
-			    req->ruri ? req->ruri : "", v->host ? v->host : "", v->port);
+	build_key(&b, req, method);
 	return sbuf_take(&b, NULL);
 }
 
@@ -208,11 +212,12 @@ int sip_strans_create(struct sip_strans **stp, struct sip_stack *s, const struct
 struct sip_strans *sip_strans_find(struct sip_stack *s, const struct sip_msg *req,
 				   const char *method)
 {
-	char *key = make_key(req, method);
-	if (!key)
-		return NULL;
-	struct hnode *hn = htab_find(&s->strans, key);
-	mem_deref(key);
+	/* every request is looked up: the key stays on the stack */
+	struct sbuf b;
+	sbuf_init(&b);
+	build_key(&b, req, method);
+	struct hnode *hn = b.err ? NULL : htab_find(&s->strans, b.d);
+	sbuf_free(&b);
 	return hn ? container_of(hn, struct sip_strans, hn) : NULL;
 }
 
