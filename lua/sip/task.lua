@@ -3,35 +3,40 @@
 -- suspended coroutine's own stack: callbacks run on the main thread).
 local M = {}
 
--- Live tasks: coroutine -> { on_end = function(ok, err) | nil }
+-- Live tasks: coroutine -> function(ok, results...) to hear the end, or true
 local tasks = setmetatable({}, { __mode = "k" })
 
 local function log_error(co, err)
   io.stderr:write("luasip: task failed: ", debug.traceback(co, tostring(err)), "\n")
 end
 
--- Resumes a task and finishes it when it ends: an error is logged with its
--- traceback, its <close> variables run, and its owner hears how it ended.
-local function resume(co, ...)
-  local r = table.pack(coroutine.resume(co, ...))
-  if not r[1] then
-    log_error(co, r[2])
+-- What a resume returned, passed on as it is (no table for it: every call
+-- resumes its tasks several times).
+local function finish(co, ok, ...)
+  if not ok then
+    log_error(co, (...))
     coroutine.close(co)
   end
   if coroutine.status(co) == "dead" then
-    local t = tasks[co]
+    local on_end = tasks[co]
     tasks[co] = nil
-    if t and t.on_end then
+    if on_end and on_end ~= true then
       -- on_end(ok, results...) or on_end(false, err)
-      local hok, herr = pcall(t.on_end, table.unpack(r, 1, r.n))
+      local hok, herr = pcall(on_end, ok, ...)
       if not hok then io.stderr:write("luasip: ", tostring(herr), "\n") end
     end
   end
 end
 
+-- Resumes a task and finishes it when it ends: an error is logged with its
+-- traceback, its <close> variables run, and its owner hears how it ended.
+local function resume(co, ...)
+  finish(co, coroutine.resume(co, ...))
+end
+
 function M.spawn_task(on_end, fn, ...)
   local co = coroutine.create(fn)
-  tasks[co] = { on_end = on_end }
+  tasks[co] = on_end or true
   resume(co, ...)
   return co
 end
