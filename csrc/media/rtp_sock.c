@@ -138,8 +138,8 @@ static void drain(uv_udp_t *u)
 	uv_os_fd_t fd;
 	if (uv_fileno((uv_handle_t *)u, &fd) != 0)
 		return;
-	/* bounded: a peer that keeps sending faster than this reads is
-	 * dropped by the stream, which does not know it */
+	/* bounded: whatever is left after it reaches the new call's stream,
+	 * which takes only what comes from its own peer */
 	for (int i = 0; i < 256; i++)
 		if (recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT) < 0)
 			break;
