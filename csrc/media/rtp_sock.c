@@ -200,10 +200,8 @@ int rtp_sock_alloc(struct rtp_sock **rp, struct rtp_pool *pool, uv_loop_t *uv,
 		min++;
 	if (max < min + 1)
 		return -EINVAL;
-	if (pool && (*rp = take_spare(pool, ip, min, max)) != NULL) {
-		(*rp)->pool = pool;
-		return 0;
-	}
+	if (pool && (*rp = take_spare(pool, ip, min, max)) != NULL)
+		return 0;  /* a spare still names its pool */
 	unsigned pairs = (unsigned)(max - min + 1) / 2;
 	unsigned first = (unsigned)(rand_u64() % pairs);
 	int err = -EADDRINUSE;
