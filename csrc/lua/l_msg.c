@@ -104,9 +104,9 @@ static int l_respond(lua_State *L)
 	if (lm->ua && sip_method_is(lm->m, "OPTIONS") && status / 100 == 2 &&
 	    !has_header(&b, "Allow")) {
 		/* what we accept, as an answer to OPTIONS should say (§11.2) */
-		char allow[256];
-		sip_ua_allow(lm->ua, allow, sizeof(allow), false);
-		sbuf_printf(&b, "Allow: %s\r\n", allow);
+		sbuf_puts(&b, "Allow: ");
+		sbuf_puts(&b, sip_ua_allow(lm->ua, false));
+		sbuf_puts(&b, "\r\n");
 	}
 	int err = sip_strans_reply(lm->st, status, reason, b.d, body, body_len);
 	sbuf_free(&b);

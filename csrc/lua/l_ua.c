@@ -144,6 +144,17 @@ static int l_handler(lua_State *L)
 	u->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_pushvalue(L, 3);
 	u->methods_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	sip_ua_handlers_changed(u->ua);
+	return 0;
+}
+
+/* ua:methods_changed(): the methods table of ua:handler changed (on a
+ * closed endpoint too: nothing to do then) */
+static int l_methods_changed(lua_State *L)
+{
+	struct lua_ua *u = luaL_checkudata(L, 1, UA_MT);
+	if (u->ua)
+		sip_ua_handlers_changed(u->ua);
 	return 0;
 }
 
@@ -305,6 +316,7 @@ void lsip_open_ua(lua_State *L)
 		{"listen", l_listen},
 		{"address", l_address},
 		{"handler", l_handler},
+		{"methods_changed", l_methods_changed},
 		{"timers", l_timers},
 		{"max_message", l_max_message},
 		{"request", l_request},

@@ -91,8 +91,34 @@ bool sa_is_any(const union sa *a)
 	return true;
 }
 
+/* Writes v (< 100000) in decimal at p; returns the end. */
+static char *put_decimal(char *p, unsigned v)
+{
+	char tmp[5];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < 5);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
 const char *sa_host(const union sa *a, char *buf, size_t size)
 {
+	if (a->sa.sa_family == AF_INET && size >= INET_ADDRSTRLEN) {
+		/* every response and SDP names one: without inet_ntop's printf */
+		const unsigned char *o = (const unsigned char *)&a->in.sin_addr;
+		char *p = buf;
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				*p++ = '.';
+			p = put_decimal(p, o[i]);
+		}
+		*p = '\0';
+		return buf;
+	}
 	const void *src = a->sa.sa_family == AF_INET6 ? (const void *)&a->in6.sin6_addr
 	                                               : (const void *)&a->in.sin_addr;
 	if (!inet_ntop(a->sa.sa_family == AF_INET6 ? AF_INET6 : AF_INET, src, buf, size))
@@ -102,12 +128,22 @@ const char *sa_host(const union sa *a, char *buf, size_t size)
 
 const char *sa_hostport(const union sa *a, char *buf, size_t size)
 {
-	char host[INET6_ADDRSTRLEN];
-	sa_host(a, host, sizeof(host));
-	if (a->sa.sa_family == AF_INET6)
-		snprintf(buf, size, "[%s]:%u", host, sa_port(a));
-	else
-		snprintf(buf, size, "%s:%u", host, sa_port(a));
+	char text[INET6_ADDRSTRLEN + 8], *p = text;
+	bool v6 = a->sa.sa_family == AF_INET6;
+	if (v6)
+		*p++ = '[';
+	sa_host(a, p, INET6_ADDRSTRLEN);
+	p += strlen(p);
+	if (v6)
+		*p++ = ']';
+	*p++ = ':';
+	*put_decimal(p, sa_port(a)) = '\0';
+	size_t n = strlen(text);
+	if (size) {
+		n = n < size ? n : size - 1;
+		memcpy(buf, text, n);
+		buf[n] = '\0';
+	}
 	return buf;
 }
 

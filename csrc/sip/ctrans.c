@@ -135,14 +135,14 @@ static char *make_derived(const struct sip_ctrans *ct, const char *method,
 	struct sip_hdr h;
 	sbuf_init(&b);
 	sbuf_printf(&b, "%s %s SIP/2.0\r\n", method, inv->ruri);
-	if (sip_msg_hdr(inv, "Via", 0, &h))
+	if (sip_msg_hdr_id(inv, SIP_HDR_VIA, 0, &h))
 		sbuf_printf(&b, "Via: %.*s\r\n", (int)h.value_len, h.value);
-	if (sip_msg_hdr(inv, "From", 0, &h))
+	if (sip_msg_hdr_id(inv, SIP_HDR_FROM, 0, &h))
 		sbuf_printf(&b, "From: %.*s\r\n", (int)h.value_len, h.value);
-	if (sip_msg_hdr(resp ? resp : inv, "To", 0, &h))
+	if (sip_msg_hdr_id(resp ? resp : inv, SIP_HDR_TO, 0, &h))
 		sbuf_printf(&b, "To: %.*s\r\n", (int)h.value_len, h.value);
 	sbuf_printf(&b, "Call-ID: %s\r\nCSeq: %u %s\r\n", inv->call_id, inv->cseq, method);
-	for (unsigned i = 0; sip_msg_hdr(inv, "Route", i, &h); i++)
+	for (unsigned i = 0; sip_msg_hdr_id(inv, SIP_HDR_ROUTE, i, &h); i++)
 		sbuf_printf(&b, "Route: %.*s\r\n", (int)h.value_len, h.value);
 	sbuf_puts(&b, "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
 	mem_deref(inv);

@@ -13,8 +13,8 @@
 static void build_key(struct sbuf *b, const char *call_id, const char *local_tag,
 		      const char *remote_tag)
 {
-	sbuf_printf(b, "%s|%s|%s", call_id ? call_id : "", local_tag ? local_tag : "",
-		    remote_tag ? remote_tag : "");
+	sbuf_cat(b, call_id ? call_id : "", "|", local_tag ? local_tag : "", "|",
+		 remote_tag ? remote_tag : "", NULL);
 }
 
 static char *make_key(const char *call_id, const char *local_tag, const char *remote_tag)
@@ -180,7 +180,7 @@ int sip_dialog_from_request(struct sip_dialog **dp, struct sip_ua *ua,
 	if (to) {
 		struct sbuf b;
 		sbuf_init(&b);
-		sbuf_printf(&b, "%s;tag=%s", to, local_tag);
+		sbuf_cat(&b, to, ";tag=", local_tag, NULL);
 		d->local = sbuf_take(&b, NULL);
 		mem_deref(to);
 	}

@@ -31,12 +31,56 @@ struct sip_via {
 	const char *maddr;
 };
 
-/* Header names as RFC 3261 §7.3.3 lets them be written. */
+/* The header names the library looks up by name, each with one id, so that
+ * a lookup in a message's index compares numbers: the long and the compact
+ * form of a name (RFC 3261 §7.3.3) have the same id. Other names are
+ * SIP_HDR_OTHER and compared as text. */
+enum sip_hdr_id {
+	SIP_HDR_OTHER = 0,
+	SIP_HDR_ACCEPT,
+	SIP_HDR_ACCEPT_CONTACT,
+	SIP_HDR_ALLOW,
+	SIP_HDR_ALLOW_EVENTS,
+	SIP_HDR_CALL_ID,
+	SIP_HDR_CONTACT,
+	SIP_HDR_CONTENT_ENCODING,
+	SIP_HDR_CONTENT_LENGTH,
+	SIP_HDR_CONTENT_TYPE,
+	SIP_HDR_CSEQ,
+	SIP_HDR_EVENT,
+	SIP_HDR_EXPIRES,
+	SIP_HDR_FROM,
+	SIP_HDR_IDENTITY,
+	SIP_HDR_MAX_FORWARDS,
+	SIP_HDR_MIN_EXPIRES,
+	SIP_HDR_MIN_SE,
+	SIP_HDR_PROXY_AUTHENTICATE,
+	SIP_HDR_RACK,
+	SIP_HDR_RECORD_ROUTE,
+	SIP_HDR_REFER_TO,
+	SIP_HDR_REFERRED_BY,
+	SIP_HDR_REJECT_CONTACT,
+	SIP_HDR_REQUEST_DISPOSITION,
+	SIP_HDR_REQUIRE,
+	SIP_HDR_ROUTE,
+	SIP_HDR_RSEQ,
+	SIP_HDR_SESSION_EXPIRES,
+	SIP_HDR_SUBJECT,
+	SIP_HDR_SUPPORTED,
+	SIP_HDR_TIMESTAMP,
+	SIP_HDR_TO,
+	SIP_HDR_VIA,
+	SIP_HDR_WWW_AUTHENTICATE,
+	SIP_HDR_COUNT
+};
+
+/* One header line as RFC 3261 §7.3.3 lets it be written. */
 struct sip_hdr {
 	const char *name;
-	size_t name_len;
+	size_t name_len;            /* 0: not a header line (name is the line) */
 	const char *value;          /* raw, may hold folded lines */
 	size_t value_len;
+	enum sip_hdr_id id;         /* set by sip_hdr_next */
 };
 
 struct sip_msg {
@@ -77,23 +121,29 @@ struct sip_msg {
 
 	struct sip_peer src;        /* where it came from */
 
-	/* Every header line, found once when the message is decoded: a
-	 * lookup by name then compares names instead of scanning the text
-	 * again (a request is looked up a dozen times). NULL: not indexed. */
+	/* Every header line with its id, found once when the message is
+	 * decoded: a lookup compares ids instead of scanning the text again
+	 * (a request is looked up some thirty times). */
 	struct sip_hdr *hdrs;
 	unsigned nhdrs;
 };
 
 
+/* Builds m->hdrs from the header text in one pass (sip_msg_decode does
+ * it); -ENOMEM. */
+int sip_msg_index(struct sip_msg *m);
 /* Walks the raw header lines of a message: *pos starts at 0. */
-/* Builds m->hdrs from the header text (sip_msg_decode does it). */
-void sip_msg_index(struct sip_msg *m);
 bool sip_hdr_next(const struct sip_msg *m, size_t *pos, struct sip_hdr *h);
+/* The id of a header name of len octets, long or compact form. */
+enum sip_hdr_id sip_hdr_id(const char *name, size_t len);
 /* True when h is the header called name (long or compact form). */
 bool sip_hdr_is(const struct sip_hdr *h, const char *name);
 /* The idx-th header line called name, or false. */
 bool sip_msg_hdr(const struct sip_msg *m, const char *name, unsigned idx, struct sip_hdr *h);
 unsigned sip_msg_hdr_count(const struct sip_msg *m, const char *name);
+/* The same for a known header: no name to compare. */
+bool sip_msg_hdr_id(const struct sip_msg *m, enum sip_hdr_id id, unsigned idx, struct sip_hdr *h);
+unsigned sip_msg_hdr_id_count(const struct sip_msg *m, enum sip_hdr_id id);
 /* Copies a value with folding replaced by one space and ends trimmed; returns
  * the length written (dst must hold value_len + 1 bytes). */
 size_t sip_hdr_unfold(const struct sip_hdr *h, char *dst);

@@ -42,13 +42,12 @@ static bool is_token_char(unsigned char c)
  * byte, or 0 when there is no empty line. */
 static size_t header_end(const char *buf, size_t len)
 {
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (buf[i] != '\n')
-			continue;
-		if (buf[i + 1] == '\n')
-			return i + 2;
-		if (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')
-			return i + 3;
+	for (const char *p = buf, *end = buf + len;
+	     (p = memchr(p, '\n', (size_t)(end - p))) && p + 1 < end; p++) {
+		if (p[1] == '\n')
+			return (size_t)(p - buf) + 2;
+		if (p[1] == '\r' && p + 2 < end && p[2] == '\n')
+			return (size_t)(p - buf) + 3;
 	}
 	return 0;
 }
@@ -71,26 +70,40 @@ static bool parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 }
 
 /* Content-Length as the raw header says it (RFC 4475 §3.1.2.2, 3.1.2.3,
- * 3.3.9): -1 absent, -2 malformed or given twice with different values. */
-static long raw_content_length(const struct sip_msg *m)
+ * 3.3.9): -1 absent, -2 malformed or given twice with different values.
+ * Folds one more Content-Length line h into cl, what the lines before said. */
+static long content_length_add(long cl, const struct sip_hdr *h)
+{
+	char v[32];
+	uint64_t n;
+	if (cl == -2 || h->value_len >= sizeof(v))
+		return -2;
+	if (!parse_uint(v, sip_hdr_unfold(h, v), 1u << 30, &n))
+		return -2;
+	if (cl >= 0 && (uint64_t)cl != n)
+		return -2;
+	return (long)n;
+}
+
+/* From the index of a decoded message. */
+static long indexed_content_length(const struct sip_msg *m)
+{
+	long cl = -1;
+	for (unsigned i = 0; i < m->nhdrs; i++)
+		if (m->hdrs[i].id == SIP_HDR_CONTENT_LENGTH)
+			cl = content_length_add(cl, &m->hdrs[i]);
+	return cl;
+}
+
+/* From the text of a stream's next message, not yet cut out. */
+static long raw_content_length(const struct sip_msg *view)
 {
 	struct sip_hdr h;
 	size_t pos = 0;
 	long cl = -1;
-	while (sip_hdr_next(m, &pos, &h)) {
-		if (!h.name_len || !sip_hdr_is(&h, "Content-Length"))
-			continue;
-		char v[32];
-		uint64_t n;
-		if (h.value_len >= sizeof(v))
-			return -2;
-		size_t vl = sip_hdr_unfold(&h, v);
-		if (!parse_uint(v, vl, 1u << 30, &n))
-			return -2;
-		if (cl >= 0 && (uint64_t)cl != n)
-			return -2;
-		cl = (long)n;
-	}
+	while (sip_hdr_next(view, &pos, &h))
+		if (h.id == SIP_HDR_CONTENT_LENGTH)
+			cl = content_length_add(cl, &h);
 	return cl;
 }
 
@@ -206,25 +219,24 @@ static int check_via(struct sip_msg *m)
 }
 
 /* Headers that may appear once only (RFC 4475 §3.3.8). */
-static const char *const single_headers[] = {
-	"From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Type", NULL,
+static const enum sip_hdr_id single_headers[] = {
+	SIP_HDR_FROM, SIP_HDR_TO, SIP_HDR_CALL_ID, SIP_HDR_CSEQ, SIP_HDR_MAX_FORWARDS,
+	SIP_HDR_CONTENT_TYPE,
 };
 
 static void check_headers(struct sip_msg *m)
 {
-	struct sip_hdr h;
-	size_t pos = 0;
-	unsigned counts[6] = {0};
-	while (sip_hdr_next(m, &pos, &h)) {
-		if (!h.name_len) {
+	unsigned counts[SIP_HDR_COUNT] = {0};
+	for (unsigned i = 0; i < m->nhdrs; i++) {
+		if (!m->hdrs[i].name_len)
 			fail(m, 400, "Malformed header line");
-			continue;
-		}
-		for (int i = 0; single_headers[i]; i++)
-			if (sip_hdr_is(&h, single_headers[i]) && ++counts[i] == 2)
-				fail(m, 400, "Header given more than once");
+		counts[m->hdrs[i].id]++;
 	}
-	if (sip_msg_hdr(m, "Max-Forwards", 0, &h)) {
+	for (size_t i = 0; i < sizeof(single_headers) / sizeof(single_headers[0]); i++)
+		if (counts[single_headers[i]] > 1)
+			fail(m, 400, "Header given more than once");
+	struct sip_hdr h;
+	if (sip_msg_hdr_id(m, SIP_HDR_MAX_FORWARDS, 0, &h)) {
 		char v[32];
 		uint64_t mf;
 		if (h.value_len < sizeof(v) && parse_uint(v, sip_hdr_unfold(&h, v), 255, &mf))
@@ -244,7 +256,8 @@ static int check_structure(struct sip_msg *m)
 		fail(m, 400, "Bad CSeq");
 		return m->request ? 0 : -EBADMSG;
 	}
-	if (!m->from || !m->to || !m->cseq_method || !sip_msg_hdr_count(m, "Call-ID")) {
+	if (!m->from || !m->to || !m->cseq_method ||
+	    !sip_msg_hdr_id_count(m, SIP_HDR_CALL_ID)) {
 		fail(m, 400, "Missing mandatory header");
 		return 0;
 	}
@@ -261,7 +274,7 @@ static int check_structure(struct sip_msg *m)
 		m->to_tag = tag->gvalue;
 
 	struct sip_hdr h;
-	if (sip_msg_hdr(m, "Call-ID", 0, &h)) {
+	if (sip_msg_hdr_id(m, SIP_HDR_CALL_ID, 0, &h)) {
 		m->call_id = mem_alloc(h.value_len + 1, NULL);
 		if (m->call_id)
 			sip_hdr_unfold(&h, m->call_id);
@@ -307,12 +320,15 @@ struct sip_msg *sip_msg_decode(const char *buf, size_t len, bool stream)
 	if (!hdr_len)
 		hdr_len = len;  /* a datagram without the empty line: all headers */
 
-	/* Parse what we need from a temporary view first, then copy exactly
-	 * the framed message. */
-	m->buf = (char *)buf;
+	/* The whole datagram is copied and indexed; the body ends where
+	 * Content-Length says (octets after it are not ours, §18.3). */
+	m->buf = mem_strndup(buf, len);
+	if (!m->buf)
+		return mem_deref(m);
 	m->hdr_len = hdr_len;
-	m->len = hdr_len;
-	long cl = raw_content_length(m);
+	if (sip_msg_index(m) != 0)
+		return mem_deref(m);
+	long cl = indexed_content_length(m);
 	size_t body_len = len - hdr_len;
 	if (cl == -2) {
 		fail(m, 400, "Bad Content-Length");
@@ -321,17 +337,14 @@ struct sip_msg *sip_msg_decode(const char *buf, size_t len, bool stream)
 		if ((size_t)cl > body_len)
 			fail(m, 400, "Content-Length larger than the message");
 		else
-			body_len = (size_t)cl;  /* extra octets are not ours (§18.3) */
+			body_len = (size_t)cl;
 	} else if (stream) {
 		fail(m, 400, "Missing Content-Length");
 	}
-	m->buf = mem_strndup(buf, hdr_len + body_len);
-	if (!m->buf)
-		return mem_deref(m);
 	m->len = hdr_len + body_len;
+	m->buf[m->len] = '\0';
 	m->body = m->buf + hdr_len;
 	m->body_len = body_len;
-	sip_msg_index(m);
 
 	const char *nl = memchr(m->buf, '\n', hdr_len);
 	size_t sl_len = nl ? (size_t)(nl - m->buf) : hdr_len;
@@ -347,7 +360,7 @@ struct sip_msg *sip_msg_decode(const char *buf, size_t len, bool stream)
 	if (!m->request && m->error_status)
 		return mem_deref(m);
 	/* No Via: nobody to answer. Requests without one are dropped. */
-	if (!sip_msg_hdr_count(m, "Via"))
+	if (!sip_msg_hdr_id_count(m, SIP_HDR_VIA))
 		return mem_deref(m);
 
 	/* The structured parse also covers an invalid request: its Via, From,

@@ -151,13 +151,14 @@ static void copy_top_via(struct sbuf *b, const struct sip_msg *req, const struct
 	sbuf_add(b, "Via: ", 5);
 	if (rport && src[0]) {
 		sbuf_add(b, v, rport);
-		sbuf_printf(b, "=%u", sa_port(&req->src.addr));
+		sbuf_puts(b, "=");
+		sbuf_uint(b, sa_port(&req->src.addr));
 		sbuf_add(b, v + rport, end - rport);
 	} else {
 		sbuf_add(b, v, end);
 	}
 	if (received)
-		sbuf_printf(b, ";received=%s", src);
+		sbuf_cat(b, ";received=", src, NULL);
 	sbuf_add(b, v + end, h->value_len - end);
 	sbuf_add(b, "\r\n", 2);
 }
@@ -176,26 +177,26 @@ char *sip_reply_text(const struct sip_msg *req, int status, const char *reason,
 	sbuf_puts(&b, reason ? reason : sip_reason_phrase(status));
 	sbuf_add(&b, "\r\n", 2);
 	/* every Via, in order (several values may share one line) */
-	for (unsigned i = 0; sip_msg_hdr(req, "Via", i, &h); i++) {
+	for (unsigned i = 0; sip_msg_hdr_id(req, SIP_HDR_VIA, i, &h); i++) {
 		if (i == 0)
 			copy_top_via(&b, req, &h);
 		else
 			copy_header(&b, "Via", &h);
 	}
-	if (sip_msg_hdr(req, "From", 0, &h))
+	if (sip_msg_hdr_id(req, SIP_HDR_FROM, 0, &h))
 		copy_header(&b, "From", &h);
-	if (sip_msg_hdr(req, "To", 0, &h)) {
+	if (sip_msg_hdr_id(req, SIP_HDR_TO, 0, &h)) {
 		sbuf_add(&b, "To: ", 4);
 		sbuf_add(&b, h.value, h.value_len);
 		if (status > 100 && to_tag && !raw_has_tag(h.value, h.value_len))
-			sbuf_printf(&b, ";tag=%s", to_tag);
+			sbuf_cat(&b, ";tag=", to_tag, NULL);
 		sbuf_add(&b, "\r\n", 2);
 	}
-	if (sip_msg_hdr(req, "Call-ID", 0, &h))
+	if (sip_msg_hdr_id(req, SIP_HDR_CALL_ID, 0, &h))
 		copy_header(&b, "Call-ID", &h);
-	if (sip_msg_hdr(req, "CSeq", 0, &h))
+	if (sip_msg_hdr_id(req, SIP_HDR_CSEQ, 0, &h))
 		copy_header(&b, "CSeq", &h);
-	if (status == 100 && sip_msg_hdr(req, "Timestamp", 0, &h))
+	if (status == 100 && sip_msg_hdr_id(req, SIP_HDR_TIMESTAMP, 0, &h))
 		copy_header(&b, "Timestamp", &h);  /* RFC 3261 §8.2.6.1 */
 	if (extra)
 		sbuf_puts(&b, extra);

@@ -67,10 +67,10 @@ enum which { HDR_VIA, HDR_FROM, HDR_TO, HDR_CTYPE };
 /* Parses the first header called name into the field for which; 0 when
  * absent too (the caller checks what is mandatory), -EBADMSG when it does
  * not parse. */
-static int parse_one(struct sip_msg *m, const char *name, enum which which)
+static int parse_one(struct sip_msg *m, enum sip_hdr_id id, enum which which)
 {
 	struct sip_hdr h;
-	if (!sip_msg_hdr(m, name, 0, &h))
+	if (!sip_msg_hdr_id(m, id, 0, &h))
 		return 0;
 	char small[512], *heap;
 	char *v = unfold(&h, small, sizeof(small), &heap);
@@ -104,7 +104,7 @@ static int parse_one(struct sip_msg *m, const char *name, enum which which)
 int sip_msg_parse_cseq(struct sip_msg *m)
 {
 	struct sip_hdr h;
-	if (!sip_msg_hdr(m, "CSeq", 0, &h))
+	if (!sip_msg_hdr_id(m, SIP_HDR_CSEQ, 0, &h))
 		return 0;
 	char small[128], *heap;
 	char *v = unfold(&h, small, sizeof(small), &heap);
@@ -130,29 +130,39 @@ int sip_msg_parse_cseq(struct sip_msg *m)
 
 int sip_msg_parse_headers(struct sip_msg *m)
 {
-	int err = parse_one(m, "Via", HDR_VIA);
+	int err = parse_one(m, SIP_HDR_VIA, HDR_VIA);
 	if (!err)
-		err = parse_one(m, "From", HDR_FROM);
+		err = parse_one(m, SIP_HDR_FROM, HDR_FROM);
 	if (!err)
-		err = parse_one(m, "To", HDR_TO);
+		err = parse_one(m, SIP_HDR_TO, HDR_TO);
 	if (!err && m->body_len)
-		err = parse_one(m, "Content-Type", HDR_CTYPE);
+		err = parse_one(m, SIP_HDR_CONTENT_TYPE, HDR_CTYPE);
 	return err;
 }
 
-/* The header lines libosip2 lists for the few readers of sip_msg_osip. */
-static const char *const lazy_headers[] = {
-	"Contact", "Record-Route", "WWW-Authenticate", "Proxy-Authenticate", NULL,
-};
+/* Where h is one of the headers libosip2 lists for the few readers of
+ * sip_msg_osip, the long name osip gets (its tables may not know every
+ * compact one); else NULL. */
+static const char *lazy_name(const struct sip_hdr *h)
+{
+	switch (h->id) {
+	case SIP_HDR_CONTACT: return "Contact";
+	case SIP_HDR_RECORD_ROUTE: return "Record-Route";
+	case SIP_HDR_WWW_AUTHENTICATE: return "WWW-Authenticate";
+	case SIP_HDR_PROXY_AUTHENTICATE: return "Proxy-Authenticate";
+	default: return NULL;
+	}
+}
 
 static osip_message_t *parse_lazy(const struct sip_msg *m)
 {
 	static const char start[] = "OPTIONS sip:x.invalid SIP/2.0\r\n";
 	size_t n = sizeof(start) - 1 + 2;
-	for (unsigned i = 0; i < m->nhdrs; i++)
-		for (int k = 0; lazy_headers[k]; k++)
-			if (m->hdrs[i].name_len && sip_hdr_is(&m->hdrs[i], lazy_headers[k]))
-				n += strlen(lazy_headers[k]) + 2 + m->hdrs[i].value_len + 2;
+	for (unsigned i = 0; i < m->nhdrs; i++) {
+		const char *name = lazy_name(&m->hdrs[i]);
+		if (name)
+			n += strlen(name) + 2 + m->hdrs[i].value_len + 2;
+	}
 	char *in = malloc(n + 1), *p = in;
 	if (!in)
 		return NULL;
@@ -160,22 +170,20 @@ static osip_message_t *parse_lazy(const struct sip_msg *m)
 	p += sizeof(start) - 1;
 	for (unsigned i = 0; i < m->nhdrs; i++) {
 		const struct sip_hdr *h = &m->hdrs[i];
-		for (int k = 0; lazy_headers[k]; k++) {
-			if (!h->name_len || !sip_hdr_is(h, lazy_headers[k]))
-				continue;
-			/* the long name: osip's tables may not know every compact one */
-			size_t ln = strlen(lazy_headers[k]);
-			memcpy(p, lazy_headers[k], ln);
-			p += ln;
-			*p++ = ':';
-			*p++ = ' ';
-			memcpy(p, h->value, h->value_len);
-			for (size_t j = 0; j < h->value_len; j++, p++)
-				if (*p == '\0')
-					*p = '?';
-			*p++ = '\r';
-			*p++ = '\n';
-		}
+		const char *name = lazy_name(h);
+		if (!name)
+			continue;
+		size_t ln = strlen(name);
+		memcpy(p, name, ln);
+		p += ln;
+		*p++ = ':';
+		*p++ = ' ';
+		memcpy(p, h->value, h->value_len);
+		for (size_t j = 0; j < h->value_len; j++, p++)
+			if (*p == '\0')
+				*p = '?';
+		*p++ = '\r';
+		*p++ = '\n';
 	}
 	*p++ = '\r';
 	*p++ = '\n';

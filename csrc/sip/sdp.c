@@ -359,9 +359,8 @@ static enum sdp_dir peer_dir(const struct stream *s, const union sa *remote)
 static void conn_put(struct sbuf *b, const char *type, const union sa *a)
 {
 	char host[INET6_ADDRSTRLEN];
-	sbuf_printf(b, "%s=IN %s %s\r\n", type,
-		    a->sa.sa_family == AF_INET6 ? "IP6" : "IP4",
-		    sa_host(a, host, sizeof(host)));
+	sbuf_cat(b, type, "=IN ", a->sa.sa_family == AF_INET6 ? "IP6 " : "IP4 ",
+		 sa_host(a, host, sizeof(host)), "\r\n", NULL);
 }
 
 /* Our audio m= line: pts are the numbers for codecs (the same in an offer;
@@ -370,19 +369,34 @@ static void audio_put(struct sbuf *b, const struct sdp_local *l, const char *pro
 		      const int *pts, const int *codecs, unsigned n, int te_pt,
 		      enum sdp_dir dir)
 {
-	sbuf_printf(b, "m=audio %u %s", sa_port(&l->addr), proto);
-	for (unsigned i = 0; i < n; i++)
-		sbuf_printf(b, " %d", pts[i]);
-	if (te_pt >= 0)
-		sbuf_printf(b, " %d", te_pt);
+	/* payload types are 0-127 (sdp_read checks them) */
+	sbuf_puts(b, "m=audio ");
+	sbuf_uint(b, sa_port(&l->addr));
+	sbuf_cat(b, " ", proto, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		sbuf_puts(b, " ");
+		sbuf_uint(b, (unsigned)pts[i]);
+	}
+	if (te_pt >= 0) {
+		sbuf_puts(b, " ");
+		sbuf_uint(b, (unsigned)te_pt);
+	}
 	sbuf_puts(b, "\r\n");
-	for (unsigned i = 0; i < n; i++)
-		sbuf_printf(b, "a=rtpmap:%d %s/8000\r\n", pts[i], codec_name(codecs[i]));
-	if (te_pt >= 0)
-		sbuf_printf(b, "a=rtpmap:%d telephone-event/8000\r\n"
-			    "a=fmtp:%d " TE_EVENTS "\r\n", te_pt, te_pt);
-	sbuf_printf(b, "a=ptime:%u\r\n", l->ptime ? l->ptime : PTIME_DEFAULT);
-	sbuf_printf(b, "a=%s\r\n", sdp_dir_name(dir));
+	for (unsigned i = 0; i < n; i++) {
+		sbuf_puts(b, "a=rtpmap:");
+		sbuf_uint(b, (unsigned)pts[i]);
+		sbuf_cat(b, " ", codec_name(codecs[i]), "/8000\r\n", NULL);
+	}
+	if (te_pt >= 0) {
+		sbuf_puts(b, "a=rtpmap:");
+		sbuf_uint(b, (unsigned)te_pt);
+		sbuf_puts(b, " telephone-event/8000\r\na=fmtp:");
+		sbuf_uint(b, (unsigned)te_pt);
+		sbuf_puts(b, " " TE_EVENTS "\r\n");
+	}
+	sbuf_puts(b, "a=ptime:");
+	sbuf_uint(b, l->ptime ? l->ptime : PTIME_DEFAULT);
+	sbuf_cat(b, "\r\na=", sdp_dir_name(dir), "\r\n", NULL);
 }
 
 static char *text_make(const struct sdp_local *l, uint64_t version,
@@ -391,10 +405,12 @@ static char *text_make(const struct sdp_local *l, uint64_t version,
 	char host[INET6_ADDRSTRLEN];
 	struct sbuf b;
 	sbuf_init(&b);
-	sbuf_printf(&b, "v=0\r\no=luasip %llu %llu IN %s %s\r\n",
-		    (unsigned long long)l->sess_id, (unsigned long long)version,
-		    l->origin.sa.sa_family == AF_INET6 ? "IP6" : "IP4",
-		    sa_host(&l->origin, host, sizeof(host)));
+	sbuf_puts(&b, "v=0\r\no=luasip ");
+	sbuf_uint(&b, l->sess_id);
+	sbuf_puts(&b, " ");
+	sbuf_uint(&b, version);
+	sbuf_cat(&b, " IN ", l->origin.sa.sa_family == AF_INET6 ? "IP6 " : "IP4 ",
+		 sa_host(&l->origin, host, sizeof(host)), "\r\n", NULL);
 	sbuf_puts(&b, rest);
 	return sbuf_take(&b, len);
 }
@@ -432,7 +448,7 @@ static void session_put(struct sbuf *b, const struct sdp_local *l, const char *t
 {
 	sbuf_puts(b, "s=luasip\r\n");
 	conn_put(b, "c", &l->addr);
-	sbuf_printf(b, "t=%s\r\n", t);
+	sbuf_cat(b, "t=", t, "\r\n", NULL);
 }
 
 int sdp_offer(struct sdp_local *l, char **sdp, size_t *len)

@@ -86,17 +86,20 @@ int sess_reply(struct sip_sess *s, struct sip_strans *st, int status, const char
 	if (target && status > 100 && status < 300 &&
 	    sip_ua_contact(s->ua, req->src.proto, req->src.addr.sa.sa_family, contact,
 			   sizeof(contact)))
-		sbuf_printf(&b, "Contact: %s\r\n", contact);
+		sbuf_cat(&b, "Contact: ", contact, "\r\n", NULL);
 	/* §12.1.1: what sets up a dialog copies the Record-Route of the
 	 * INVITE, so the caller routes through the same proxies */
 	struct sip_hdr h;
 	if (sip_method_is(req, "INVITE") && status > 100 && status < 300)
-		for (unsigned i = 0; sip_msg_hdr(req, "Record-Route", i, &h); i++)
-			sbuf_printf(&b, "Record-Route: %.*s\r\n", (int)h.value_len, h.value);
+		for (unsigned i = 0; sip_msg_hdr_id(req, SIP_HDR_RECORD_ROUTE, i, &h); i++) {
+			sbuf_puts(&b, "Record-Route: ");
+			sbuf_add(&b, h.value, h.value_len);
+			sbuf_puts(&b, "\r\n");
+		}
 	if (target && status >= 200 && status < 300) {
-		char allow[256];
-		sip_ua_allow(s->ua, allow, sizeof(allow), true);
-		sbuf_printf(&b, "Allow: %s\r\nSupported: " SESS_SUPPORTED "\r\n", allow);
+		sbuf_puts(&b, "Allow: ");
+		sbuf_puts(&b, sip_ua_allow(s->ua, true));
+		sbuf_puts(&b, "\r\nSupported: " SESS_SUPPORTED "\r\n");
 		sess_timer_headers(s, &b, false);
 	}
 	if (more)

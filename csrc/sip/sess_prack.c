@@ -88,7 +88,7 @@ void sess_prack_recv(struct sip_sess *s, struct sip_strans *st, const struct sip
 	struct sip_hdr h;
 	char v[80], method[16] = "";
 	unsigned long rseq = 0, cseq = 0;
-	if (!s->rseq || !sip_msg_hdr(req, "RAck", 0, &h) || h.value_len >= sizeof(v)) {
+	if (!s->rseq || !sip_msg_hdr_id(req, SIP_HDR_RACK, 0, &h) || h.value_len >= sizeof(v)) {
 		sip_strans_reply(st, 481, NULL, NULL, NULL, 0);
 		return;
 	}
@@ -123,7 +123,7 @@ bool sess_prack_send(struct sip_sess *s, const struct sip_msg *resp)
 {
 	struct sip_hdr h;
 	char v[32];
-	if (!sip_msg_hdr(resp, "RSeq", 0, &h) || h.value_len >= sizeof(v))
+	if (!sip_msg_hdr_id(resp, SIP_HDR_RSEQ, 0, &h) || h.value_len >= sizeof(v))
 		return true;  /* no RSeq: not reliable after all (§7.1) */
 	sip_hdr_unfold(&h, v);
 	char *end;

@@ -25,7 +25,7 @@ static bool parse_se(const struct sip_msg *m, unsigned long *delta, char *refres
 	struct sip_hdr h;
 	char v[128];
 	*refresher = 0;
-	if (!sip_msg_hdr(m, "Session-Expires", 0, &h) || h.value_len >= sizeof(v))
+	if (!sip_msg_hdr_id(m, SIP_HDR_SESSION_EXPIRES, 0, &h) || h.value_len >= sizeof(v))
 		return false;
 	sip_hdr_unfold(&h, v);
 	char *end;

@@ -71,12 +71,18 @@ static int transmit(struct sip_strans *st)
 static void build_key(struct sbuf *b, const struct sip_msg *req, const char *method)
 {
 	const struct sip_via *v = &req->via;
-	if (v->branch && strncmp(v->branch, "z9hG4bK", 7) == 0)
-		sbuf_printf(b, "%s %s:%u %s", v->branch, v->host ? v->host : "", v->port, method);
-	else
-		sbuf_printf(b, "2543 %s %s %u %s %s %s:%u", req->call_id ? req->call_id : "",
-			    req->from_tag ? req->from_tag : "", req->cseq, method,
-			    req->ruri ? req->ruri : "", v->host ? v->host : "", v->port);
+	const char *host = v->host ? v->host : "";
+	if (v->branch && strncmp(v->branch, "z9hG4bK", 7) == 0) {
+		sbuf_cat(b, v->branch, " ", host, ":", NULL);
+		sbuf_uint(b, v->port);
+		sbuf_cat(b, " ", method, NULL);
+	} else {
+		sbuf_cat(b, "2543 ", req->call_id ? req->call_id : "", " ",
+			 req->from_tag ? req->from_tag : "", " ", NULL);
+		sbuf_uint(b, req->cseq);
+		sbuf_cat(b, " ", method, " ", req->ruri ? req->ruri : "", " ", host, ":", NULL);
+		sbuf_uint(b, v->port);
+	}
 }
 
 static char *make_key(const struct sip_msg *req, const char *method)

@@ -4,6 +4,7 @@
 #include "sip/dialog.h"
 #include "sip/sess.h"
 #include "util/mem.h"
+#include "util/sbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -49,14 +50,24 @@ static bool call_method(const char *m)
 	return false;
 }
 
-void sip_ua_allow(struct sip_ua *ua, char *buf, size_t size, bool in_call)
+const char *sip_ua_allow(struct sip_ua *ua, bool in_call)
 {
+	char *buf = ua->allow[in_call];
+	if (buf[0])
+		return buf;
+	size_t size = sizeof(ua->allow[0]);
 	in_call = in_call || handles(ua, "INVITE");
 	size_t n = (size_t)snprintf(buf, size, "OPTIONS");
 	for (int i = 0; known_methods[i] && n < size; i++)
 		if (strcmp(known_methods[i], "OPTIONS") != 0 &&
 		    ((in_call && call_method(known_methods[i])) || handles(ua, known_methods[i])))
 			n += (size_t)snprintf(buf + n, size - n, ", %s", known_methods[i]);
+	return buf;
+}
+
+void sip_ua_handlers_changed(struct sip_ua *ua)
+{
+	ua->allow[0][0] = ua->allow[1][0] = '\0';
 }
 
 void sip_ua_local_host(const struct sip_transport *tp, char *buf, size_t size)
@@ -75,8 +86,14 @@ bool sip_ua_contact(struct sip_ua *ua, enum sip_proto proto, int family, char *b
 		return false;
 	char host[64];
 	sip_ua_local_host(tp, host, sizeof(host));
-	snprintf(buf, size, "<sip:%s@%s%s>", ua->user, host,
-		 proto == SIP_TCP ? ";transport=tcp" : "");
+	struct sbuf b;
+	sbuf_init(&b);
+	sbuf_cat(&b, "<sip:", ua->user, "@", host, proto == SIP_TCP ? ";transport=tcp>" : ">",
+		 NULL);
+	size_t n = b.len < size ? b.len : size - 1;
+	memcpy(buf, b.d, n);
+	buf[n] = '\0';
+	sbuf_free(&b);
 	return true;
 }
 
@@ -105,7 +122,7 @@ static bool check_require(struct sip_strans *st, const struct sip_msg *req)
 	struct sip_hdr h;
 	if (sip_method_is(req, "ACK") || sip_method_is(req, "CANCEL"))
 		return true;
-	for (unsigned i = 0; sip_msg_hdr(req, "Require", i, &h); i++) {
+	for (unsigned i = 0; sip_msg_hdr_id(req, SIP_HDR_REQUIRE, i, &h); i++) {
 		char v[512];
 		if (h.value_len >= sizeof(v))
 			continue;
@@ -154,7 +171,7 @@ static bool check_accept(struct sip_strans *st, const struct sip_msg *req)
 	bool any = false;
 	if (!sip_method_is(req, "INVITE"))
 		return true;
-	for (unsigned i = 0; sip_msg_hdr(req, "Accept", i, &h); i++) {
+	for (unsigned i = 0; sip_msg_hdr_id(req, SIP_HDR_ACCEPT, i, &h); i++) {
 		char v[512];
 		if (h.value_len >= sizeof(v))
 			return true;
@@ -180,18 +197,17 @@ static bool check_accept(struct sip_strans *st, const struct sip_msg *req)
 
 static void answer_options(struct sip_ua *ua, struct sip_strans *st)
 {
-	char allow[256], extra[400];
-	sip_ua_allow(ua, allow, sizeof(allow), false);
+	char extra[400];
 	snprintf(extra, sizeof(extra),
 		 "Allow: %s\r\nAccept: application/sdp, text/plain\r\n"
-		 "Supported: 100rel, timer\r\n", allow);
+		 "Supported: 100rel, timer\r\n", sip_ua_allow(ua, false));
 	reply(st, 200, extra);
 }
 
 static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *req)
 {
 	struct sip_ua *ua = arg;
-	char allow[256], extra[300];
+	char extra[300];
 
 	/* A To tag: the request belongs in a dialog, or there is none (§12.2.2) */
 	if (req->to_tag) {
@@ -207,8 +223,7 @@ static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 			reply(st, 501, NULL);
 			return;
 		}
-		sip_ua_allow(ua, allow, sizeof(allow), false);
-		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", sip_ua_allow(ua, false));
 		reply(st, 405, extra);
 		return;
 	}

@@ -40,6 +40,10 @@ struct sip_ua {
 	struct le sessions;         /* struct sip_sess that are not over */
 	unsigned nsessions, max_sessions;  /* an INVITE beyond the limit gets 503 */
 	uint16_t rtp_min, rtp_max;  /* the range RTP ports come from */
+	/* The Allow values made from the handlers, outside and inside a
+	 * call; "" until made, and again when the handlers change (every
+	 * 2xx of a call carries one). */
+	char allow[2][128];
 };
 
 int sip_ua_alloc(struct sip_ua **uap, struct sip_loop *loop, const char *identity,
@@ -52,7 +56,9 @@ struct sip_transport *sip_ua_transport(struct sip_ua *ua, enum sip_proto proto, 
 void sip_ua_close(struct sip_ua *ua);
 /* The methods the UA answers, for Allow headers: those with a handler, and
  * the ones of a call when it takes calls or in_call. */
-void sip_ua_allow(struct sip_ua *ua, char *buf, size_t size, bool in_call);
+const char *sip_ua_allow(struct sip_ua *ua, bool in_call);
+/* To be called when the handlers change what they handle. */
+void sip_ua_handlers_changed(struct sip_ua *ua);
 /* Our address as Via and Contact give it for transport tp: its own, or
  * loopback when it listens on every address. */
 void sip_ua_local_host(const struct sip_transport *tp, char *buf, size_t size);

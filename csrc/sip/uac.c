@@ -120,9 +120,9 @@ static char *compose(struct sip_uac *u, const struct sip_transport *tp, const ch
 		sbuf_printf(&b, "Contact: <sip:%s@%s%s>\r\n", u->ua->user, host,
 			    tp->proto == SIP_TCP ? ";transport=tcp" : "");
 	if (strcmp(u->method, "INVITE") == 0 || strcmp(u->method, "UPDATE") == 0) {
-		char allow[256];
-		sip_ua_allow(u->ua, allow, sizeof(allow), true);
-		sbuf_printf(&b, "Allow: %s\r\nSupported: 100rel, timer\r\n", allow);
+		sbuf_puts(&b, "Allow: ");
+		sbuf_puts(&b, sip_ua_allow(u->ua, true));
+		sbuf_puts(&b, "\r\nSupported: 100rel, timer\r\n");
 	}
 	sbuf_puts(&b, auth);
 	if (u->headers)

@@ -87,6 +87,15 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+void sbuf_cat(struct sbuf *b, ...)
+{
+	va_list ap;
+	va_start(ap, b);
+	for (const char *s; (s = va_arg(ap, const char *));)
+		sbuf_add(b, s, strlen(s));
+	va_end(ap);
+}
+
 void sbuf_uint(struct sbuf *b, unsigned long long v)
 {
 	char tmp[24];

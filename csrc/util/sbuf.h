@@ -29,6 +29,9 @@ void sbuf_add(struct sbuf *b, const void *p, size_t n);
 void sbuf_puts(struct sbuf *b, const char *s);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The strings given, up to a NULL: a message or key put together
+ * without printf's parsing of a format. */
+void sbuf_cat(struct sbuf *b, ...) __attribute__((sentinel));
 /* A decimal number, without printf (messages are full of them). */
 void sbuf_uint(struct sbuf *b, unsigned long long v);
 /* Hands the NUL-terminated text over as a mem object (util/mem.h) of its

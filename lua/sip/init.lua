@@ -167,6 +167,7 @@ function UA:on(method, fn)
   method = method:upper()
   self.handlers[method] = fn
   self.methods[method] = fn and true or nil
+  self.core:methods_changed()
 end
 
 -- Each incoming request runs its handler as a task. The handler answers with
