@@ -17,6 +17,7 @@
 #include <osipparser2/osip_parser.h>
 
 #include "sip/addr.h"
+#include "sip/osip_arena.h"
 
 /* The top Via, as the transaction layer and response routing need it. */
 struct sip_via {
@@ -107,6 +108,8 @@ struct sip_msg {
 	 * challenges): parsed on first use, see sip_msg_osip. */
 	osip_message_t *lazy;
 	bool lazy_done;
+	/* where osip's parse trees of this message live (osip_arena.h) */
+	struct osip_arena arena;
 	struct sip_via via;
 	char *call_id;              /* trimmed value (mem) */
 	uint32_t cseq;

@@ -11,18 +11,22 @@
 static void msg_destroy(void *arg)
 {
 	struct sip_msg *m = arg;
-	if (m->top_via)
-		osip_via_free(m->top_via);
-	if (m->from)
-		osip_from_free(m->from);
-	if (m->to)
-		osip_to_free(m->to);
-	if (m->content_type)
-		osip_content_type_free(m->content_type);
-	if (m->lazy)
-		osip_message_free(m->lazy);
-	if (m->ruri_parsed)
-		osip_uri_free(m->ruri_parsed);
+	if (!osip_arena_holds_all(&m->arena)) {
+		/* some of the trees are on the heap: osip frees what is */
+		if (m->top_via)
+			osip_via_free(m->top_via);
+		if (m->from)
+			osip_from_free(m->from);
+		if (m->to)
+			osip_to_free(m->to);
+		if (m->content_type)
+			osip_content_type_free(m->content_type);
+		if (m->lazy)
+			osip_message_free(m->lazy);
+		if (m->ruri_parsed)
+			osip_uri_free(m->ruri_parsed);
+	}
+	osip_arena_release(&m->arena);
 	mem_deref(m->buf);
 	mem_deref(m->method);
 	mem_deref(m->ruri);
@@ -290,8 +294,11 @@ static int check_structure(struct sip_msg *m)
 	    (strncasecmp(m->ruri, "sip:", 4) == 0 || strncasecmp(m->ruri, "sips:", 5) == 0)) {
 		uint64_t port;
 		const char *p = NULL;
-		if (osip_uri_init(&m->ruri_parsed) != 0 ||
-		    osip_uri_parse(m->ruri_parsed, m->ruri) != 0 || !m->ruri_parsed->host ||
+		struct osip_arena *before = osip_arena_enter(&m->arena);
+		bool parsed = osip_uri_init(&m->ruri_parsed) == 0 &&
+			      osip_uri_parse(m->ruri_parsed, m->ruri) == 0;
+		osip_arena_leave(before);
+		if (!parsed || !m->ruri_parsed->host ||
 		    ((p = m->ruri_parsed->port) && *p && !parse_uint(p, strlen(p), 65535, &port)) ||
 		    (strchr(m->ruri_parsed->host, ':') && !strchr(m->ruri, '['))) {
 			/* e.g. an IPv6 reference without brackets (RFC 5118 §4.2) */
@@ -389,6 +396,7 @@ void sip_msg_init(void)
 	if (done)
 		return;
 	done = true;
+	osip_arena_install();
 	parser_init();
 	osip_trace_initialize_func(OSIP_FATAL, osip_quiet);
 }

@@ -130,6 +130,7 @@ int sip_msg_parse_cseq(struct sip_msg *m)
 
 int sip_msg_parse_headers(struct sip_msg *m)
 {
+	struct osip_arena *before = osip_arena_enter(&m->arena);
 	int err = parse_one(m, SIP_HDR_VIA, HDR_VIA);
 	if (!err)
 		err = parse_one(m, SIP_HDR_FROM, HDR_FROM);
@@ -137,6 +138,7 @@ int sip_msg_parse_headers(struct sip_msg *m)
 		err = parse_one(m, SIP_HDR_TO, HDR_TO);
 	if (!err && m->body_len)
 		err = parse_one(m, SIP_HDR_CONTENT_TYPE, HDR_CTYPE);
+	osip_arena_leave(before);
 	return err;
 }
 
@@ -204,7 +206,9 @@ const osip_message_t *sip_msg_osip(const struct sip_msg *m)
 	struct sip_msg *mm = (struct sip_msg *)m;
 	if (!m->lazy_done && m->hdrs) {
 		mm->lazy_done = true;
+		struct osip_arena *before = osip_arena_enter(&mm->arena);
 		mm->lazy = parse_lazy(m);
+		osip_arena_leave(before);
 	}
 	return m->lazy;
 }

@@ -28,12 +28,10 @@ void sbuf_free(struct sbuf *b)
 	sbuf_init(b);
 }
 
-static int reserve(struct sbuf *b, size_t n)
+static int grow(struct sbuf *b, size_t n)
 {
 	if (b->err)
 		return b->err;
-	if (b->len + n + 1 <= b->cap)
-		return 0;
 	size_t cap = b->cap * 2;
 	while (cap < b->len + n + 1)
 		cap *= 2;
@@ -45,6 +43,14 @@ static int reserve(struct sbuf *b, size_t n)
 	b->d = d;
 	b->cap = cap;
 	return 0;
+}
+
+/* Room for n more octets and the NUL; the common case is inline. */
+static inline int reserve(struct sbuf *b, size_t n)
+{
+	if (b->len + n + 1 <= b->cap && !b->err)
+		return 0;
+	return grow(b, n);
 }
 
 void sbuf_add(struct sbuf *b, const void *p, size_t n)

@@ -1,0 +1,157 @@
+/* Arenas for libosip2's parse trees: see osip_arena.h. */
+#include "sip/osip_arena.h"
+
+#include <osipparser2/osip_port.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_OFF 1
+#endif
+#endif
+
+/* An INVITE's Via, From, To, Request-URI and Contact take about 2 KB. */
+#define CHUNK_SIZE 4096u
+/* Address space only: pages are touched as chunks are first used. At most
+ * this many octets of parse trees live at once (16384 chunks); beyond it
+ * the heap serves. */
+#define POOL_SIZE (64u << 20)
+#define ALIGN 16u
+#define HEADER ALIGN             /* the size of the allocation, for realloc */
+
+/* The link to the chunk before sits at the start of each chunk. */
+#define CHUNK_START ALIGN
+
+static char *pool, *pool_end, *pool_next;
+static char *free_chunks;       /* linked through their first word */
+static bool pool_failed;
+static struct osip_arena *current;
+
+static bool in_pool(const void *p)
+{
+	return (const char *)p >= pool && (const char *)p < pool_end;
+}
+
+static char *chunk_get(void)
+{
+	if (free_chunks) {
+		char *c = free_chunks;
+		memcpy(&free_chunks, c, sizeof(char *));
+		return c;
+	}
+	if (!pool && !pool_failed) {
+		void *p = mmap(NULL, POOL_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED) {
+			pool_failed = true;
+			return NULL;
+		}
+		pool = pool_next = p;
+		pool_end = pool + POOL_SIZE;
+	}
+	if (!pool || pool_next == pool_end)
+		return NULL;
+	char *c = pool_next;
+	pool_next += CHUNK_SIZE;
+	return c;
+}
+
+/* n octets from the current arena, or NULL when it cannot serve them. */
+static void *arena_alloc(size_t n)
+{
+	struct osip_arena *a = current;
+	size_t need = HEADER + ((n + ALIGN - 1) & ~(size_t)(ALIGN - 1));
+	if (need > CHUNK_SIZE - CHUNK_START)
+		return NULL;
+	if (!a->chunk || a->used + need > CHUNK_SIZE) {
+		char *c = chunk_get();
+		if (!c)
+			return NULL;
+		memcpy(c, &a->chunk, sizeof(char *));
+		a->chunk = c;
+		a->used = CHUNK_START;
+	}
+	char *p = a->chunk + a->used;
+	a->used += need;
+	memcpy(p, &n, sizeof(n));
+	return p + HEADER;
+}
+
+static void *osip_arena_malloc(size_t n)
+{
+	if (!current)
+		return malloc(n);
+	void *p = arena_alloc(n);
+	if (p)
+		return p;
+	current->spilled = true;
+	return malloc(n);
+}
+
+static void osip_arena_free(void *p)
+{
+	if (!in_pool(p))
+		free(p);
+	/* an arena's memory goes with the arena */
+}
+
+static void *osip_arena_realloc(void *p, size_t n)
+{
+	if (!p)
+		return osip_arena_malloc(n);
+	if (!in_pool(p))
+		return realloc(p, n);
+	size_t old;
+	memcpy(&old, (char *)p - HEADER, sizeof(old));
+	void *q = osip_arena_malloc(n);
+	if (q)
+		memcpy(q, p, old < n ? old : n);
+	return q;
+}
+
+void osip_arena_install(void)
+{
+#ifndef ARENA_OFF
+	osip_set_allocators(osip_arena_malloc, osip_arena_realloc, osip_arena_free);
+#endif
+}
+
+struct osip_arena *osip_arena_enter(struct osip_arena *a)
+{
+	struct osip_arena *before = current;
+	current = a;
+	return before;
+}
+
+void osip_arena_leave(struct osip_arena *before)
+{
+	current = before;
+}
+
+bool osip_arena_holds_all(const struct osip_arena *a)
+{
+#ifdef ARENA_OFF
+	return false;
+#else
+	return !a->spilled;
+#endif
+}
+
+void osip_arena_release(struct osip_arena *a)
+{
+	while (a->chunk) {
+		char *c = a->chunk;
+		memcpy(&a->chunk, c, sizeof(char *));
+		memcpy(c, &free_chunks, sizeof(char *));
+		free_chunks = c;
+	}
+	a->used = 0;
+	a->spilled = false;
+}
