@@ -57,10 +57,9 @@ static char *hdr_dup(const struct sip_msg *m, const char *name)
 /* The URI of the first Contact, as a mem string. */
 static char *contact_uri(const struct sip_msg *m)
 {
-	osip_contact_t *c = NULL;
 	char *s = NULL, *r = NULL;
-	const osip_message_t *o = sip_msg_osip(m);
-	if (!o || osip_message_get_contact((osip_message_t *)o, 0, &c) < 0 || !c || !c->url)
+	const osip_contact_t *c = sip_msg_contact(m);
+	if (!c || !c->url)
 		return NULL;
 	if (osip_uri_to_str(c->url, &s) == 0 && s) {
 		r = mem_strdup(s);
@@ -75,6 +74,8 @@ static char *contact_uri(const struct sip_msg *m)
  * one. */
 static int set_route(struct sip_dialog *d, const struct sip_msg *m, bool reverse)
 {
+	if (!sip_msg_hdr_id_count(m, SIP_HDR_RECORD_ROUTE))
+		return 0;  /* no proxy on the way: nothing to parse */
 	const osip_message_t *o = sip_msg_osip(m);
 	if (!o)
 		return 0;

@@ -108,6 +108,8 @@ struct sip_msg {
 	 * challenges): parsed on first use, see sip_msg_osip. */
 	osip_message_t *lazy;
 	bool lazy_done;
+	osip_contact_t *contact;    /* the first Contact value (sip_msg_contact) */
+	bool contact_done;
 	/* where osip's parse trees of this message live (osip_arena.h) */
 	struct osip_arena arena;
 	struct sip_via via;
@@ -162,6 +164,10 @@ struct sip_msg *sip_msg_decode(const char *buf, size_t len, bool stream);
  * time they are asked for: a request that creates no dialog and carries
  * no challenge never pays for them. NULL when they do not parse. */
 const osip_message_t *sip_msg_osip(const struct sip_msg *m);
+/* The first Contact value of m, parsed the first time it is asked for (a
+ * dialog's remote target: without the rest of sip_msg_osip); NULL when
+ * there is none or it does not parse. */
+const osip_contact_t *sip_msg_contact(const struct sip_msg *m);
 
 /* Sets libosip2 up (its header tables) and silences its log, which would
  * print a line on stdout for every malformed message a peer sends. Called by

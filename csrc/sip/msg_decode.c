@@ -23,6 +23,8 @@ static void msg_destroy(void *arg)
 			osip_content_type_free(m->content_type);
 		if (m->lazy)
 			osip_message_free(m->lazy);
+		if (m->contact)
+			osip_contact_free(m->contact);
 		if (m->ruri_parsed)
 			osip_uri_free(m->ruri_parsed);
 	}

@@ -62,7 +62,7 @@ static void first_element(char *v)
 	}
 }
 
-enum which { HDR_VIA, HDR_FROM, HDR_TO, HDR_CTYPE };
+enum which { HDR_VIA, HDR_FROM, HDR_TO, HDR_CTYPE, HDR_CONTACT };
 
 /* Parses the first header called name into the field for which; 0 when
  * absent too (the caller checks what is mandatory), -EBADMSG when it does
@@ -94,6 +94,11 @@ static int parse_one(struct sip_msg *m, enum sip_hdr_id id, enum which which)
 	case HDR_CTYPE:
 		if (osip_content_type_init(&m->content_type) == 0 &&
 		    osip_content_type_parse(m->content_type, v) == 0)
+			err = 0;
+		break;
+	case HDR_CONTACT:
+		first_element(v);
+		if (osip_contact_init(&m->contact) == 0 && osip_contact_parse(m->contact, v) == 0)
 			err = 0;
 		break;
 	}
@@ -198,6 +203,21 @@ static osip_message_t *parse_lazy(const struct sip_msg *m)
 	}
 	free(in);
 	return o;
+}
+
+const osip_contact_t *sip_msg_contact(const struct sip_msg *m)
+{
+	struct sip_msg *mm = (struct sip_msg *)m;  /* a cache, as below */
+	if (!m->contact_done) {
+		mm->contact_done = true;
+		struct osip_arena *before = osip_arena_enter(&mm->arena);
+		if (parse_one(mm, SIP_HDR_CONTACT, HDR_CONTACT) != 0 && mm->contact) {
+			osip_contact_free(mm->contact);
+			mm->contact = NULL;
+		}
+		osip_arena_leave(before);
+	}
+	return m->contact;
 }
 
 const osip_message_t *sip_msg_osip(const struct sip_msg *m)

@@ -288,9 +288,19 @@ static char *text_copy(const char *text, size_t len)
 	return buf;
 }
 
-/* Parses text (not NUL-terminated) into *mp. -EBADMSG when osip cannot, or
- * when the v=, o= or m= lines are missing. */
-static int sdp_read(const char *text, size_t len, sdp_message_t **mp)
+/* Lets go of what sdp_read made: osip's frees only where some of it is on
+ * the heap (osip_arena.h). */
+static void sdp_drop(sdp_message_t *m, struct osip_arena *a)
+{
+	if (m && !osip_arena_holds_all(a))
+		sdp_message_free(m);
+	osip_arena_release(a);
+}
+
+/* Parses text (not NUL-terminated) into *mp, in the arena a (sdp_drop lets
+ * go of both). -EBADMSG when osip cannot, or when the v=, o= or m= lines
+ * are missing. */
+static int sdp_read(const char *text, size_t len, sdp_message_t **mp, struct osip_arena *a)
 {
 	sip_msg_init();
 	if (!text || !len || memchr(text, '\0', len))
@@ -300,6 +310,7 @@ static int sdp_read(const char *text, size_t len, sdp_message_t **mp)
 		return -ENOMEM;
 
 	sdp_message_t *m = NULL;
+	struct osip_arena *before = osip_arena_enter(a);
 	int err = -ENOMEM;
 	if (sdp_message_init(&m) != 0)
 		goto out;
@@ -311,9 +322,10 @@ static int sdp_read(const char *text, size_t len, sdp_message_t **mp)
 		goto out;
 	err = 0;
 out:
+	osip_arena_leave(before);
 	free(buf);
-	if (err && m)
-		sdp_message_free(m);
+	if (err)
+		sdp_drop(m, a);
 	else
 		*mp = m;
 	return err;
@@ -498,7 +510,8 @@ int sdp_answer(struct sdp_local *l, const char *offer, size_t offer_len,
 	       struct sdp_result *r, char **sdp, size_t *len)
 {
 	sdp_message_t *m;
-	int err = sdp_read(offer, offer_len, &m);
+	struct osip_arena arena = {0};
+	int err = sdp_read(offer, offer_len, &m, &arena);
 	if (err)
 		return err;
 
@@ -552,7 +565,7 @@ int sdp_answer(struct sdp_local *l, const char *offer, size_t offer_len,
 		*r = res;
 out:
 	free(ss);
-	sdp_message_free(m);
+	sdp_drop(m, &arena);
 	return err;
 }
 
@@ -560,7 +573,8 @@ int sdp_accept(struct sdp_local *l, const char *answer, size_t answer_len,
 	       struct sdp_result *r)
 {
 	sdp_message_t *m;
-	int err = sdp_read(answer, answer_len, &m);
+	struct osip_arena arena = {0};
+	int err = sdp_read(answer, answer_len, &m, &arena);
 	if (err)
 		return err;
 
@@ -604,6 +618,6 @@ int sdp_accept(struct sdp_local *l, const char *answer, size_t answer_len,
 	*r = res;
 	err = 0;
 out:
-	sdp_message_free(m);
+	sdp_drop(m, &arena);
 	return err;
 }
