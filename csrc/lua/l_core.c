@@ -364,6 +364,7 @@ int luaopen_sip_core(lua_State *L)
 		    sip_loop_init(&lsip->loop, &lsip->uv) != 0)
 			return luaL_error(L, "luasip: cannot start the event loop");
 		sip_msg_init();
+		lsip_use_slab(L);
 		if (mclock_init(&lsip->clock, &lsip->uv) != 0)
 			return luaL_error(L, "luasip: cannot start the media clock");
 		rtp_pool_init(&lsip->rtp_spares, RTP_SPARES);

@@ -53,6 +53,9 @@ void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st,
 /* Appends the headers of a {Name = value or {values}} table as lines. */
 struct sbuf;
 bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b);
+/* Gives the state's small blocks to the slab allocator, where the state
+ * has luaL_newstate's allocator (l_alloc.c). */
+void lsip_use_slab(lua_State *L);
 void lsip_open_msg(lua_State *L);
 /* l_ua.c, l_reg.c */
 int lsip_ua_new(lua_State *L);
