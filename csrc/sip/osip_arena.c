@@ -29,10 +29,12 @@
 /* The link to the chunk before sits at the start of each chunk. */
 #define CHUNK_START ALIGN
 
-static char *pool, *pool_end, *pool_next;
 static char *free_chunks;       /* linked through their first word */
-static bool pool_failed;
 static struct osip_arena *current;
+
+#ifndef ARENA_OFF
+static char *pool, *pool_end, *pool_next;
+static bool pool_failed;
 
 static bool in_pool(const void *p)
 {
@@ -115,6 +117,7 @@ static void *osip_arena_realloc(void *p, size_t n)
 		memcpy(q, p, old < n ? old : n);
 	return q;
 }
+#endif
 
 void osip_arena_install(void)
 {
@@ -138,6 +141,7 @@ void osip_arena_leave(struct osip_arena *before)
 bool osip_arena_holds_all(const struct osip_arena *a)
 {
 #ifdef ARENA_OFF
+	(void)a;
 	return false;
 #else
 	return !a->spilled;

@@ -19,9 +19,12 @@
  * Past it the heap serves. */
 #define RESERVE ((size_t)1 << 30)
 
-static char *base, *end, *next;
-static bool reserve_failed;
+static char *base, *end;           /* the reserved range, once reserved */
 static void *free_list[CLASSES];   /* each block links the next in its first word */
+#ifndef SLAB_OFF
+static char *next;                 /* where the range's unused part begins */
+static bool reserve_failed;
+#endif
 
 /* Class c holds blocks of (c + 1) * STEP octets. */
 static unsigned class_of(size_t n)
