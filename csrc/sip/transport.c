@@ -8,6 +8,12 @@
 #include <string.h>
 
 #define UDP_MAX 65535
+/* With recvmmsg libuv reads as many datagrams at once as the buffer has
+ * slots of 64 KB (at most 20): one system call for a loaded endpoint's
+ * datagrams of a turn instead of one each and a last one that finds
+ * nothing. Only the pages datagrams land in are ever touched. */
+#define UDP_SLOT (64 * 1024)
+#define UDP_SLOTS 20
 
 static void tp_destroy(void *arg)
 {
@@ -24,13 +30,15 @@ static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct sip_transport *tp = h->data;
 	buf->base = tp->rbuf;
-	buf->len = UDP_MAX;
+	buf->len = tp->rbuf_len;
 }
 
 static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 		     const struct sockaddr *from, unsigned flags)
 {
 	struct sip_transport *tp = h->data;
+	/* n 0 without an address: the end of a recvmmsg batch (the buffer
+	 * is the transport's, nothing to free) */
 	if (n <= 0 || !from || (flags & UV_UDP_PARTIAL) || tp->closed)
 		return;
 	if ((size_t)n > tp->max_msg)
@@ -43,13 +51,14 @@ static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 
 static int udp_listen(struct sip_transport *tp, uv_loop_t *uv)
 {
-	tp->rbuf = malloc(UDP_MAX);
-	if (!tp->rbuf)
-		return -ENOMEM;
-	int err = uv_udp_init(uv, &tp->h.udp);
+	int err = uv_udp_init_ex(uv, &tp->h.udp, AF_UNSPEC | UV_UDP_RECVMMSG);
 	if (err)
 		return err;
-	tp->h.handle.data = tp;
+	tp->h.handle.data = tp;  /* from here the caller closes it on failure */
+	tp->rbuf_len = uv_udp_using_recvmmsg(&tp->h.udp) ? UDP_SLOT * UDP_SLOTS : UDP_MAX;
+	tp->rbuf = malloc(tp->rbuf_len);
+	if (!tp->rbuf)
+		return -ENOMEM;
 	err = uv_udp_bind(&tp->h.udp, &tp->addr.sa,
 			  tp->addr.sa.sa_family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
 	if (!err) {

@@ -32,6 +32,7 @@ struct sip_transport {
 	} h;
 	struct le conns;            /* struct sip_conn, TCP only */
 	char *rbuf;                 /* UDP receive buffer */
+	size_t rbuf_len;
 	struct udp_batch *batch;    /* UDP: what this turn of the loop sends */
 };
 
