@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define OSIP_ARENA_CHUNK 2048u   /* octets of a chunk, its link included */
+
 struct osip_arena {
 	char *chunk;                /* the newest chunk; each links the one before */
 	size_t used;                /* octets used in it */

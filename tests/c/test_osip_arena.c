@@ -60,7 +60,7 @@ static void test_release_and_reuse(void **state)
 	char *r = osip_malloc(8);
 	osip_arena_leave(before);
 	assert_ptr_equal(b.chunk, chunk);
-	assert_true(r > chunk && r < chunk + 4096);
+	assert_true(r > chunk && r < chunk + OSIP_ARENA_CHUNK);
 	osip_arena_release(&b);
 }
 
@@ -125,7 +125,7 @@ static void test_message_trees_in_arena(void **state)
 		 * one before at its start) */
 		bool found = false;
 		for (char *ch = m->arena.chunk; ch; memcpy(&ch, ch, sizeof(ch)))
-			if ((char *)c->url >= ch && (char *)c->url < ch + 4096)
+			if ((char *)c->url >= ch && (char *)c->url < ch + OSIP_ARENA_CHUNK)
 				found = true;
 		assert_true(found);
 	}
