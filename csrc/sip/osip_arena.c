@@ -1,5 +1,6 @@
 /* Arenas for libosip2's parse trees: see osip_arena.h. */
 #include "sip/osip_arena.h"
+#include "util/slab.h"
 
 #include <osipparser2/osip_port.h>
 
@@ -7,7 +8,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ARENA_OFF 1
@@ -17,56 +17,22 @@
 #endif
 #endif
 
-/* (OSIP_ARENA_CHUNK, in the header) SIPp's INVITE takes 1.6 KB for its Via, From, To and Request-URI, 1.9 KB
- * with its Contact: one chunk. An established call keeps its INVITE, so a
- * larger chunk is mostly slack held for the whole call. */
+/* OSIP_ARENA_CHUNK (in the header): SIPp's INVITE takes 1.6 KB for its
+ * Via, From, To and Request-URI, 1.9 KB with its Contact: one chunk. An
+ * established call keeps its INVITE, so a larger chunk would be mostly
+ * slack held for the whole call. Chunks are slab blocks (util/slab.h):
+ * whatever osip frees inside the slab is an arena's, since what osip
+ * allocates outside an arena comes from malloc. */
 #define CHUNK_SIZE OSIP_ARENA_CHUNK
-/* Address space only: pages are touched as chunks are first used. At most
- * this many octets of parse trees live at once (32768 chunks); beyond it
- * the heap serves. */
-#define POOL_SIZE (64u << 20)
 #define ALIGN 16u
 #define HEADER ALIGN             /* the size of the allocation, for realloc */
 
 /* The link to the chunk before sits at the start of each chunk. */
 #define CHUNK_START ALIGN
 
-static char *free_chunks;       /* linked through their first word */
 static struct osip_arena *current;
 
 #ifndef ARENA_OFF
-static char *pool, *pool_end, *pool_next;
-static bool pool_failed;
-
-static bool in_pool(const void *p)
-{
-	return (const char *)p >= pool && (const char *)p < pool_end;
-}
-
-static char *chunk_get(void)
-{
-	if (free_chunks) {
-		char *c = free_chunks;
-		memcpy(&free_chunks, c, sizeof(char *));
-		return c;
-	}
-	if (!pool && !pool_failed) {
-		void *p = mmap(NULL, POOL_SIZE, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED) {
-			pool_failed = true;
-			return NULL;
-		}
-		pool = pool_next = p;
-		pool_end = pool + POOL_SIZE;
-	}
-	if (!pool || pool_next == pool_end)
-		return NULL;
-	char *c = pool_next;
-	pool_next += CHUNK_SIZE;
-	return c;
-}
-
 /* n octets from the current arena, or NULL when it cannot serve them. */
 static void *arena_alloc(size_t n)
 {
@@ -75,7 +41,7 @@ static void *arena_alloc(size_t n)
 	if (need > CHUNK_SIZE - CHUNK_START)
 		return NULL;
 	if (!a->chunk || a->used + need > CHUNK_SIZE) {
-		char *c = chunk_get();
+		char *c = slab_alloc(CHUNK_SIZE);
 		if (!c)
 			return NULL;
 		memcpy(c, &a->chunk, sizeof(char *));
@@ -101,7 +67,7 @@ static void *osip_arena_malloc(size_t n)
 
 static void osip_arena_free(void *p)
 {
-	if (!in_pool(p))
+	if (!slab_owns(p))
 		free(p);
 	/* an arena's memory goes with the arena */
 }
@@ -110,7 +76,7 @@ static void *osip_arena_realloc(void *p, size_t n)
 {
 	if (!p)
 		return osip_arena_malloc(n);
-	if (!in_pool(p))
+	if (!slab_owns(p))
 		return realloc(p, n);
 	size_t old;
 	memcpy(&old, (char *)p - HEADER, sizeof(old));
@@ -155,8 +121,7 @@ void osip_arena_release(struct osip_arena *a)
 	while (a->chunk) {
 		char *c = a->chunk;
 		memcpy(&a->chunk, c, sizeof(char *));
-		memcpy(c, &free_chunks, sizeof(char *));
-		free_chunks = c;
+		slab_free(c, CHUNK_SIZE);
 	}
 	a->used = 0;
 	a->spilled = false;

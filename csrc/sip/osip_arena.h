@@ -6,13 +6,13 @@
  * own), and as many frees when the message goes: malloc and free were a
  * sixth of the instructions of an answered call. While an arena is
  * current, osip's allocations are cut from its chunks; osip's frees of
- * them do nothing, and the chunks go back to a pool at once when the
+ * them do nothing, and the chunks go back to the slab at once when the
  * message is destroyed. Outside an arena (osip_uri_to_str for a dialog,
  * say) osip allocates from the heap as before.
  *
- * Chunks come from one reserved address range, so a free can tell an
- * arena's pointer from a heap one by its address. When the range is used
- * up, or a request is too large for a chunk, the heap serves it. Under
+ * Chunks are slab blocks (util/slab.h), so a free can tell an arena's
+ * pointer from a heap one by its address. When the slab cannot serve a
+ * chunk, or a request is too large for one, the heap serves it. Under
  * AddressSanitizer no arena is used, so that osip's parse stays checked
  * allocation by allocation. */
 #ifndef LUASIP_OSIP_ARENA_H

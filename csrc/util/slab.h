@@ -1,5 +1,6 @@
 /* Small blocks by size class, kept on free lists: the library's own objects
- * (mem_alloc) and, where it is allowed, the Lua state's.
+ * (mem_alloc), the chunks of osip's arenas (sip/osip_arena.h) and, where it
+ * is allowed, the Lua state's.
  *
  * An answered call allocates and frees some hundred small blocks: its
  * messages, transactions, keys, the Lua call object, its task and
