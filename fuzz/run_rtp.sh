@@ -69,7 +69,7 @@ done
 # util/rand.c stay out.
 src=(csrc/media/stream.c csrc/media/rtp.c csrc/media/rtcp.c csrc/media/jbuf.c
 	csrc/media/dtmf.c csrc/media/g711.c
-	csrc/sip/addr.c csrc/util/mem.c)
+	csrc/sip/addr.c csrc/util/mem.c csrc/util/slab.c)
 # Words of the input format and of the packets: op bytes with a length (RTP
 # from the peer, ticks, digits, RTCP), version-2 first octets, RTCP packet
 # types (SR, RR, BYE), telephone-event payloads.
