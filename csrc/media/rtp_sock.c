@@ -4,6 +4,7 @@
 #include "util/rand.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -131,18 +132,28 @@ void rtp_pool_close(struct rtp_pool *p)
 	rtp_pool_flush(p, 0, UINT16_MAX);
 }
 
-/* What the socket holds from the pair's last call (late packets of its
- * peer) must not reach the next one. */
-static void drain(uv_udp_t *u)
+/* What the sockets hold from the pair's last call (late packets of its
+ * peer) must not reach the next one. One poll asks both whether they hold
+ * anything (nearly always not), instead of a read of each that fails. */
+static void drain(struct rtp_sock *r)
 {
+	struct pollfd pf[2] = { { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
 	uv_os_fd_t fd;
-	if (uv_fileno((uv_handle_t *)u, &fd) != 0)
+	if (uv_fileno((uv_handle_t *)&r->rtp, &fd) == 0)
+		pf[0].fd = fd;
+	if (uv_fileno((uv_handle_t *)&r->rtcp, &fd) == 0)
+		pf[1].fd = fd;
+	if (poll(pf, 2, 0) <= 0)
 		return;
-	/* bounded: whatever is left after it reaches the new call's stream,
-	 * which takes only what comes from its own peer */
-	for (int i = 0; i < 256; i++)
-		if (recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT) < 0)
-			break;
+	for (int k = 0; k < 2; k++) {
+		if (!(pf[k].revents & POLLIN))
+			continue;
+		/* bounded: whatever is left after it reaches the new call's
+		 * stream, which takes only what comes from its own peer */
+		for (int i = 0; i < 256; i++)
+			if (recv(pf[k].fd, rbuf, sizeof(rbuf), MSG_DONTWAIT) < 0)
+				break;
+	}
 }
 
 static struct rtp_sock *take_spare(struct rtp_pool *p, const union sa *ip, uint16_t min,
@@ -155,8 +166,7 @@ static struct rtp_sock *take_spare(struct rtp_pool *p, const union sa *ip, uint1
 		if (port >= min && port < max && sa_same_host(&r->addr, ip)) {
 			list_unlink(&r->le);
 			p->n--;
-			drain(&r->rtp);
-			drain(&r->rtcp);
+			drain(r);
 			return r;
 		}
 	}
