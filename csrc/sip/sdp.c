@@ -381,7 +381,7 @@ static void audio_put(struct sbuf *b, const struct sdp_local *l, const char *pro
 		      const int *pts, const int *codecs, unsigned n, int te_pt,
 		      enum sdp_dir dir)
 {
-	/* payload types are 0-127 (sdp_read checks them) */
+	/* payload types are 0-127: ours, or an offer's that stream_read took */
 	sbuf_puts(b, "m=audio ");
 	sbuf_uint(b, sa_port(&l->addr));
 	sbuf_cat(b, " ", proto, NULL);
