@@ -198,10 +198,10 @@ static void on_established(void *arg, const struct sip_msg *msg)
 	struct lcall *c = arg;
 	lua_State *L = lsip->L;
 	media_update(c);
-	if (!begin_event(c, "established"))
-		return;
-	lsip_push_msg(L, (struct sip_msg *)msg, NULL, NULL);
-	lsip_pcall(L, 2);
+	/* the 2xx or the ACK is not handed on: call.lua reads nothing of it,
+	 * and a message object is an allocation and a finaliser per call */
+	if (begin_event(c, "established"))
+		lsip_pcall(L, 1);
 }
 
 static void on_modified(void *arg)
@@ -258,7 +258,9 @@ static void on_ended(void *arg, enum sip_sess_end why, int status, const char *r
 		else
 			lua_pushnil(L);
 		lua_pushstring(L, reason);
-		if (msg)
+		/* the final response of a call we placed is what ua:call returns
+		 * with its failure; an incoming call's BYE or CANCEL nobody reads */
+		if (msg && c->s->outgoing)
 			lsip_push_msg(L, (struct sip_msg *)msg, NULL, NULL);
 		else
 			lua_pushnil(L);
