@@ -25,65 +25,75 @@ end
 
 Call.__tostring = function(self) return tostring(self.core) end
 
--- A handler of call:on runs as a task of its own, so it may wait.
-function Call:_emit(event, ...)
-  local fn = self.handlers[event]
+-- A handler of call:on runs as a task of its own, so it may wait. (Tables
+-- that most calls never need, handlers and enders, start as false: a field
+-- that is present, even false, is found without running Call.__index.)
+local function emit(self, event, ...)
+  local fn = self.handlers and self.handlers[event]
   if fn then spawn_task(nil, fn, self, ...) end
 end
+Call._emit = emit
 
 -- Hands the outcome to whoever waits for it (call, answer, modify).
-function Call:_wake(what, ...)
+local function wake(self, what, ...)
   local k = self.waiters[what]
-  self.waiters[what] = nil
-  if k then k(...) end
+  if k then
+    self.waiters[what] = nil
+    k(...)
+  end
 end
+Call._wake = wake
 
 local function has_sdp(msg)
   local ct = msg and msg:header("Content-Type")
   return ct ~= nil and ct:lower():match("^%s*application/sdp") ~= nil and #msg.body > 0
 end
 
-function Call:_event(ev, a, b, c, d)
-  if ev == "progress" then
+-- The events come most often in this order: established, ended.
+local function event(self, ev, a, b, c, d)
+  if ev == "established" then
+    wake(self, "established", true)
+  elseif ev == "ended" then
+    self.end_reason, self.end_status = a, b
+    if self.pending_timer then self.pending_timer:cancel() end
+    wake(self, "play", nil, "hangup")
+    wake(self, "digit", nil, "hangup")
+    if self.direction == "outgoing" then
+      wake(self, "established", nil, b or a, c or a, d)
+    else
+      wake(self, "established", nil, a, c)
+    end
+    wake(self, "modify", nil, a, "the call ended")
+    local waiting = self.enders
+    self.enders = false
+    if waiting then
+      for _, k in ipairs(waiting) do k(a) end
+    end
+    emit(self, "ended", a)
+  elseif ev == "progress" then
     if self.on_progress then spawn_task(nil, self.on_progress, self, a, b) end
     if not self.early and has_sdp(c) and self.core:media() then
       self.early = true
       if self.on_early then spawn_task(nil, self.on_early, self) end
     end
-  elseif ev == "established" then
-    self:_wake("established", true)
   elseif ev == "modified" then
-    self:_emit("modified")
+    emit(self, "modified")
     self:_hold_check()
   elseif ev == "modify_done" then
-    self:_wake("modify", a, b, c)
+    wake(self, "modify", a, b, c)
   elseif ev == "request" then
     self:_request(a)
   elseif ev == "dtmf" then
     self:_digit(a)
   elseif ev == "played" then
-    self:_wake("play", true)
+    wake(self, "play", true)
   elseif ev == "recorded" then
     -- the recorder closes before the end is told: then the far end hung up
-    if self.state == "ended" then self:_wake("record", nil, "hangup", a)
-    else self:_wake("record", a) end
-  elseif ev == "ended" then
-    self.end_reason, self.end_status = a, b
-    if self.pending_timer then self.pending_timer:cancel() end
-    self:_wake("play", nil, "hangup")
-    self:_wake("digit", nil, "hangup")
-    if self.direction == "outgoing" then
-      self:_wake("established", nil, b or a, c or a, d)
-    else
-      self:_wake("established", nil, a, c)
-    end
-    self:_wake("modify", nil, a, "the call ended")
-    local waiting = self.enders
-    self.enders = {}
-    for _, k in ipairs(waiting) do k(a) end
-    self:_emit("ended", a)
+    if self.state == "ended" then wake(self, "record", nil, "hangup", a)
+    else wake(self, "record", a) end
   end
 end
+Call._event = event
 
 -- The far end's direction: sendonly/inactive from it is hold (RFC 3264 §8.4).
 function Call:_hold_check()
@@ -91,14 +101,14 @@ function Call:_hold_check()
   local held = m and m.hold_by_peer or false
   if held ~= self.held then
     self.held = held
-    self:_emit(held and "hold" or "unhold")
+    emit(self, held and "hold" or "unhold")
   end
 end
 
 -- INFO and the like: call:on("info", fn(call, req)) answers like a request
 -- handler; without one INFO and OPTIONS get 200, anything else 405.
 function Call:_request(req)
-  local fn = self.handlers[req.method:lower()]
+  local fn = self.handlers and self.handlers[req.method:lower()]
   if not fn then
     req:respond((req.method == "INFO" or req.method == "OPTIONS") and 200 or 405)
     return
@@ -114,9 +124,10 @@ end
 
 local function new_call(ua, ccore, direction, request)
   local self = setmetatable({ core = ccore, ua = ua, direction = direction, request = request,
-                              handlers = {}, waiters = {}, enders = {}, held = false,
-                              pending_digits = "" }, Call)
-  ccore:events(function(...) self:_event(...) end)
+                              handlers = false, waiters = {}, enders = false, held = false,
+                              pending_timer = false, early = false, on_progress = false,
+                              on_early = false, pending_digits = "" }, Call)
+  ccore:events(function(...) event(self, ...) end)
   return self
 end
 
@@ -187,7 +198,7 @@ function Call.place(self, uri, opts)
       if call.state == "calling" or call.state == "early" then call.core:hangup() end
     end)
   end
-  local ok, c, r, res = wait("ua:call", function(k) call.waiters.established = k end)
+  local ok, c, r, res = wait("ua:call", call.waiters, "established")
   if timer then timer:cancel() end
   if ok then return call end
   return nil, c, r, res
@@ -206,7 +217,7 @@ function Call:answer()
   if self.state == "ended" then return nil, self.end_reason end
   local ok, err = self.core:answer()
   if not ok then return nil, err end
-  return wait("call:answer", function(k) self.waiters.established = k end)
+  return wait("call:answer", self.waiters, "established")
 end
 
 function Call:reject(status, reason, headers)
@@ -231,7 +242,11 @@ end
 -- Waits until the call is over; returns why it ended.
 function Call:wait()
   if self.state == "ended" then return self.end_reason end
-  return wait("call:wait", function(k) table.insert(self.enders, k) end)
+  return wait("call:wait", function(k)
+    local enders = self.enders or {}
+    self.enders = enders
+    enders[#enders + 1] = k
+  end)
 end
 
 local modify_options = set { "direction", "method" }
@@ -250,7 +265,7 @@ function Call:modify(opts)
   current_task("call:modify")
   local ok, err = self.core:modify(dir, method == "UPDATE")
   if not ok then return nil, err end
-  local status, c, r = wait("call:modify", function(k) self.waiters.modify = k end)
+  local status, c, r = wait("call:modify", self.waiters, "modify")
   if status then return true end
   return nil, c, r
 end
@@ -288,7 +303,9 @@ function Call:on(event, fn)
   if type(event) ~= "string" then error("call:on: expected an event name", 2) end
   if not call_events[event] then error("call:on: unknown event '" .. event .. "'", 2) end
   if fn ~= nil and type(fn) ~= "function" then error("call:on: expected a function or nil", 2) end
-  self.handlers[event] = fn
+  local handlers = self.handlers or {}
+  self.handlers = handlers
+  handlers[event] = fn
 end
 
 return Call

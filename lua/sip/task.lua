@@ -52,11 +52,13 @@ end
 
 -- Waits inside a task until the callback handed to start is called, and
 -- returns what it was called with. The callback may come at once (before
--- the yield) or later from the loop; a second call is ignored.
-function M.wait(what, start)
+-- the yield) or later from the loop; a second call is ignored. start is a
+-- function that gets the callback, or a table that gets it as field key
+-- (a waiter that an event looks up: no closure to make for it).
+function M.wait(what, start, key)
   local co = M.current_task(what)
   local done, early = false, nil
-  start(function(...)
+  local function k(...)
     if done then return end
     done = true
     if coroutine.status(co) == "suspended" then
@@ -64,7 +66,8 @@ function M.wait(what, start)
     else
       early = table.pack(...)
     end
-  end)
+  end
+  if key ~= nil then start[key] = k else start(k) end
   if early then return table.unpack(early, 1, early.n) end
   return coroutine.yield()
 end
