@@ -6,7 +6,8 @@
  * A pair a call is done with goes back to a pool of spares, and the next
  * call in the same range takes it from there, emptied of what arrived
  * meanwhile: a new pair costs six system calls (two sockets, two binds,
- * the epoll registrations) and two more to close, a spare one two reads. */
+ * the epoll registrations) and two more to close, a spare one none (or a
+ * poll when it was released in this pass of the loop or the last). */
 #ifndef LUASIP_RTP_SOCK_H
 #define LUASIP_RTP_SOCK_H
 
@@ -22,6 +23,7 @@ typedef void (rtp_sock_recv_h)(void *arg, const uint8_t *buf, size_t len, const 
 struct rtp_pool {
 	struct le idle;
 	unsigned n, max;
+	const uint64_t *turns;      /* the loop's pass count (sip_loop.turns), or NULL */
 };
 
 struct rtp_sock {
@@ -32,9 +34,14 @@ struct rtp_sock {
 	unsigned open;              /* handles not yet closed */
 	rtp_sock_recv_h *recvh, *rtcp_recvh;
 	void *arg, *rtcp_arg;
+	uint64_t released;          /* the loop pass it became spare in */
 };
 
-void rtp_pool_init(struct rtp_pool *p, unsigned max);
+/* turns counts the passes of the loop the pairs read on, each counted
+ * before the loop polls (sip_loop.turns): a pair spare since two passes
+ * has had what arrived for its last call read and dropped by the loop, and
+ * is reused without looking. NULL: every spare is emptied when taken. */
+void rtp_pool_init(struct rtp_pool *p, unsigned max, const uint64_t *turns);
 /* Closes the spare pairs whose RTP port is in [min, max]. */
 void rtp_pool_flush(struct rtp_pool *p, uint16_t min, uint16_t max);
 /* Closes every spare pair. */

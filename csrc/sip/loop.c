@@ -11,6 +11,7 @@ static void on_timer(uv_timer_t *t)
 static void on_prepare(uv_prepare_t *p)
 {
 	struct sip_loop *l = p->data;
+	l->turns++;
 	tmrq_run(&l->tq, uv_now(l->uv));
 	int64_t next = tmrq_next(&l->tq);
 	if (next < 0) {
@@ -25,6 +26,7 @@ static void on_prepare(uv_prepare_t *p)
 int sip_loop_init(struct sip_loop *l, uv_loop_t *uv)
 {
 	l->uv = uv;
+	l->turns = 0;
 	tmrq_init(&l->tq, uv_now(uv));
 	int err = uv_timer_init(uv, &l->timer);
 	if (err)

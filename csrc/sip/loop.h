@@ -3,6 +3,7 @@
 #ifndef LUASIP_LOOP_H
 #define LUASIP_LOOP_H
 
+#include <stdint.h>
 #include <uv.h>
 
 #include "util/tmr.h"
@@ -13,6 +14,7 @@ struct sip_loop {
 	uv_timer_t timer;       /* armed for the earliest deadline in tq */
 	uv_prepare_t prepare;   /* re-arms it before the loop blocks */
 	unsigned holds;         /* while > 0 the loop runs even without I/O */
+	uint64_t turns;         /* passes of the loop so far, counted before each poll */
 };
 
 int sip_loop_init(struct sip_loop *l, uv_loop_t *uv);

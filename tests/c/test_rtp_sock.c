@@ -1,7 +1,10 @@
 /* RTP port pairs and their pool of spares: a pair comes from the range,
  * a released one serves the next allocation in the same range, emptied of
  * what arrived meanwhile, the pool keeps no more than its maximum, and a
- * flush closes the spares of a range so that their ports are free again. */
+ * flush closes the spares of a range so that their ports are free again.
+ * With the loop's pass count, only a pair released in this pass or the
+ * last one is emptied by asking its sockets: an older spare has had what
+ * arrived read and dropped by the loop. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,13 +26,14 @@ struct world {
 	struct rtp_pool pool;
 	union sa ip;
 	unsigned got;
+	uint64_t turns;             /* stands for sip_loop.turns */
 };
 
 static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
 	uv_loop_init(&w->uv);
-	rtp_pool_init(&w->pool, 2);
+	rtp_pool_init(&w->pool, 2, NULL);
 	sa_set(&w->ip, "127.0.0.1", 0);
 	*state = w;
 	return 0;
@@ -155,6 +159,50 @@ static void test_flush_frees_the_ports(void **state)
 	assert_true(port_free((uint16_t)(port + 1)));
 }
 
+/* A pair reused in the pass after its release may hold what the loop has
+ * not read yet: it is emptied. */
+static void test_spare_of_the_last_pass_is_emptied(void **state)
+{
+	struct world *w = *state;
+	struct rtp_sock *a, *b;
+	rtp_pool_init(&w->pool, 2, &w->turns);
+	w->turns = 5;
+	assert_int_equal(rtp_sock_alloc(&a, &w->pool, &w->uv, &w->ip, RANGE_MIN, RANGE_MAX), 0);
+	rtp_sock_release(a);
+	send_to(a);
+	send_to(a);
+	w->turns = 6;
+	assert_int_equal(rtp_sock_alloc(&b, &w->pool, &w->uv, &w->ip, RANGE_MIN, RANGE_MAX), 0);
+	assert_ptr_equal(a, b);
+	rtp_sock_recv(b, count, w);
+	run_for(w, 20);
+	assert_int_equal(w->got, 0);
+	rtp_sock_close(b);
+}
+
+/* A spare released two passes back is taken without asking its sockets:
+ * the loop has read and dropped what came for its last call, and what it
+ * has not read yet (here: sent without running the loop, as if it came
+ * during this pass) goes to the new handler. */
+static void test_spare_of_older_passes_is_taken_as_it_is(void **state)
+{
+	struct world *w = *state;
+	struct rtp_sock *a, *b;
+	rtp_pool_init(&w->pool, 2, &w->turns);
+	assert_int_equal(rtp_sock_alloc(&a, &w->pool, &w->uv, &w->ip, RANGE_MIN, RANGE_MAX), 0);
+	rtp_sock_release(a);
+	send_to(a);
+	run_for(w, 20);  /* read with no handler: dropped */
+	send_to(a);
+	w->turns += 2;
+	assert_int_equal(rtp_sock_alloc(&b, &w->pool, &w->uv, &w->ip, RANGE_MIN, RANGE_MAX), 0);
+	assert_ptr_equal(a, b);
+	rtp_sock_recv(b, count, w);
+	run_for(w, 20);
+	assert_int_equal(w->got, 1);
+	rtp_sock_close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +210,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_range_binds_anew, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_keeps_at_most_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_frees_the_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spare_of_the_last_pass_is_emptied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spare_of_older_passes_is_taken_as_it_is, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
