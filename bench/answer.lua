@@ -17,6 +17,9 @@
 --               returning nil, and why) without a trace that would itself
 --               cost CPU, and lua_kb (the Lua heap, collectgarbage "count")
 --               splits the process's memory into Lua's and the C library's
+--   REPORT_IV=S with REPORT: every S seconds instead (0.1 shows when in a
+--               step a collapse begins), with the process's CPU seconds so
+--               far ("cpu 1.234": the CPU per call at each moment)
 --   FULL_GC=1   with REPORT: a full garbage collection before each report (a
 --               diagnostic: shows how much memory only waits for the
 --               collector, which runs only as Lua allocates)
@@ -29,6 +32,9 @@ local port = tonumber(os.getenv("UA_PORT") or "0")
 local hold = os.getenv("HOLD") == "1"
 local report = os.getenv("REPORT") == "1"
 local full_gc = os.getenv("FULL_GC") == "1"
+local iv = tonumber(os.getenv("REPORT_IV") or "")
+local cpu = iv ~= nil
+iv = iv or 1
 
 local ua, code, reason = sip.ua{
   uri = "sip:bench@127.0.0.1",
@@ -57,13 +63,13 @@ end)
 if report then
   sip.spawn(function()
     -- bounded: the benchmark stops this process by pid long before
-    for _ = 1, 3600 do
-      sip.sleep(1)
+    for _ = 1, 3600 / iv do
+      sip.sleep(iv)
       if full_gc then collectgarbage("collect") end
       local parts = {}
       for k, v in pairs(why) do parts[#parts + 1] = k .. "=" .. v end
-      io.stderr:write(("answered %d failed %d lua_kb %.0f %s\n"):format(answered, failed,
-        collectgarbage("count"), table.concat(parts, " ")))
+      io.stderr:write(("answered %d failed %d lua_kb %.0f %s%s\n"):format(answered, failed,
+        collectgarbage("count"), table.concat(parts, " "), cpu and ("cpu %.3f"):format(os.clock()) or ""))
     end
   end)
 end

@@ -41,6 +41,9 @@
 #   BENCH_DEFERRED=1     measure the library's deferred timer work once, at
 #                        BENCH_DEFERRED_RATE=3200 calls/s (0: skip; 40 s)
 #   BENCH_KEEP=1         keep the work directory with every log
+#   REPORT_IV=0.1        (read by bench/answer.lua) the answerer's log in the
+#                        work directory gets a line every 0.1 s with its CPU
+#                        time: where in a step the CPU per call rises
 #
 # With two cores or more the processes are pinned apart (SIPp's uac to CPU 0,
 # the answerer to CPU 1), so that the answerer's CPU time is its own and the
