@@ -64,11 +64,22 @@ int rtp_sock_rtcp_recv(struct rtp_sock *r, rtp_sock_recv_h *h, void *arg)
 	return 0;
 }
 
+/* sendto(2) on the socket itself: nothing is ever queued in libuv for
+ * these handles (a datagram that does not fit is dropped, not kept), so
+ * uv_udp_try_send's checks and its sendmsg, which copies a message header
+ * and an iovec in, were only cost: some 0.4 us of the 6.6 us a packet
+ * cost at 2000 streams (perf). */
 static int send_on(uv_udp_t *u, const union sa *dst, const uint8_t *buf, size_t len)
 {
-	uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
-	int n = uv_udp_try_send(u, &b, 1, &dst->sa);
-	return n < 0 ? n : 0;
+	uv_os_fd_t fd;
+	int err = uv_fileno((uv_handle_t *)u, &fd);
+	if (err)
+		return err;
+	ssize_t n;
+	do
+		n = sendto(fd, buf, len, 0, &dst->sa, sa_len(dst));
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
 }
 
 int rtp_sock_send(struct rtp_sock *r, const union sa *dst, const uint8_t *buf, size_t len)
