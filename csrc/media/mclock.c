@@ -46,13 +46,17 @@ static void on_wake(uv_poll_t *p, int status, int events)
 		/* a client's tick may remove any client, itself or the next one
 		 * (a call that ends stops another's stream): mclock_remove
 		 * moves iter_next past the one it takes out */
+		/* With thousands of calls a client is cold by its next tick:
+		 * the next one is fetched while this one works */
 		for (struct le *e = c->clients.next; e != &c->clients; e = c->iter_next) {
 			c->iter_next = e->next;
+			__builtin_prefetch(e->next);
 			struct mclock_client *cl = container_of(e, struct mclock_client, le);
 			cl->tick(cl, tick);
 		}
 		c->iter_next = NULL;
 		for (struct le *e = c->clients.next; e != &c->clients; e = e->next) {
+			__builtin_prefetch(e->next);
 			struct mclock_client *cl = container_of(e, struct mclock_client, le);
 			if (cl->flush)
 				cl->flush(cl);
