@@ -21,6 +21,7 @@ struct lsip {
 	int trace_ref;              /* LUA_NOREF when tracing is off */
 	struct mclock clock;        /* drives every RTP stream */
 	struct rtp_pool rtp_spares; /* RTP port pairs calls are done with */
+	unsigned ended_calls;       /* ended, not yet collected: C the collector cannot see */
 };
 
 extern struct lsip *lsip;

@@ -3,7 +3,8 @@
 -- media, busy, reject, redirect, digest challenges, no answer (CANCEL, 487; 480 after
 -- 64*T1), nobody there (408, 503), release from either side, session changes by re-INVITE
 -- and UPDATE and both at once (491), INFO and other requests in a call, failing handlers,
--- max_calls, misuse, closing an endpoint with a call up, RTP ports and late offers.
+-- max_calls, misuse, closing an endpoint with a call up, RTP ports, late offers, and the
+-- collection of ended calls.
 local h = dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./") .. "helper.lua")
 local sip = require "sip"
 
@@ -1146,5 +1147,36 @@ describe("call media ports", function()
       assert.equal("PCMU", got.call.media.codec)
       call:hangup()
     end)
+  end)
+end)
+
+describe("ended calls", function()
+  it("push the collector once 64 wait, however big the Lua heap", function()
+    -- Each call holds kilobytes of C until its Lua object is collected. With 40 MB
+    -- of live Lua data the collector's own pace would not come round for hundreds
+    -- of calls (none of the 600 was collected when each end only added to its
+    -- debt); the library forces a step once more than 64 ended calls wait.
+    local ballast = {}
+    for i = 1, 400000 do ballast[i] = {i} end
+    collectgarbage("collect")
+    local uncollected = setmetatable({}, {__mode = "k"})
+    h.run(function(t)
+      local alice, bob = pair(t)
+      bob:on("INVITE", function(call)
+        uncollected[call.core] = true
+        if call:answer() then call:wait() end
+      end)
+      for _ = 1, 300 do
+        local call, code, reason = alice:call(h.uri_of(bob, "udp"))
+        assert.is_not_nil(call, failed(code, reason))
+        uncollected[call.core] = true
+        call:hangup()
+        assert.is_true(ends(call))
+      end
+    end, 60)
+    local left = 0
+    for _ in pairs(uncollected) do left = left + 1 end
+    assert.is_true(left <= 300, left .. " of 600 ended calls still uncollected")
+    assert.equal(400000, #ballast)
   end)
 end)
