@@ -149,6 +149,49 @@ static bool num_parse(const char *s, unsigned long max, unsigned long *v)
 	return true;
 }
 
+/* Decimal digits at *p, at least one; *p moves past them. */
+static bool digits(const char **p, unsigned long *v)
+{
+	const char *s = *p;
+	unsigned long n = 0;
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > 99999999)
+			return false;
+		n = n * 10 + (unsigned long)(*s - '0');
+	}
+	*v = n;
+	*p = s;
+	return true;
+}
+
+/* The rest of an rtpmap after its payload type: " <name>/<rate>[/<channels>]"
+ * (RFC 4566 §6). The name goes to name (NUL-terminated, shorter than size);
+ * channels are 1 when not given. (sscanf was a percent of a call's
+ * instructions.) */
+static bool rtpmap_read(const char *p, char *name, size_t size, unsigned long *rate,
+			unsigned long *chans)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	size_t n = strcspn(p, "/");
+	if (n == 0 || n >= size || p[n] != '/')
+		return false;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	p += n + 1;
+	if (!digits(&p, rate))
+		return false;
+	*chans = 1;
+	if (*p == '/') {
+		p++;
+		if (!digits(&p, chans))
+			*chans = 1;
+	}
+	return true;
+}
+
 static const char *codec_name(int pt)
 {
 	return pt == 8 ? "PCMA" : "PCMU";
@@ -171,9 +214,9 @@ static int codec_find(sdp_message_t *m, int pos, unsigned long pt)
 		    *end != ' ')
 			continue;
 		char name[32];
-		unsigned rate, chans = 1;
-		if (sscanf(end, " %31[^/]/%u/%u", name, &rate, &chans) < 2 ||
-		    rate != 8000 || chans != 1)
+		unsigned long rate, chans;
+		if (!rtpmap_read(end, name, sizeof(name), &rate, &chans) || rate != 8000 ||
+		    chans != 1)
 			return -1;
 		if (strcasecmp(name, "PCMU") == 0)
 			return 0;

@@ -505,6 +505,17 @@ static void test_answer_dynamic_types(void **state)
 		"a=rtpmap:0 G729/8000\r\n"), &r, 0);
 	assert_true(has_line(sdp, "m=audio 20000 RTP/AVP 8"));
 	mem_deref(sdp);
+
+	/* A rate must be given, one channel may be; a name too long for any
+	 * codec we know is none of them. */
+	sdp = answer(offer_make("192.0.2.7", "4000 RTP/AVP 97 100 98",
+		"a=rtpmap:97 PCMU/\r\n"
+		"a=rtpmap:100 PCMUPCMUPCMUPCMUPCMUPCMUPCMUPCMUPCMU/8000\r\n"
+		"a=rtpmap:98 PCMU/8000/1\r\n"), &r, 0);
+	assert_true(has_line(sdp, "m=audio 20000 RTP/AVP 98"));
+	assert_int_equal(r.pt, 0);
+	assert_int_equal(r.rtp_pt, 98);
+	mem_deref(sdp);
 }
 
 /* Without telephone-event of our own we answer none, and the result says
