@@ -368,6 +368,7 @@ int luaopen_sip_core(lua_State *L)
 		if (mclock_init(&lsip->clock, &lsip->uv) != 0)
 			return luaL_error(L, "luasip: cannot start the media clock");
 		rtp_pool_init(&lsip->rtp_spares, RTP_SPARES, &lsip->loop.turns);
+		lsip->gc_push_at = ENDED_CALLS_WAITING;
 		lsip->trace_ref = LUA_NOREF;
 		/* a guard whose finaliser, the first one set, runs last */
 		lua_newuserdatauv(L, 1, 0);
