@@ -74,8 +74,13 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
     PIN_UAC=(taskset -c 0) PIN_ANS=(taskset -c 1)
 fi
 
+# the library keeps spare RTP pairs for an eighth of the descriptor limit
+# (at most 1024 pairs): the soft limit goes up to the hard one, as for a
+# server, and is printed
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+
 echo "# $(nproc) cores, $(uname -r), $(sipp -v 2>&1 | grep -o 'SIPp v[^ ]*' | head -n 1)," \
-    "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    "load average $(cut -d' ' -f1-3 /proc/loadavg), ulimit -n $(ulimit -n)"
 echo "# steps of $STEP s at $RATES calls/s, $RUNS runs; work directory $WORK"
 
 # start_answerer TARGET TAG: the answering process of TARGET (luasip |
