@@ -30,7 +30,7 @@
 # never asserted: the exit status is 0 unless the harness itself failed.
 #
 # Environment:
-#   BENCH_RATES="100 400 1600 4800 9600 12000 16000 19200 21600 24000 28800"
+#   BENCH_RATES="100 400 1600 4800 9600 12000 16000 19200 21600 24000 26400 28800"
 #                        calls/s, rising
 #   BENCH_STEP=2         seconds of calls per step
 #   BENCH_RUNS=3         runs (the summary gives medians)
@@ -53,7 +53,7 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_namespace "$@"
 
-RATES=${BENCH_RATES:-"100 400 1600 4800 9600 12000 16000 19200 21600 24000 28800"}
+RATES=${BENCH_RATES:-"100 400 1600 4800 9600 12000 16000 19200 21600 24000 26400 28800"}
 STEP=${BENCH_STEP:-2}
 RUNS=${BENCH_RUNS:-3}
 LAT_RATE=${BENCH_LAT_RATE:-100}
