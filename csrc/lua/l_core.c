@@ -21,6 +21,12 @@
 #define RTP_SPARES_MIN 16
 #define RTP_SPARES_MAX 1024
 
+/* The media clock's question: is the process behind on its SIP sockets? */
+static bool signalling_behind(void *arg)
+{
+	return sip_loop_behind(arg);
+}
+
 static unsigned rtp_spares_max(void)
 {
 	struct rlimit rl;
@@ -386,6 +392,8 @@ int luaopen_sip_core(lua_State *L)
 		lsip_use_slab(L);
 		if (mclock_init(&lsip->clock, &lsip->uv) != 0)
 			return luaL_error(L, "luasip: cannot start the media clock");
+		lsip->clock.pressure = signalling_behind;
+		lsip->clock.pressure_arg = &lsip->loop;
 		rtp_pool_init(&lsip->rtp_spares, rtp_spares_max(), &lsip->loop.turns);
 		lsip->gc_push_at = ENDED_CALLS_WAITING;
 		/* Calls live across a few young collections (a call in

@@ -43,6 +43,7 @@ static void on_wake(uv_poll_t *p, int status, int events)
 		if (c->late_h)
 			c->late_h(c->late_arg, late);
 		uint64_t tick = c->next++;
+		c->pressed = c->pressure && c->pressure(c->pressure_arg);
 		/* a client's tick may remove any client, itself or the next one
 		 * (a call that ends stops another's stream): mclock_remove
 		 * moves iter_next past the one it takes out */
@@ -105,6 +106,8 @@ int mclock_init(struct mclock *c, uv_loop_t *uv)
 	c->skipped = 0;
 	c->late_max_ns = 0;
 	c->late_h = NULL;
+	c->pressure = NULL;
+	c->pressed = false;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #ifndef LUASIP_MCLOCK_H
 #define LUASIP_MCLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -44,6 +45,13 @@ struct mclock {
 	uint64_t late_max_ns;       /* the latest a tick ran after its deadline */
 	void (*late_h)(void *arg, uint64_t late_ns);  /* each tick's lateness, for benchmarks */
 	void *late_arg;
+	/* Asked once a tick, when set: whether the process is behind on other
+	 * work (its signalling). While it is, pressed is true and clients
+	 * leave out what they send only as a courtesy (a stream's silence),
+	 * so that the media does not take the time that would catch up. */
+	bool (*pressure)(void *arg);
+	void *pressure_arg;
+	bool pressed;
 };
 
 /* 0, or a negative errno when no timer fd can be had. */

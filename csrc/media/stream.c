@@ -205,11 +205,18 @@ static void on_tick(struct mclock_client *cl, uint64_t tick)
 			 * releases a packet only when the next one comes gives out
 			 * the end of it; then nothing (silence suppression, RFC
 			 * 3551 §4.1), and the next sound starts a talkspurt with the
-			 * marker bit */
+			 * marker bit. None while the process is behind on its
+			 * signalling: calls whose BYE waits unread would each send
+			 * 50 a second, and at the edge of the endpoint's capacity
+			 * that was most of the CPU (docs/performance.md). */
 			s->warmup--;
-			memset(frame, s->pt == 8 ? 0xd5 : 0xff, sizeof(frame));
-			send_packet(s, s->rtp_pt, s->marker, s->ts, frame, sizeof(frame));
-			s->marker = false;
+			if (s->clock->pressed) {
+				s->marker = true;
+			} else {
+				memset(frame, s->pt == 8 ? 0xd5 : 0xff, sizeof(frame));
+				send_packet(s, s->rtp_pt, s->marker, s->ts, frame, sizeof(frame));
+				s->marker = false;
+			}
 		} else {
 			s->marker = true;
 		}

@@ -27,6 +27,7 @@ int sip_loop_init(struct sip_loop *l, uv_loop_t *uv)
 {
 	l->uv = uv;
 	l->turns = 0;
+	l->behind_turn = 0;
 	tmrq_init(&l->tq, uv_now(uv));
 	int err = uv_timer_init(uv, &l->timer);
 	if (err)
@@ -65,4 +66,14 @@ void sip_loop_release(struct sip_loop *l)
 {
 	if (l->holds > 0 && --l->holds == 0)
 		uv_unref((uv_handle_t *)&l->prepare);
+}
+
+void sip_loop_note_backlog(struct sip_loop *l)
+{
+	l->behind_turn = l->turns + 1;
+}
+
+bool sip_loop_behind(const struct sip_loop *l)
+{
+	return l->behind_turn != 0 && l->turns + 1 - l->behind_turn <= 1;
 }

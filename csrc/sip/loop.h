@@ -3,6 +3,7 @@
 #ifndef LUASIP_LOOP_H
 #define LUASIP_LOOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -15,6 +16,8 @@ struct sip_loop {
 	uv_prepare_t prepare;   /* re-arms it before the loop blocks */
 	unsigned holds;         /* while > 0 the loop runs even without I/O */
 	uint64_t turns;         /* passes of the loop so far, counted before each poll */
+	uint64_t behind_turn;   /* 1 + the pass in which a SIP socket last had more
+	                         * queued than one read takes; 0: never */
 };
 
 int sip_loop_init(struct sip_loop *l, uv_loop_t *uv);
@@ -25,5 +28,11 @@ void sip_loop_update(struct sip_loop *l);
  * running between hold and release. */
 void sip_loop_hold(struct sip_loop *l);
 void sip_loop_release(struct sip_loop *l);
+/* A transport read a whole batch: more was waiting in its socket. */
+void sip_loop_note_backlog(struct sip_loop *l);
+/* Whether that happened in this pass of the loop or the one before: the
+ * process is behind on its signalling (a pass that drains the queue reads
+ * the whole batches first, and the work they bring runs after them). */
+bool sip_loop_behind(const struct sip_loop *l);
 
 #endif

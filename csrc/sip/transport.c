@@ -1,5 +1,6 @@
 /* Transport objects and UDP (RFC 3261 §18); TCP connections are in tcp.c. */
 #include "sip/transport.h"
+#include "sip/loop.h"
 #include "sip/udp_batch.h"
 #include "util/mem.h"
 
@@ -37,8 +38,16 @@ static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 		     const struct sockaddr *from, unsigned flags)
 {
 	struct sip_transport *tp = h->data;
-	/* n 0 without an address: the end of a recvmmsg batch (the buffer
-	 * is the transport's, nothing to free) */
+	/* the end of a recvmmsg batch (the buffer is the transport's, nothing
+	 * to free): a full one means more is queued, the endpoint is behind */
+	if (flags & UV_UDP_MMSG_FREE) {
+		if (tp->batch_n >= UDP_SLOTS && tp->loop)
+			sip_loop_note_backlog(tp->loop);
+		tp->batch_n = 0;
+		return;
+	}
+	if (flags & UV_UDP_MMSG_CHUNK)
+		tp->batch_n++;
 	if (n <= 0 || !from || (flags & UV_UDP_PARTIAL) || tp->closed)
 		return;
 	if ((size_t)n > tp->max_msg)

@@ -11,6 +11,7 @@
 #include "util/tmr.h"
 
 struct sip_transport;
+struct sip_loop;
 
 typedef void (sip_tp_recv_h)(void *arg, struct sip_transport *tp, const struct sip_peer *src,
 			     const char *buf, size_t len);
@@ -33,6 +34,8 @@ struct sip_transport {
 	struct le conns;            /* struct sip_conn, TCP only */
 	char *rbuf;                 /* UDP receive buffer */
 	size_t rbuf_len;
+	unsigned batch_n;           /* UDP: datagrams of the recvmmsg batch being read */
+	struct sip_loop *loop;      /* told when a batch comes back full (may be NULL) */
 	struct udp_batch *batch;    /* UDP: what this turn of the loop sends */
 };
 

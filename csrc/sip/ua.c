@@ -326,6 +326,7 @@ int sip_ua_listen(struct sip_ua *ua, enum sip_proto proto, const union sa *addr)
 				on_recv, ua);
 	if (err)
 		return err;
+	tp->loop = ua->loop;
 	list_append(&ua->transports, &tp->le);
 	return 0;
 }

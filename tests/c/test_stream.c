@@ -243,6 +243,43 @@ static void test_rtcp_round_trip(void **state)
 	assert_true(b.rtt_ms >= 0 && b.rtt_ms < 50);
 }
 
+static const struct rtp_stream_handlers quiet = { NULL, audio, digit };
+
+static bool pressed(void *arg)
+{
+	return *(bool *)arg;
+}
+
+/* With nothing to play a stream sends a second of silence, but none while
+ * its clock is under pressure (the process behind on its signalling): the
+ * second passes all the same, and the first packet after starts a
+ * talkspurt with the marker bit. */
+static void test_silence_left_out_under_pressure(void **state)
+{
+	struct world *w = *state;
+	bool press = true;
+	w->clock.pressure = pressed;
+	w->clock.pressure_arg = &press;
+	w->a.s.h = &quiet;
+	connect_ends(w, true, false);
+	run_for(w, 300);
+	struct rtp_stats st;
+	rtp_stream_stats(&w->a.s, &st);
+	assert_int_equal(st.tx_packets, 0);
+	assert_true(w->a.s.marker);
+	press = false;
+	run_for(w, 300);
+	rtp_stream_stats(&w->a.s, &st);
+	assert_true(st.tx_packets >= 10 && st.tx_packets <= 20);
+	assert_false(w->a.s.marker);
+	run_for(w, 1000);
+	rtp_stream_stats(&w->a.s, &st);
+	/* 50 ticks of silence less the 13 or more that passed under pressure */
+	assert_true(st.tx_packets >= 25 && st.tx_packets <= 40);
+	rtp_stream_stats(&w->b.s, &st);
+	assert_true(st.rx_packets >= 25);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +289,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_bleed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jitter_across_timestamp_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtcp_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silence_left_out_under_pressure, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
