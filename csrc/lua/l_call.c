@@ -25,6 +25,9 @@
 #include <string.h>
 
 #define CALL_MT "sip.call"
+/* What an ended call holds in C until its Lua object goes: the session
+ * with its dialog and SDP, and the parsed INVITE (about 4 KB of it) */
+#define CALL_C_KB 6
 
 struct lcall {
 	struct sip_sess *s;
@@ -37,7 +40,6 @@ struct lcall {
 	struct recorder *rec;
 	struct dtmf_detector *det;  /* from the first audio of a peer without events */
 	bool early_sent;            /* incoming: 183 with SDP went, early media flows */
-	bool ended;                 /* counted in lsip->ended_calls until released */
 };
 
 static struct lcall *check_call(lua_State *L, int idx)
@@ -277,21 +279,11 @@ static void on_ended(void *arg, enum sip_sess_end why, int status, const char *r
 	luaL_unref(L, LUA_REGISTRYINDEX, c->cb_ref);
 	c->self_ref = c->cb_ref = LUA_NOREF;
 	/* The collector sees the userdata, not the kilobytes of C the session
-	 * holds until it is collected. Each time ENDED_CALLS_WAITING more
-	 * calls have ended than wait for it since it was last pushed (or since
-	 * the fewest waited), it is forced a step whatever its debt: in the
-	 * generational mode lua5.4 runs in, a young collection, which frees
-	 * the calls still young; those that aged wait for a major one, and
-	 * must not make every end push again (that was a young collection a
-	 * call, 700 us a call at 12000 calls/s). The step of 16 KB of debt at
-	 * every end that this replaces cost some 5% of the CPU per call at
-	 * 16000 calls/s, and with a large Lua heap it collected nothing
-	 * (tests/spec/call_spec.lua). */
-	c->ended = true;
-	if (++lsip->ended_calls >= lsip->gc_push_at) {
-		lua_gc(L, LUA_GCSTEP, 0);
-		lsip->gc_push_at = lsip->ended_calls + ENDED_CALLS_WAITING;
-	}
+	 * and its INVITE hold until the call object is collected: they count
+	 * as its debt, as if Lua had allocated them, so that the collector
+	 * keeps pace with the calls that end whatever the size of the Lua
+	 * heap (in the incremental mode sip.core sets; tests/spec/call_spec.lua). */
+	lua_gc(L, LUA_GCSTEP, CALL_C_KB);
 }
 
 static const struct sip_sess_handlers call_handlers = {
@@ -706,12 +698,6 @@ static int l_media(lua_State *L)
 
 static void call_release(lua_State *L, struct lcall *c)
 {
-	if (c->ended) {
-		c->ended = false;
-		lsip->ended_calls--;
-		if (lsip->gc_push_at > lsip->ended_calls + ENDED_CALLS_WAITING)
-			lsip->gc_push_at = lsip->ended_calls + ENDED_CALLS_WAITING;
-	}
 	media_close(c, false);
 	if (c->s) {
 		struct sip_sess *s = c->s;

@@ -395,7 +395,6 @@ int luaopen_sip_core(lua_State *L)
 		lsip->clock.pressure = signalling_behind;
 		lsip->clock.pressure_arg = &lsip->loop;
 		rtp_pool_init(&lsip->rtp_spares, rtp_spares_max(), &lsip->loop.turns);
-		lsip->gc_push_at = ENDED_CALLS_WAITING;
 		/* Calls live across a few young collections (a call in
 		 * progress at one and at the next is old), so in the
 		 * generational mode lua5.4 starts in they pile up, with the C

@@ -14,10 +14,6 @@
 
 /* The loop and the Lua state every callback runs on (the main thread: a
  * callback never touches a suspended coroutine's stack, it resumes it). */
-/* Ended calls whose Lua objects may wait for the collector before it is
- * pushed, and again between two pushes: each still holds its session in C,
- * some kilobytes the collector does not see (l_call.c). */
-#define ENDED_CALLS_WAITING 64
 
 struct lsip {
 	uv_loop_t uv;
@@ -26,8 +22,6 @@ struct lsip {
 	int trace_ref;              /* LUA_NOREF when tracing is off */
 	struct mclock clock;        /* drives every RTP stream */
 	struct rtp_pool rtp_spares; /* RTP port pairs calls are done with */
-	unsigned ended_calls;       /* ended, not yet collected: C the collector cannot see */
-	unsigned gc_push_at;        /* ended_calls at which the collector is pushed next */
 };
 
 extern struct lsip *lsip;
