@@ -14,7 +14,6 @@
 
 /* The loop and the Lua state every callback runs on (the main thread: a
  * callback never touches a suspended coroutine's stack, it resumes it). */
-
 struct lsip {
 	uv_loop_t uv;
 	struct sip_loop loop;
