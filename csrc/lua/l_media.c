@@ -100,36 +100,85 @@ int lsip_tone(lua_State *L)
 static struct sound_cache sounds;
 static bool sounds_ready;
 
-/* core.sound(path) -> clip, seconds | nil, message */
+/* Pushes the clip of snd (taken) and its seconds, or nil and a message. */
+static void push_sound(lua_State *L, struct sound *snd)
+{
+	struct media_clip *clip = media_clip_from_sound(snd);
+	mem_deref(snd);
+	if (!clip) {
+		lua_pushnil(L);
+		lua_pushliteral(L, "out of memory");
+		return;
+	}
+	push_clip(L, clip);
+	lua_pushnumber(L, (double)clip->n / 8000.0);
+}
+
+/* A decoding finished: k(clip, seconds) or k(nil, message). */
+static void on_sound(void *arg, struct sound *snd, int rc, const char *err)
+{
+	int *k_ref = arg;
+	lua_State *L = lsip ? lsip->L : NULL;
+	if (!L || !sounds_ready) {
+		/* the state is closing: nobody waits any more */
+		mem_deref(snd);
+		free(k_ref);
+		return;
+	}
+	lsip_push_ref(L, *k_ref);
+	luaL_unref(L, LUA_REGISTRYINDEX, *k_ref);
+	free(k_ref);
+	if (snd) {
+		push_sound(L, snd);
+	} else {
+		lua_pushnil(L);
+		lua_pushstring(L, err ? err : lsip_errname(rc));
+	}
+	lsip_pcall(L, 2);
+}
+
+/* core.sound(path, k) -> clip, seconds | nil, message | false: false when
+ * the file is being decoded (on libuv's thread pool), and k(clip, seconds)
+ * or k(nil, message) follows from the loop. */
 int lsip_sound(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
+	luaL_checktype(L, 2, LUA_TFUNCTION);
 	if (!sounds_ready) {
 		if (sound_cache_init(&sounds) != 0)
 			return luaL_error(L, "out of memory");
 		sounds_ready = true;
 	}
+	int *k_ref = malloc(sizeof(*k_ref));
+	if (!k_ref)
+		return luaL_error(L, "out of memory");
+	lua_pushvalue(L, 2);
+	*k_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	struct sound *snd;
 	char err[512];
-	if (sound_load(&sounds, path, &snd, err, sizeof(err)) != 0) {
+	int rc = sound_load_async(&sounds, &lsip->uv, path, &snd, on_sound, k_ref, err,
+				  sizeof(err));
+	if (rc == 0) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	luaL_unref(L, LUA_REGISTRYINDEX, *k_ref);
+	free(k_ref);
+	if (rc < 0) {
 		lua_pushnil(L);
 		lua_pushstring(L, err);
 		return 2;
 	}
-	struct media_clip *clip = media_clip_from_sound(snd);
-	mem_deref(snd);
-	if (!clip)
-		return luaL_error(L, "out of memory");
-	push_clip(L, clip);
-	lua_pushnumber(L, (double)clip->n / 8000.0);
+	push_sound(L, snd);
 	return 2;
 }
 
 void lsip_media_close(void)
 {
 	if (sounds_ready) {
-		sound_cache_close(&sounds);
+		/* first: the waiters the close tells touch no Lua any more */
 		sounds_ready = false;
+		sound_cache_close(&sounds);
 	}
 }
 

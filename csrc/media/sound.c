@@ -32,7 +32,7 @@
  * SRC_SINC_FASTEST passes only 80% (3200 Hz) and would dull speech;
  * SRC_SINC_BEST_QUALITY widens the band to 97%, which the telephone band
  * does not use, at several times the cost. A file is converted once however
- * many calls play it, but a long one still blocks the loop while it is. */
+ * many calls play it, on libuv's thread pool when loaded for a call. */
 #define RESAMPLER SRC_SINC_MEDIUM_QUALITY
 
 static int fail(char *err, size_t errlen, int rc, const char *path,
@@ -112,7 +112,7 @@ static void mix_down(const float *frames, size_t nframes, int channels, float *m
 }
 
 /* Decodes the open file fd into out, converted to 8 kHz mono. */
-static int decode(const struct sound_cache *c, int fd, const char *path,
+static int decode(unsigned max_seconds, int fd, const char *path,
 		  struct pcm_buf *out, char *err, size_t errlen)
 {
 	SF_INFO info = { 0 };
@@ -123,6 +123,8 @@ static int decode(const struct sound_cache *c, int fd, const char *path,
 	/* The descriptor stays ours (close_desc 0): libsndfile would leave it
 	 * open on some of its own failures. */
 	SNDFILE *sf = sf_open_fd(fd, SFM_READ, &info, 0);
+	/* the reason of a failed open is libsndfile's one global: two files
+	 * failing at once on the thread pool may swap reasons, never paths */
 	if (!sf)
 		return fail(err, errlen, -EINVAL, path,
 			    "not a sound file libsndfile reads (%s)", sf_strerror(NULL));
@@ -138,9 +140,9 @@ static int decode(const struct sound_cache *c, int fd, const char *path,
 	/* The header's length is checked first so that a long file is refused
 	 * before any of it is decoded; the count while reading catches a
 	 * header that understates it. */
-	sf_count_t limit = (sf_count_t)c->max_seconds * info.samplerate;
+	sf_count_t limit = (sf_count_t)max_seconds * info.samplerate;
 	if (info.frames > limit && info.frames != SF_COUNT_MAX) {
-		rc = fail_too_long(err, errlen, path, c->max_seconds);
+		rc = fail_too_long(err, errlen, path, max_seconds);
 		goto out;
 	}
 
@@ -182,7 +184,7 @@ static int decode(const struct sound_cache *c, int fd, const char *path,
 		end = got < (sf_count_t)chunk;
 		total += got;
 		if (total > limit) {
-			rc = fail_too_long(err, errlen, path, c->max_seconds);
+			rc = fail_too_long(err, errlen, path, max_seconds);
 			goto out;
 		}
 		mix_down(frames, (size_t)got, info.channels, mono);
@@ -273,107 +275,285 @@ static int open_error(char *err, size_t errlen, const char *path, int e)
 	return fail(err, errlen, -e, path, "%s", strerror(e));
 }
 
-int sound_load(struct sound_cache *c, const char *path, struct sound **sp,
-	       char *err, size_t errlen)
-{
-	struct sound *s = NULL;
-	struct pcm_buf pcm = { 0 };
-	char *key = NULL;
+/* What a load learns of the file before decoding it. */
+struct sound_file {
+	int fd;
 	struct stat st;
-	int rc = 0;
+	char *key;         /* the resolved path: "a.wav" and "./a.wav" share one copy */
+};
 
-	if (errlen)
-		err[0] = '\0';
+/* Opens path for a load; on failure nothing is left open. */
+static int file_open(const char *path, struct sound_file *f, char *err, size_t errlen)
+{
+	f->key = NULL;
 	/* O_NONBLOCK keeps a FIFO given by mistake from blocking the open; it
 	 * changes nothing for a regular file. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
+	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (f->fd < 0)
 		return open_error(err, errlen, path, errno);
-	if (fstat(fd, &st) < 0) {
+	int rc = 0;
+	if (fstat(f->fd, &f->st) < 0)
 		rc = open_error(err, errlen, path, errno);
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
+	else if (S_ISDIR(f->st.st_mode))
 		rc = fail(err, errlen, -EISDIR, path, "is a directory");
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	else if (!S_ISREG(f->st.st_mode))
 		rc = fail(err, errlen, -EINVAL, path, "not a regular file");
-		goto out;
-	}
-	if (st.st_size == 0) {
+	else if (f->st.st_size == 0)
 		rc = fail(err, errlen, -ENODATA, path, "empty");
-		goto out;
-	}
-
-	/* The resolved path is the key, so "prompts/a.wav" and "./prompts/a.wav"
-	 * share one copy. */
-	key = realpath(path, NULL);
-	if (!key)
-		key = strdup(path);
-	if (!key) {
+	else if (!(f->key = realpath(path, NULL)) && !(f->key = strdup(path)))
 		rc = fail(err, errlen, -ENOMEM, path, "out of memory");
-		goto out;
+	if (rc < 0) {
+		close(f->fd);
+		f->fd = -1;
 	}
+	return rc;
+}
 
-	struct hnode *hn = htab_find(&c->tab, key);
-	if (hn) {
-		struct sound *cached = container_of(hn, struct sound, node);
-		if (same_version(cached, &st)) {
-			*sp = mem_ref(cached);
-			goto out;
-		}
-		/* Whoever plays the old version keeps it; new loads get the new. */
-		detach(cached);
-	}
+static void file_close(struct sound_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	free(f->key);
+	f->key = NULL;
+}
 
-	rc = decode(c, fd, path, &pcm, err, errlen);
-	if (rc < 0)
-		goto out;
+/* A reference to the cached decoding of this version of the file, or NULL;
+ * an older version leaves the cache (whoever plays it keeps it). */
+static struct sound *cache_find(struct sound_cache *c, const struct sound_file *f)
+{
+	struct hnode *hn = htab_find(&c->tab, f->key);
+	if (!hn)
+		return NULL;
+	struct sound *cached = container_of(hn, struct sound, node);
+	if (same_version(cached, &f->st))
+		return mem_ref(cached);
+	detach(cached);
+	return NULL;
+}
 
-	s = mem_alloc(sizeof(*s), sound_destroy);
-	if (!s) {
-		rc = fail(err, errlen, -ENOMEM, path, "out of memory");
-		goto out;
+/* The samples of a decoded file in the three forms a sound keeps. */
+struct sound_data {
+	int16_t *pcm;
+	uint8_t *ulaw, *alaw;
+	size_t n;
+};
+
+static void data_free(struct sound_data *d)
+{
+	free(d->pcm);
+	free(d->ulaw);
+	free(d->alaw);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Decodes and encodes: touches nothing shared, so it may run on another
+ * thread (libsndfile and libsamplerate keep their state per handle). */
+static int decode_all(unsigned max_seconds, int fd, const char *path, struct sound_data *d,
+		      char *err, size_t errlen)
+{
+	struct pcm_buf pcm = { 0 };
+	int rc = decode(max_seconds, fd, path, &pcm, err, errlen);
+	if (rc < 0) {
+		free(pcm.s);
+		return rc;
 	}
 	int16_t *fitted = realloc(pcm.s, pcm.n * sizeof(*pcm.s));
-	s->pcm = fitted ? fitted : pcm.s;
-	pcm.s = NULL;
-	s->n = pcm.n;
-	s->seconds = (double)s->n / SOUND_RATE;
-	s->ulaw = malloc(s->n);
-	s->alaw = malloc(s->n);
-	s->path = mem_strdup(path);
-	if (!s->ulaw || !s->alaw || !s->path) {
-		rc = fail(err, errlen, -ENOMEM, path, "out of memory");
-		goto out;
+	d->pcm = fitted ? fitted : pcm.s;
+	d->n = pcm.n;
+	d->ulaw = malloc(d->n);
+	d->alaw = malloc(d->n);
+	if (!d->ulaw || !d->alaw) {
+		data_free(d);
+		return fail(err, errlen, -ENOMEM, path, "out of memory");
 	}
-	g711_encode(0, s->pcm, s->ulaw, s->n);
-	g711_encode(8, s->pcm, s->alaw, s->n);
+	g711_encode(0, d->pcm, d->ulaw, d->n);
+	g711_encode(8, d->pcm, d->alaw, d->n);
+	return 0;
+}
 
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
-	s->size = st.st_size;
-	s->mtime = st.st_mtim;
-	s->key = key;
-	key = NULL;
+/* Makes the sound of d (taken) and caches it under f's key (taken). */
+static int install(struct sound_cache *c, const char *path, struct sound_file *f,
+		   struct sound_data *d, struct sound **sp, char *err, size_t errlen)
+{
+	struct sound *s = mem_alloc(sizeof(*s), sound_destroy);
+	char *name = s ? mem_strdup(path) : NULL;
+	if (!name) {
+		mem_deref(s);
+		data_free(d);
+		return fail(err, errlen, -ENOMEM, path, "out of memory");
+	}
+	s->pcm = d->pcm;
+	s->ulaw = d->ulaw;
+	s->alaw = d->alaw;
+	s->n = d->n;
+	memset(d, 0, sizeof(*d));
+	s->seconds = (double)s->n / SOUND_RATE;
+	s->path = name;
+	s->dev = f->st.st_dev;
+	s->ino = f->st.st_ino;
+	s->size = f->st.st_size;
+	s->mtime = f->st.st_mtim;
+	s->key = f->key;
+	f->key = NULL;
+	/* a load of the same file that finished first leaves the cache */
+	struct hnode *old = htab_find(&c->tab, s->key);
+	if (old)
+		detach(container_of(old, struct sound, node));
 	s->cache = c;
 	htab_insert(&c->tab, &s->node, s->key);
 	*sp = s;
-	s = NULL;
+	return 0;
+}
 
-out:
-	close(fd);
-	free(pcm.s);
-	free(key);
-	mem_deref(s);
+int sound_load(struct sound_cache *c, const char *path, struct sound **sp,
+	       char *err, size_t errlen)
+{
+	struct sound_file f;
+	struct sound_data d = { 0 };
+	if (errlen)
+		err[0] = '\0';
+	int rc = file_open(path, &f, err, errlen);
+	if (rc < 0)
+		return rc;
+	struct sound *s = cache_find(c, &f);
+	if (!s) {
+		rc = decode_all(c->max_seconds, f.fd, path, &d, err, errlen);
+		if (rc == 0)
+			rc = install(c, path, &f, &d, &s, err, errlen);
+	}
+	if (rc == 0)
+		*sp = s;  /* untouched on failure */
+	file_close(&f);
 	return rc;
+}
+
+/* ---- loading on libuv's thread pool ---- */
+
+struct sound_waiter {
+	struct le le;
+	sound_loaded_h *h;
+	void *arg;
+};
+
+/* One decoding in progress, and everyone who waits for it. */
+struct sound_job {
+	uv_work_t work;
+	struct sound_cache *c;      /* NULL once the cache closed */
+	struct hnode node;          /* in c->loading, by the file's key */
+	struct sound_file f;
+	char *path;
+	unsigned max_seconds;
+	struct sound_data d;
+	int rc;
+	char err[512];
+	struct le waiters;
+};
+
+static void job_free(struct sound_job *j)
+{
+	struct le *e, *t;
+	list_each_safe(e, t, &j->waiters) {
+		list_unlink(e);
+		free(container_of(e, struct sound_waiter, le));
+	}
+	file_close(&j->f);
+	data_free(&j->d);
+	free(j->path);
+	free(j);
+}
+
+static void job_work(uv_work_t *w)
+{
+	struct sound_job *j = w->data;
+	j->rc = decode_all(j->max_seconds, j->f.fd, j->path, &j->d, j->err, sizeof(j->err));
+}
+
+/* Back on the loop: the sound is cached and handed to each waiter. */
+static void job_done(uv_work_t *w, int status)
+{
+	struct sound_job *j = w->data;
+	struct sound *s = NULL;
+	if (!j->c) {
+		job_free(j);  /* the cache closed: its waiters were told */
+		return;
+	}
+	htab_remove(&j->c->loading, &j->node);
+	if (status < 0 && j->rc == 0)
+		j->rc = fail(j->err, sizeof(j->err), -ECANCELED, j->path, "load cancelled");
+	if (j->rc == 0)
+		j->rc = install(j->c, j->path, &j->f, &j->d, &s, j->err, sizeof(j->err));
+	struct le *e, *t;
+	list_each_safe(e, t, &j->waiters) {
+		struct sound_waiter *wt = container_of(e, struct sound_waiter, le);
+		list_unlink(e);
+		wt->h(wt->arg, s ? mem_ref(s) : NULL, j->rc, j->rc < 0 ? j->err : NULL);
+		free(wt);
+	}
+	mem_deref(s);
+	job_free(j);
+}
+
+int sound_load_async(struct sound_cache *c, uv_loop_t *uv, const char *path, struct sound **sp,
+		     sound_loaded_h *h, void *arg, char *err, size_t errlen)
+{
+	struct sound_file f;
+	if (errlen)
+		err[0] = '\0';
+	int rc = file_open(path, &f, err, errlen);
+	if (rc < 0)
+		return rc;
+	struct sound *cached = cache_find(c, &f);
+	if (cached) {
+		*sp = cached;
+		file_close(&f);
+		return 1;
+	}
+	struct sound_waiter *wt = malloc(sizeof(*wt));
+	if (!wt) {
+		file_close(&f);
+		return fail(err, errlen, -ENOMEM, path, "out of memory");
+	}
+	wt->h = h;
+	wt->arg = arg;
+	struct hnode *hn = htab_find(&c->loading, f.key);
+	if (hn) {
+		/* the same file on its way already: one decoding for both */
+		list_append(&container_of(hn, struct sound_job, node)->waiters, &wt->le);
+		file_close(&f);
+		return 0;
+	}
+	struct sound_job *j = calloc(1, sizeof(*j));
+	if (j)
+		j->path = strdup(path);
+	if (!j || !j->path) {
+		free(j);
+		free(wt);
+		file_close(&f);
+		return fail(err, errlen, -ENOMEM, path, "out of memory");
+	}
+	j->c = c;
+	j->max_seconds = c->max_seconds;
+	j->f = f;
+	j->work.data = j;
+	list_init(&j->waiters);
+	list_append(&j->waiters, &wt->le);
+	rc = uv_queue_work(uv, &j->work, job_work, job_done);
+	if (rc < 0) {
+		job_free(j);
+		return fail(err, errlen, rc, path, "cannot start loading (%s)", uv_strerror(rc));
+	}
+	htab_insert(&c->loading, &j->node, j->f.key);
+	return 0;
 }
 
 int sound_cache_init(struct sound_cache *c)
 {
 	c->max_seconds = SOUND_MAX_SECONDS_DEFAULT;
-	return htab_init(&c->tab, 64);
+	int err = htab_init(&c->tab, 64);
+	if (!err && (err = htab_init(&c->loading, 16)) != 0)
+		htab_close(&c->tab);
+	return err;
 }
 
 void sound_cache_close(struct sound_cache *c)
@@ -382,4 +562,19 @@ void sound_cache_close(struct sound_cache *c)
 		for (struct hnode *e = c->tab.bucket[i]; e; e = e->next)
 			container_of(e, struct sound, node)->cache = NULL;
 	htab_close(&c->tab);
+	/* loads still decoding finish on their own and are then let go; their
+	 * waiters hear now that nothing will come */
+	for (size_t i = 0; i < c->loading.nbuckets; i++)
+		for (struct hnode *e = c->loading.bucket[i]; e; e = e->next) {
+			struct sound_job *j = container_of(e, struct sound_job, node);
+			struct le *w, *t;
+			j->c = NULL;
+			list_each_safe(w, t, &j->waiters) {
+				struct sound_waiter *wt = container_of(w, struct sound_waiter, le);
+				list_unlink(w);
+				wt->h(wt->arg, NULL, -ECANCELED, "the sound cache closed");
+				free(wt);
+			}
+		}
+	htab_close(&c->loading);
 }

@@ -63,8 +63,12 @@ end
 local function clip_of(source)
   if getmetatable(source) == Tone then return source.clip end
   if type(source) == "string" then
-    -- the cache shares one decoding among every call that plays the file
-    local clip, err = core.sound(source)
+    -- the cache shares one decoding among every call that plays the file; a
+    -- file not decoded yet is, on the thread pool, while the task waits
+    local clip, err = wait("call:play", function(k)
+      local c, e = core.sound(source, k)
+      if c ~= false then k(c, e) end
+    end)
     if not clip then error("call:play: " .. err, 3) end
     return clip
   end

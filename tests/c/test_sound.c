@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,6 +424,119 @@ static void test_cache_close_with_sounds_alive(void **state)
 	mem_deref(s);
 }
 
+/* --- loading on the thread pool ------------------------------------------------------ */
+
+struct waiter {
+	struct sound *s;
+	int rc;
+	char err[256];
+	bool called;
+};
+
+static void loaded(void *arg, struct sound *s, int rc, const char *err)
+{
+	struct waiter *w = arg;
+	w->called = true;
+	w->s = s;
+	w->rc = rc;
+	snprintf(w->err, sizeof(w->err), "%s", err ? err : "");
+}
+
+static unsigned ticks;
+
+static void count_tick(uv_timer_t *t)
+{
+	ticks++;
+}
+
+/* 20 s of 44.1 kHz stereo: tens of milliseconds of decoding, during which
+ * the loop goes on (its timer fires); two loads of the file share the one
+ * decoding, and the next load finds it cached. */
+static void test_async_load_beside_the_loop(void **state)
+{
+	write_sine("long44k.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 2, 20.0, 1000, 0.5);
+	uv_loop_t uv;
+	uv_timer_t timer;
+	assert_int_equal(uv_loop_init(&uv), 0);
+	uv_timer_init(&uv, &timer);
+	uv_timer_start(&timer, count_tick, 1, 1);
+	ticks = 0;
+	struct waiter a = { 0 }, b = { 0 };
+	struct sound *s = NULL;
+	char err[256];
+	assert_int_equal(sound_load_async(&cache, &uv, file_path("long44k.wav"), &s, loaded, &a,
+					  err, sizeof(err)), 0);
+	assert_int_equal(sound_load_async(&cache, &uv, file_path("long44k.wav"), &s, loaded, &b,
+					  err, sizeof(err)), 0);
+	assert_null(s);
+	assert_false(a.called);
+	for (int i = 0; i < 100000 && !(a.called && b.called); i++)
+		uv_run(&uv, UV_RUN_ONCE);
+	assert_true(a.called && b.called);
+	assert_int_equal(a.rc, 0);
+	assert_non_null(a.s);
+	assert_ptr_equal(a.s, b.s);
+	assert_true(a.s->n >= 20 * 8000 - 100 && a.s->n <= 20 * 8000 + 100);
+	assert_true(ticks >= 1);
+	check_sine(a.s, 20.0, 0.5, 50);
+	assert_int_equal(sound_load_async(&cache, &uv, file_path("long44k.wav"), &s, loaded, &b,
+					  err, sizeof(err)), 1);
+	assert_ptr_equal(s, a.s);
+	mem_deref(s);
+	mem_deref(a.s);
+	mem_deref(b.s);
+	uv_close((uv_handle_t *)&timer, NULL);
+	uv_run(&uv, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&uv), 0);
+}
+
+/* A file that cannot be opened fails at once, with no call of the handler;
+ * one that does not decode fails through it, naming the file. */
+static void test_async_load_errors(void **state)
+{
+	uv_loop_t uv;
+	assert_int_equal(uv_loop_init(&uv), 0);
+	struct waiter w = { 0 };
+	struct sound *s = (struct sound *)1;
+	char err[256];
+	const char *missing = file_path("not-there.wav");
+	assert_int_equal(sound_load_async(&cache, &uv, missing, &s, loaded, &w, err, sizeof(err)),
+			 -ENOENT);
+	assert_ptr_equal(s, (struct sound *)1);
+	assert_non_null(strstr(err, missing));
+	write_bytes("text.wav", "not a sound at all\n", 19);
+	assert_int_equal(sound_load_async(&cache, &uv, file_path("text.wav"), &s, loaded, &w, err,
+					  sizeof(err)), 0);
+	uv_run(&uv, UV_RUN_DEFAULT);
+	assert_true(w.called);
+	assert_int_equal(w.rc, -EINVAL);
+	assert_null(w.s);
+	assert_non_null(strstr(w.err, file_path("text.wav")));
+	assert_int_equal(uv_loop_close(&uv), 0);
+}
+
+/* The cache closes while a file decodes: its waiter hears -ECANCELED at
+ * once, and the decoding, when it ends, is let go. */
+static void test_async_load_cache_closes(void **state)
+{
+	write_sine("closing.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 2, 5.0, 1000, 0.5);
+	uv_loop_t uv;
+	assert_int_equal(uv_loop_init(&uv), 0);
+	struct sound_cache c2;
+	assert_int_equal(sound_cache_init(&c2), 0);
+	struct waiter w = { 0 };
+	struct sound *s = NULL;
+	char err[256];
+	assert_int_equal(sound_load_async(&c2, &uv, file_path("closing.wav"), &s, loaded, &w, err,
+					  sizeof(err)), 0);
+	sound_cache_close(&c2);
+	assert_true(w.called);
+	assert_int_equal(w.rc, -ECANCELED);
+	assert_null(w.s);
+	uv_run(&uv, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&uv), 0);
+}
+
 /* --- errors ---------------------------------------------------------------------- */
 
 static void expect_error(const char *name, int want_rc, const char *want_reason)
@@ -597,6 +711,9 @@ int main(void)
 		cmocka_unit_test(test_cache_shares),
 		cmocka_unit_test(test_cache_notices_change),
 		cmocka_unit_test(test_cache_close_with_sounds_alive),
+		cmocka_unit_test(test_async_load_beside_the_loop),
+		cmocka_unit_test(test_async_load_errors),
+		cmocka_unit_test(test_async_load_cache_closes),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_text_file),
 		cmocka_unit_test(test_directory),

@@ -408,6 +408,33 @@ describe("a sound file", function()
   -- player makes of it (test_ogg_vorbis_16k); past the file's decoding the
   -- path is the one of the formats above.
 
+  it("not decoded yet plays in every call that starts it together (one decoding, off the loop)", function()
+    h.run(function(t)
+      local path = tmpfile("wav")
+      wav_write(path, 44100, 2, 22050, function(i) return 8000 * math.sin(2 * math.pi * 500 * i / 44100) end)
+      local call1, got1 = connect(t)
+      local call2, got2 = connect(t)
+      local r1, rpath1 = recorder(call1)
+      local r2, rpath2 = recorder(call2)
+      -- both wait for the one decoding the first started
+      local p1 = task(got1.call.play, got1.call, path)
+      local p2 = task(got2.call.play, got2.call, path)
+      assert.is_nil(p1.res)
+      assert.is_nil(p2.res)
+      assert.is_true(done(p1, 3) and done(p2, 3), "the plays did not end")
+      assert.same({true, n = 1}, p1.res)
+      assert.same({true, n = 1}, p2.res)
+      call1:stop()
+      call2:stop()
+      assert.is_true(done(r1, 1) and done(r2, 1))
+      for _, rpath in ipairs { rpath1, rpath2 } do
+        check_tone(recording(rpath), 0.5, {500}, dbm0(8000 / math.sqrt(2)), 0.041)
+      end
+      call1:hangup()
+      call2:hangup()
+    end)
+  end)
+
   it("that does not exist raises a Lua error naming the file", function()
     h.run(function(t)
       local call = connect(t)
