@@ -76,6 +76,7 @@ void rtp_stream_set(struct rtp_stream *s, const union sa *remote, int pt, int rt
 		s->remote = *remote;
 		s->latched = false;  /* the media moved: latch anew */
 		s->warmup = WARMUP_TICKS;
+		s->opening = true;
 	}
 	s->pt = pt;
 	s->rtp_pt = rtp_pt;
@@ -185,6 +186,7 @@ static bool dtmf_tick(struct rtp_stream *s)
 		s->marker = true;
 		if (s->warmup < TAIL_TICKS)
 			s->warmup = TAIL_TICKS;
+		s->opening = false;
 	}
 	return true;
 }
@@ -198,6 +200,7 @@ static void on_tick(struct mclock_client *cl, uint64_t tick)
 			send_packet(s, s->rtp_pt, s->marker, s->ts, frame, sizeof(frame));
 			s->marker = false;
 			s->warmup = TAIL_TICKS;
+			s->opening = false;
 		} else if (s->warmup) {
 			/* nothing to play: silence for the first second, so the far
 			 * end hears us and latches its symmetric RTP, and a short
@@ -205,12 +208,13 @@ static void on_tick(struct mclock_client *cl, uint64_t tick)
 			 * releases a packet only when the next one comes gives out
 			 * the end of it; then nothing (silence suppression, RFC
 			 * 3551 §4.1), and the next sound starts a talkspurt with the
-			 * marker bit. None while the process is behind on its
-			 * signalling: calls whose BYE waits unread would each send
-			 * 50 a second, and at the edge of the endpoint's capacity
-			 * that was most of the CPU (docs/performance.md). */
+			 * marker bit. None of the first second while the process
+			 * is behind on its signalling: calls whose BYE waits unread
+			 * would each send 50 a second, and at the edge of the
+			 * endpoint's capacity that was most of the CPU
+			 * (docs/performance.md); a tail follows a sound, and goes. */
 			s->warmup--;
-			if (s->clock->pressed) {
+			if (s->opening && s->clock->pressed) {
 				s->marker = true;
 			} else {
 				memset(frame, s->pt == 8 ? 0xd5 : 0xff, sizeof(frame));

@@ -60,6 +60,7 @@ struct rtp_stream {
 	uint16_t seq;
 	bool marker;                    /* the next audio packet starts a talkspurt */
 	unsigned warmup;                /* ticks of silence still sent without a sound */
+	bool opening;                   /* they are the first second's, not a tail */
 	char dtmf[64];                  /* digits waiting to be sent */
 	unsigned dtmf_len;
 	int dtmf_event;                 /* the event being sent, -1 none */

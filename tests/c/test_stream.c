@@ -280,6 +280,35 @@ static void test_silence_left_out_under_pressure(void **state)
 	assert_true(st.rx_packets >= 25);
 }
 
+/* Five frames of sound, then nothing. */
+static bool fill_five(void *arg, uint8_t *frame, int pt)
+{
+	struct end *e = arg;
+	if (e->fills >= 5)
+		return false;
+	return fill(arg, frame, pt);
+}
+
+static const struct rtp_stream_handlers five = { fill_five, audio, digit };
+
+/* Under pressure the tail of silence after a sound still goes: it follows
+ * audio (a far end's jitter buffer gives out the sound's end on it), and
+ * only the first second is left out. */
+static void test_tail_sent_under_pressure(void **state)
+{
+	struct world *w = *state;
+	bool press = true;
+	w->clock.pressure = pressed;
+	w->clock.pressure_arg = &press;
+	w->a.s.h = &five;
+	connect_ends(w, true, false);
+	run_for(w, 700);
+	struct rtp_stats st;
+	rtp_stream_stats(&w->a.s, &st);
+	/* the five frames and the ten ticks of tail after them */
+	assert_int_equal(st.tx_packets, 15);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +320,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rtcp_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silence_left_out_under_pressure, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_tail_sent_under_pressure, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
