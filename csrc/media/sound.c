@@ -285,6 +285,8 @@ struct sound_file {
 /* Opens path for a load; on failure nothing is left open. */
 static int file_open(const char *path, struct sound_file *f, char *err, size_t errlen)
 {
+	if (errlen)
+		err[0] = '\0';
 	f->key = NULL;
 	/* O_NONBLOCK keeps a FIFO given by mistake from blocking the open; it
 	 * changes nothing for a regular file. */
@@ -411,8 +413,6 @@ int sound_load(struct sound_cache *c, const char *path, struct sound **sp,
 {
 	struct sound_file f;
 	struct sound_data d = { 0 };
-	if (errlen)
-		err[0] = '\0';
 	int rc = file_open(path, &f, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -498,8 +498,6 @@ int sound_load_async(struct sound_cache *c, uv_loop_t *uv, const char *path, str
 		     sound_loaded_h *h, void *arg, char *err, size_t errlen)
 {
 	struct sound_file f;
-	if (errlen)
-		err[0] = '\0';
 	int rc = file_open(path, &f, err, errlen);
 	if (rc < 0)
 		return rc;

@@ -1189,7 +1189,9 @@ describe("ended calls", function()
     local left = 0
     for _ in pairs(uncollected) do left = left + 1 end
     assert.equal(600, ended)
-    assert.is_true(collections >= 1, collections .. " collections for 600 ended calls")
+    -- paced by the debt, not a collection per end (that was 700 us a call under load)
+    assert.is_true(collections >= 1 and collections <= 60,
+      collections .. " collections for 600 ended calls")
     assert.is_true(left <= 450, left .. " of 600 ended calls still uncollected")
   end)
 end)
