@@ -28,6 +28,7 @@ struct rtp_pool {
 
 struct rtp_sock {
 	uv_udp_t rtp, rtcp;
+	int rtp_fd, rtcp_fd;        /* theirs, kept: a send asks libuv for nothing */
 	struct le le;               /* in the pool while spare */
 	struct rtp_pool *pool;      /* where it goes back to; NULL: closed */
 	union sa addr;              /* the RTP address and port as bound */
