@@ -46,6 +46,8 @@
 #                        SCHED_FIFO (chrt -f 50): takes the machine's other
 #                        work out of the lateness, to tell it from the
 #                        library's own (default: ordinary scheduling)
+#   BENCH_BLAST_READ=1   the baseline's sockets also wait for reading in an
+#                        epoll set, as the library's do (rtp_blast ... read)
 #   BENCH_PERF=N         one more step of the library at N streams under
 #                        `perf record -g` (not counted), and its profile
 #   BENCH_KEEP=1         keep the work directory with every log
@@ -60,6 +62,8 @@ SETTLE=${BENCH_SETTLE:-2}
 RATE=${BENCH_RATE:-1000}
 RUNS=${BENCH_RUNS:-1}
 PERF_AT=${BENCH_PERF:-}
+BLAST_READ= BLAST_SOCKETS="send only"
+[ "${BENCH_BLAST_READ:-0}" = 1 ] && BLAST_READ=1 BLAST_SOCKETS="send and wait for reading"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/luasip-bench.XXXXXX") || exit 1
 trap bench_cleanup EXIT
@@ -100,7 +104,7 @@ fi
 echo "# $(nproc) cores, $(uname -r), $(sipp -v 2>&1 | grep -o 'SIPp v[^ ]*' | head -n 1)," \
     "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# streams $STREAMS; $PLAY s measured per step after $SETTLE s; set-up at $RATE calls/s;" \
-    "$RUNS runs; senders: $SCHED scheduling; ulimit -n $(ulimit -n);" \
+    "$RUNS runs; senders: $SCHED scheduling; baseline sockets $BLAST_SOCKETS; ulimit -n $(ulimit -n);" \
     "work directory $WORK"
 
 WAV=$WORK/tone.wav
@@ -223,7 +227,8 @@ baseline() {
     B_US=- B_TP999=- B_RX999=- B_LOSS=-
     start_sink "$tag" || { echo "blast  $n: sink did not start"; return; }
     d0=$(udp_drops)
-    start_bg "$WORK/$tag.out" "${PIN_A[@]}" "$WORK/rtp_blast" "$n" "$SINK_PORT" "$SETTLE" "$PLAY"
+    start_bg "$WORK/$tag.out" "${PIN_A[@]}" "$WORK/rtp_blast" "$n" "$SINK_PORT" "$SETTLE" "$PLAY" \
+        ${BLAST_READ:+read}
     # the sink's window opens with the baseline's (after its warm-up)
     sleep "$SETTLE"
     kill -USR1 "$SINK_PID"

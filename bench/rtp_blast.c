@@ -1,6 +1,6 @@
 /* rtp_blast: the raw-socket baseline of bench/playback.sh.
  *
- *   rtp_blast N PORT WARMUP SECONDS
+ *   rtp_blast N PORT WARMUP SECONDS [read]
  *
  * N UDP sockets on 127.0.0.1, each sending one 172-byte RTP packet (12-byte
  * header, 160 bytes of G.711) every 20 ms to 127.0.0.1:PORT, all from one
@@ -12,7 +12,12 @@
  * After WARMUP seconds it measures SECONDS: its CPU time (getrusage), the
  * lateness of each wake-up against its deadline and how long each tick's
  * sends took, and prints one "blast ..." line.  Bounded: it ends after
- * WARMUP + SECONDS. */
+ * WARMUP + SECONDS.
+ *
+ * With "read", every socket is also in an epoll set for reading, as an
+ * endpoint's RTP sockets are (the library's, in libuv's): nothing is read,
+ * but each packet sent then wakes the socket's wait queue when the kernel
+ * frees it (write space), which is part of what the library pays. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,11 +71,12 @@ static double cpu_s(void)
 int main(int argc, char **argv)
 {
 	if (argc < 5) {
-		fprintf(stderr, "usage: rtp_blast N PORT WARMUP SECONDS\n");
+		fprintf(stderr, "usage: rtp_blast N PORT WARMUP SECONDS [read]\n");
 		return 2;
 	}
 	int n = atoi(argv[1]), port = atoi(argv[2]);
 	double warm = atof(argv[3]), secs = atof(argv[4]);
+	int ep = argc > 5 && strcmp(argv[5], "read") == 0 ? epoll_create1(EPOLL_CLOEXEC) : -1;
 	int *fd = calloc((size_t)n, sizeof(int));
 	uint32_t *ts = calloc((size_t)n, sizeof(uint32_t));
 	uint16_t *seq = calloc((size_t)n, sizeof(uint16_t));
@@ -87,6 +94,11 @@ int main(int argc, char **argv)
 		struct sockaddr_in a = { .sin_family = AF_INET };
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		bind(fd[i], (struct sockaddr *)&a, sizeof(a));
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd[i] };
+		if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd[i], &ev) != 0) {
+			fprintf(stderr, "rtp_blast: epoll_ctl: %s\n", strerror(errno));
+			return 1;
+		}
 		ts[i] = (uint32_t)rand();
 		seq[i] = (uint16_t)rand();
 	}
