@@ -1,5 +1,6 @@
 /* Recording through libsndfile. */
 #include "media/recorder.h"
+#include "media/sndfile_open.h"
 
 #include <errno.h>
 #include <math.h>
@@ -23,9 +24,11 @@ int recorder_open(struct recorder **rp, const char *path, double max_s, double s
 {
 	SF_INFO info = { .samplerate = 8000, .channels = 1,
 			 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
-	SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+	char why[160];
+	errno = 0;
+	SNDFILE *f = sndfile_open_path(path, SFM_WRITE, &info, why, sizeof(why));
 	if (!f) {
-		snprintf(err, errlen, "cannot record to %s: %s", path, sf_strerror(NULL));
+		snprintf(err, errlen, "cannot record to %s: %s", path, why);
 		return errno ? -errno : -EIO;
 	}
 	struct recorder *r = calloc(1, sizeof(*r));

@@ -6,6 +6,7 @@
 #include "media/sound.h"
 
 #include "media/g711.h"
+#include "media/sndfile_open.h"
 #include "util/list.h"
 #include "util/mem.h"
 
@@ -120,14 +121,15 @@ static int decode(unsigned max_seconds, int fd, const char *path,
 	float *frames = NULL, *mono = NULL, *converted = NULL;
 	int rc = 0;
 
-	/* The descriptor stays ours (close_desc 0): libsndfile would leave it
-	 * open on some of its own failures. */
-	SNDFILE *sf = sf_open_fd(fd, SFM_READ, &info, 0);
-	/* the reason of a failed open is libsndfile's one global: two files
-	 * failing at once on the thread pool may swap reasons, never paths */
+	/* The descriptor stays ours, whatever libsndfile makes of the file */
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return fail(err, errlen, -errno, path, "%s", strerror(errno));
+	struct sndfile_src in;
+	char why[160];
+	SNDFILE *sf = sndfile_open_read(&in, fd, (sf_count_t)st.st_size, &info, why, sizeof(why));
 	if (!sf)
-		return fail(err, errlen, -EINVAL, path,
-			    "not a sound file libsndfile reads (%s)", sf_strerror(NULL));
+		return fail(err, errlen, -EINVAL, path, "not a sound file libsndfile reads (%s)", why);
 	if (info.channels < 1 || info.samplerate < 1) {
 		rc = fail(err, errlen, -EINVAL, path,
 			  "not a sound file libsndfile reads (no channels or no sample rate)");

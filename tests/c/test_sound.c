@@ -537,6 +537,62 @@ static void test_async_load_cache_closes(void **state)
 	assert_int_equal(uv_loop_close(&uv), 0);
 }
 
+/* Files that fail at once on the thread pool each report their own reason:
+ * libsndfile keeps the reason of a failed open in one global, so the opens
+ * take turns (media/sndfile_open.c). Two kinds of bad file with different
+ * reasons, sixteen copies of each (one path, one decoding), all loading
+ * together. */
+static void test_async_failures_keep_their_reasons(void **state)
+{
+	enum { COPIES = 16 };
+	const char text[] = "This is a note about prompts, not a prompt.\n";
+	char why[2][256];
+	write_bytes("why-text.wav", text, sizeof(text) - 1);
+	write_sine("why-cut.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 1.0, 1000, 0.5);
+	truncate_file("why-cut.wav", 30);
+	struct sound *s = NULL;
+	assert_int_equal(sound_load(&cache, file_path("why-text.wav"), &s, why[0], sizeof(why[0])),
+			 -EINVAL);
+	assert_int_equal(sound_load(&cache, file_path("why-cut.wav"), &s, why[1], sizeof(why[1])),
+			 -EINVAL);
+	/* the reasons, after the path: what the copies must say */
+	const char *reason[2] = { strstr(why[0], ": "), strstr(why[1], ": ") };
+	assert_non_null(reason[0]);
+	assert_non_null(reason[1]);
+	if (strcmp(reason[0], reason[1]) == 0)
+		fail_msg("the two files should fail for different reasons: %s", reason[0]);
+
+	uv_loop_t uv;
+	assert_int_equal(uv_loop_init(&uv), 0);
+	static struct waiter w[2 * COPIES];
+	char paths[2 * COPIES][96], err[256];
+	for (int i = 0; i < 2 * COPIES; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "why-%d-%d.wav", i % 2, i / 2);
+		snprintf(paths[i], sizeof(paths[i]), "%s", file_path(name));
+		if (i % 2) {
+			write_sine(name, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 1.0, 1000, 0.5);
+			truncate_file(name, 30);
+		} else {
+			write_bytes(name, text, sizeof(text) - 1);
+		}
+	}
+	memset(w, 0, sizeof(w));
+	for (int i = 0; i < 2 * COPIES; i++)
+		assert_int_equal(sound_load_async(&cache, &uv, paths[i], &s, loaded, &w[i], err,
+						  sizeof(err)), 0);
+	uv_run(&uv, UV_RUN_DEFAULT);
+	for (int i = 0; i < 2 * COPIES; i++) {
+		assert_true(w[i].called);
+		assert_int_equal(w[i].rc, -EINVAL);
+		const char *got = strstr(w[i].err, ": ");
+		if (!strstr(w[i].err, paths[i]) || !got || strcmp(got, reason[i % 2]) != 0)
+			fail_msg("load %d: \"%s\" should name %s and end \"%s\"", i, w[i].err,
+				 paths[i], reason[i % 2]);
+	}
+	assert_int_equal(uv_loop_close(&uv), 0);
+}
+
 /* --- errors ---------------------------------------------------------------------- */
 
 static void expect_error(const char *name, int want_rc, const char *want_reason)
@@ -714,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_async_load_beside_the_loop),
 		cmocka_unit_test(test_async_load_errors),
 		cmocka_unit_test(test_async_load_cache_closes),
+		cmocka_unit_test(test_async_failures_keep_their_reasons),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_text_file),
 		cmocka_unit_test(test_directory),
