@@ -94,13 +94,23 @@ static void tell_digit(struct lcall *c, char digit)
 	}
 }
 
+/* Closes the recording; "recorded" tells its seconds, and a write that
+ * failed as its error name and message. */
 static void finish_recording(struct lcall *c, bool tell)
 {
-	double secs = recorder_close(c->rec);
+	double secs;
+	char err[512];
+	int e = recorder_close(c->rec, &secs, err, sizeof(err));
 	c->rec = NULL;
 	if (tell && begin_event(c, "recorded")) {
 		lua_pushnumber(lsip->L, secs);
-		lsip_pcall(lsip->L, 2);
+		if (!e) {
+			lsip_pcall(lsip->L, 2);
+			return;
+		}
+		lua_pushstring(lsip->L, lsip_errname(e));
+		lua_pushstring(lsip->L, err);
+		lsip_pcall(lsip->L, 4);
 	}
 }
 
@@ -500,14 +510,23 @@ static int l_record(lua_State *L)
 	return result(L, 0);
 }
 
-/* call:stop_record() -> seconds recorded, or nil when nothing recorded */
+/* call:stop_record() -> seconds recorded | false, errname, message when a
+ * write failed | nothing when nothing recorded */
 static int l_stop_record(lua_State *L)
 {
 	struct lcall *c = check_call(L, 1);
 	if (!c->rec)
 		return 0;
-	double secs = recorder_seconds(c->rec);
-	finish_recording(c, false);
+	double secs;
+	char err[512];
+	int e = recorder_close(c->rec, &secs, err, sizeof(err));
+	c->rec = NULL;
+	if (e) {
+		lua_pushboolean(L, 0);
+		lua_pushstring(L, lsip_errname(e));
+		lua_pushstring(L, err);
+		return 3;
+	}
 	lua_pushnumber(L, secs);
 	return 1;
 }

@@ -11,12 +11,20 @@
 
 /* A frame below this rms (about -50 dBm0) counts as silence. */
 #define SILENCE_RMS 80.0
+/* Samples held before they go to the file: half a second, one write(2)
+ * where there was one a packet (fifty a second for every recording). */
+#define HELD_MAX 4000
 
 struct recorder {
 	SNDFILE *f;
+	char *path;                 /* for the message of a failed write */
 	uint64_t samples, max_samples;
 	uint64_t quiet, silence_samples;
 	bool heard;                 /* silence counts only after something was said */
+	int error;                  /* the first failed write, -errno; then nothing more is written */
+	char why[160];              /* its reason */
+	size_t held;
+	int16_t buf[HELD_MAX];
 };
 
 int recorder_open(struct recorder **rp, const char *path, double max_s, double silence_s,
@@ -32,7 +40,8 @@ int recorder_open(struct recorder **rp, const char *path, double max_s, double s
 		return errno ? -errno : -EIO;
 	}
 	struct recorder *r = calloc(1, sizeof(*r));
-	if (!r) {
+	if (!r || !(r->path = strdup(path))) {
+		free(r);
 		sf_close(f);
 		snprintf(err, errlen, "cannot record to %s: out of memory", path);
 		return -ENOMEM;
@@ -44,11 +53,33 @@ int recorder_open(struct recorder **rp, const char *path, double max_s, double s
 	return 0;
 }
 
+/* What is held goes to the file; a short write (a full disk, a file size
+ * limit) ends the recording with its reason. */
+static void flush(struct recorder *r)
+{
+	if (!r->held || r->error)
+		return;
+	errno = 0;
+	sf_count_t n = sf_write_short(r->f, r->buf, (sf_count_t)r->held);
+	if (n != (sf_count_t)r->held) {
+		r->error = errno ? -errno : -EIO;
+		snprintf(r->why, sizeof(r->why), "%s", sf_strerror(r->f));
+	}
+	r->held = 0;
+}
+
 bool recorder_write(struct recorder *r, const int16_t *pcm, size_t n)
 {
 	if (r->max_samples && r->samples + n > r->max_samples)
 		n = (size_t)(r->max_samples - r->samples);
-	sf_write_short(r->f, pcm, (sf_count_t)n);
+	for (size_t done = 0; done < n && !r->error;) {
+		size_t take = n - done < HELD_MAX - r->held ? n - done : HELD_MAX - r->held;
+		memcpy(r->buf + r->held, pcm + done, take * sizeof(*pcm));
+		r->held += take;
+		done += take;
+		if (r->held == HELD_MAX)
+			flush(r);
+	}
 	r->samples += n;
 	if (r->silence_samples && n) {
 		double e = 0;
@@ -61,7 +92,7 @@ bool recorder_write(struct recorder *r, const int16_t *pcm, size_t n)
 			r->heard = true;
 		}
 	}
-	return (r->max_samples && r->samples >= r->max_samples) ||
+	return r->error || (r->max_samples && r->samples >= r->max_samples) ||
 	       (r->silence_samples && r->heard && r->quiet >= r->silence_samples);
 }
 
@@ -70,12 +101,24 @@ double recorder_seconds(const struct recorder *r)
 	return (double)r->samples / 8000.0;
 }
 
-double recorder_close(struct recorder *r)
+int recorder_close(struct recorder *r, double *secs, char *err, size_t errlen)
 {
+	*secs = 0;
 	if (!r)
 		return 0;
-	double s = recorder_seconds(r);
-	sf_close(r->f);
+	flush(r);
+	*secs = recorder_seconds(r);
+	errno = 0;
+	/* the WAV header gets its lengths now: that write can fail too */
+	int sf_err = sf_close(r->f);
+	if (!r->error && sf_err) {
+		r->error = errno ? -errno : -EIO;
+		snprintf(r->why, sizeof(r->why), "%s", sf_error_number(sf_err));
+	}
+	int rc = r->error;
+	if (rc && errlen)
+		snprintf(err, errlen, "cannot write %s: %s", r->path, r->why);
+	free(r->path);
 	free(r);
-	return s;
+	return rc;
 }

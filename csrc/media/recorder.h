@@ -14,10 +14,13 @@ struct recorder;
  * max_s 0: no limit; silence_s 0: silence does not end it. */
 int recorder_open(struct recorder **rp, const char *path, double max_s, double silence_s,
 		  char *err, size_t errlen);
-/* Writes 8 kHz samples; true when the recording is over (max or silence). */
+/* Takes 8 kHz samples (they reach the file half a second at a time); true
+ * when the recording is over: max, silence, or a write that failed. */
 bool recorder_write(struct recorder *r, const int16_t *pcm, size_t n);
-/* Closes the file; returns the seconds recorded. */
-double recorder_close(struct recorder *r);
+/* Writes what is held and closes the file; secs: the seconds recorded.
+ * 0, or the -errno of the first write that failed (the file stops there)
+ * with a message naming the file in err. */
+int recorder_close(struct recorder *r, double *secs, char *err, size_t errlen);
 double recorder_seconds(const struct recorder *r);
 
 #endif

@@ -88,8 +88,10 @@ local function event(self, ev, a, b, c, d)
   elseif ev == "played" then
     wake(self, "play", true)
   elseif ev == "recorded" then
-    -- the recorder closes before the end is told: then the far end hung up
-    if self.state == "ended" then wake(self, "record", nil, "hangup", a)
+    -- a write that failed (b, c) says more than the end of the call; the
+    -- recorder closes before the end is told: then the far end hung up
+    if b then wake(self, "record", nil, b, c)
+    elseif self.state == "ended" then wake(self, "record", nil, "hangup", a)
     else wake(self, "record", a) end
   end
 end

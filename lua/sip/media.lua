@@ -102,15 +102,17 @@ end
 function Call:stop()
   if self.state == "ended" then return end
   if self.core:stop_play() or self.waiters.play then self:_wake("play", nil, "stopped") end
-  local secs = self.core:stop_record()
-  if secs then self:_wake("record", secs) end
+  local secs, err, msg = self.core:stop_record()
+  if secs then self:_wake("record", secs)
+  elseif secs == false then self:_wake("record", nil, err, msg) end
 end
 
 local record_options = set { "max", "silence" }
 
 -- Records what the far end sends into a WAV file; yields until max seconds,
 -- silence seconds of quiet after speech, call:stop() or the end of the
--- call; returns the seconds recorded (nil, "hangup", seconds at the end).
+-- call; returns the seconds recorded (nil, "hangup", seconds at the end;
+-- nil, errname, message when the file could not be written).
 function Call:record(path, opts)
   opts = opts or {}
   if type(path) ~= "string" then error("call:record: expected a file name", 2) end

@@ -111,14 +111,15 @@ function h.free_tcp_port()
 end
 
 -- Runs Lua source in a child lua5.4 (same package paths) under `timeout`; returns the exit
--- code (124 when the time limit killed it), stdout and stderr.
-function h.script(src, limit)
+-- code (124 when the time limit killed it), stdout and stderr. `shell`: sh commands run
+-- first in the child's shell (limits, say).
+function h.script(src, limit, shell)
   local path, out, err = os.tmpname(), os.tmpname(), os.tmpname()
   local f = assert(io.open(path, "w"))
   f:write(("package.path = %q\npackage.cpath = %q\n"):format(package.path, package.cpath), src)
   f:close()
-  local _, _, code = os.execute(("timeout %s lua5.4 %s >%s 2>%s"):format(
-    tostring(limit or 20), path, out, err))
+  local _, _, code = os.execute(("%s timeout %s lua5.4 %s >%s 2>%s"):format(
+    shell or "", tostring(limit or 20), path, out, err))
   local function slurp(p)
     local fh = io.open(p, "rb")
     local s = fh and fh:read("a") or ""

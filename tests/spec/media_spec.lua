@@ -718,6 +718,43 @@ describe("recording", function()
       assert.near(res[3], #x / RATE, 0.001)
     end)
   end)
+
+  -- In a child whose files may not pass 12 KB (`ulimit -f 24` blocks of 512 bytes in sh;
+  -- SIGXFSZ ignored, so the write fails instead of the signal ending it): the recording
+  -- is written half a second at a time, and the second half-second does not fit.
+  it("that cannot be written returns nil, the error's name and a message naming the file", function()
+    local path = tmpfile("wav")
+    local code, out, err = h.script(([[
+      local sip = require "sip"
+      sip.run(function()
+        local bob = sip.ua{listen = {"udp:127.0.0.1:0"}}
+        local alice = sip.ua{listen = {"udp:127.0.0.1:0"}}
+        local done = false
+        bob:on("INVITE", function(call)
+          assert(call:answer())
+          local t0 = sip.now()
+          print("record", call:record(%q, {max = 4}))
+          print(("took %%.2f"):format(sip.now() - t0))
+          call:hangup()
+          done = true
+        end)
+        local _, port = bob:address("udp")
+        local call = assert(alice:call(("sip:bob@127.0.0.1:%%d"):format(port)))
+        sip.spawn(call.play, call, sip.tone{freqs = {1000}}, {loop = true})
+        for _ = 1, 100 do if done then break end sip.sleep(0.1) end
+        alice:close()
+        bob:close()
+      end)
+    ]]):format(path), 20, "trap '' XFSZ; ulimit -f 24;")
+    assert.equal(0, code, err)
+    local name, msg = out:match("record\tnil\t(%S+)\t([^\n]*)")
+    assert.equal("EFBIG", name, out)
+    assert.truthy(msg:find(path, 1, true), msg)
+    assert.truthy(msg:find("File too large", 1, true), msg)
+    -- it ended when the write failed, a second in, not at max
+    local took = tonumber(out:match("took ([%d.]+)"))
+    assert.is_true(took and took < 2, out)
+  end)
 end)
 
 describe("hold", function()
