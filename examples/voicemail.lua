@@ -31,11 +31,16 @@ local function voicemail(call, prompt, path)
     print("bob: the caller left during the prompt: " .. tostring(why))
     return nil, why
   end
-  local secs, hung, at_end = call:record(path, {silence = SILENCE, max = MAX})
-  if not secs then
+  local secs, why, detail = call:record(path, {silence = SILENCE, max = MAX})
+  if not secs and why == "hangup" then
     -- a caller who hangs up after speaking has still left a message
-    print(("bob: the caller hung up; %.1f s recorded to %s"):format(at_end or 0, path))
-    return at_end, hung
+    print(("bob: the caller hung up; %.1f s recorded to %s"):format(detail or 0, path))
+    return detail, why
+  elseif not secs then
+    -- the file could not be written (a full disk...): detail names it
+    print("bob: the message was not recorded: " .. tostring(detail))
+    call:hangup()
+    return nil, why
   end
   print(("bob: message of %.1f s recorded to %s"):format(secs, path))
   call:play(sip.tone{freqs = {880}, on = 0.3, off = 0})
