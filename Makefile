@@ -1,7 +1,7 @@
 # luasip: build, demo and test.
 #
 #   make demo    install what is missing, build into .luarocks, run examples/demo.lua
-#   make test    the same set-up, then every suite; ends with "N passed, N failed"
+#   make test    the same set-up, then every suite; ends with "N passed, N failed, N skipped"
 #   make asan    C suites and Lua specs under AddressSanitizer + UBSan
 #   make fuzz    run the SIP message fuzzer for longer (FUZZ_SECONDS)
 #

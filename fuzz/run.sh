@@ -17,6 +17,7 @@
 # failed send too (see fuzz/fuzz_sess.c).
 set -u
 cd "$(dirname "$0")/.."
+. tests/results.sh
 
 seconds=${1:-60}
 out=build/fuzz
@@ -165,5 +166,5 @@ else
 	failed=$((failed + 1))
 fi
 
-echo "fuzz: $passed passed, $failed failed"
+result_line fuzz "$passed" "$failed" 0
 [ "$failed" -eq 0 ]

@@ -13,6 +13,7 @@
 # The build and run lines are those of fuzz/run.sh.
 set -u
 cd "$(dirname "$0")/.."
+. tests/results.sh
 
 seconds=${1:-30}
 out=build/fuzz
@@ -103,5 +104,5 @@ else
 	failed=$((failed + 1))
 fi
 
-echo "fuzz-rtp: $passed passed, $failed failed"
+result_line fuzz-rtp "$passed" "$failed" 0
 [ "$failed" -eq 0 ]

@@ -6,6 +6,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/env.sh
+. tests/results.sh
 limit=${EXAMPLE_TIMEOUT:-30}
 pass=0 fail=0
 for ex in examples/*.lua; do
@@ -25,5 +26,5 @@ for ex in examples/*.lua; do
 		fail=$((fail + 1))
 	fi
 done
-echo "examples: $pass passed, $fail failed"
+result_line examples "$pass" "$fail" 0
 [ $fail -eq 0 ]

@@ -9,11 +9,13 @@
 #   CC=clang CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 #     BUILD_TAG=asan tests/c/sess.sh
 #
-# Ends with "sess: N passed, N failed"; exits non-zero on a failure. A binary
-# that does not build, crashes, or exits non-zero with no failed case
-# reported (a sanitizer report at exit, say) counts as one failure.
+# Ends with "sess: N passed, N failed, N skipped"; exits non-zero on a
+# failure. A binary that does not build, crashes, or exits non-zero with no
+# failed case reported (a sanitizer report at exit, say) counts as one
+# failure (tests/results.sh).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
+. tests/results.sh
 
 out=${BUILD_DIR:-build/tests${BUILD_TAG:+/$BUILD_TAG}}
 bin=$out/test_sess
@@ -32,7 +34,8 @@ done
 if ! ${CC:-gcc} -std=gnu11 -g ${CFLAGS:--O0} -Wall -Wextra -Wno-unused-parameter \
 	-Iinclude -Icsrc -Itests/c -o "$bin" tests/c/test_sess.c tests/c/fake_tp.c \
 	"${core[@]}" -lcmocka -losipparser2 -luv; then
-	echo "sess: 0 passed, 1 failed (build)"
+	echo "sess: build failed"
+	result_line sess 0 1 0
 	exit 1
 fi
 
@@ -40,14 +43,6 @@ CMOCKA_MESSAGE_OUTPUT=stdout "$bin" "$@" >"$log" 2>&1
 rc=$?
 cat "$log"
 
-# cmocka's summary: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s), ..."
-passed=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' "$log" | tail -n 1)
-failed=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' "$log" | tail -n 1)
-passed=${passed:-0}
-failed=${failed:-0}
-if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
-	echo "sess: exited with status $rc without a failed test case (crash or sanitizer report)"
-	failed=1
-fi
-echo "sess: $passed passed, $failed failed"
-[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
+cmocka_tally "$log" "$rc"
+result_line sess "$TALLY_PASSED" "$TALLY_FAILED" "$TALLY_SKIPPED"
+[ "$rc" -eq 0 ] && [ "$TALLY_FAILED" -eq 0 ]

@@ -8,10 +8,12 @@
 #   CC=clang CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 #     BUILD_TAG=asan tests/c/torture.sh
 #
-# Ends with "torture: N passed, N failed"; exits non-zero on a failure.
+# Ends with "torture: N passed, N failed, N skipped"; exits non-zero on a
+# failure.
 set -u
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$self")/../.."
+. tests/results.sh
 
 if [ "${TORTURE_IN_NETNS:-}" != 1 ]; then
 	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
@@ -22,10 +24,10 @@ if [ "${TORTURE_IN_NETNS:-}" != 1 ]; then
 	# Without a namespace the fixed client ports (5060 ...) may be taken
 	# and answers could address public hosts: refuse rather than flake.
 	echo "torture: cannot make a private network namespace (unshare -n)" >&2
-	echo "torture: 0 passed, 1 failed"
+	result_line torture 0 1 0
 	exit 1
 fi
-ip link set lo up || { echo "torture: 0 passed, 1 failed"; exit 1; }
+ip link set lo up || { result_line torture 0 1 0; exit 1; }
 
 out=build/tests${BUILD_TAG:+/$BUILD_TAG}
 bin=$out/test_torture
@@ -34,7 +36,8 @@ mkdir -p "$out"
 if ! ${CC:-gcc} -std=gnu11 -g -Wall -Wextra -Wno-unused-parameter ${CFLAGS:-} \
 	-Iinclude -Icsrc tests/c/test_torture.c csrc/util/*.c csrc/sip/*.c \
 	-lcmocka -losipparser2 -luv -o "$bin"; then
-	echo "torture: 0 passed, 1 failed (build)"
+	echo "torture: build failed"
+	result_line torture 0 1 0
 	exit 1
 fi
 
@@ -42,13 +45,6 @@ log=$out/torture.log
 "$bin" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
-# cmocka's summary: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s), ..."
-passed=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' "$log" | tail -1)
-failed=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' "$log" | tail -1)
-passed=${passed:-0}
-failed=${failed:-0}
-if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
-	failed=1  # crashed, or a sanitizer report after the tests
-fi
-echo "torture: $passed passed, $failed failed"
-[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
+cmocka_tally "$log" "$rc"
+result_line torture "$TALLY_PASSED" "$TALLY_FAILED" "$TALLY_SKIPPED"
+[ "$rc" -eq 0 ] && [ "$TALLY_FAILED" -eq 0 ]
