@@ -1,8 +1,8 @@
-/* SDP offer/answer (RFC 3264) for one G.711 audio stream. libosip2 splits
- * the text into lines and fields; what the fields mean (ports, payload
- * types, rtpmaps, directions, addresses) is checked and negotiated here.
- * We compose our own SDP with sbuf rather than through osip's tree, so the
- * text is exactly what this file writes. */
+/* SDP offer/answer (RFC 3264) for one G.711 audio stream among the m=
+ * lines of a session. libosip2 splits the text into lines and fields; what
+ * the fields mean (ports, payload types, rtpmaps, directions, addresses) is
+ * checked and negotiated here. We compose our own SDP with sbuf rather than
+ * through osip's tree, so the text is exactly what this file writes. */
 #include "sip/sdp.h"
 #include "sip/msg.h"
 #include "util/mem.h"
@@ -70,9 +70,18 @@ void sdp_local_init(struct sdp_local *l, const union sa *rtp)
 	l->ptime = PTIME_DEFAULT;
 }
 
+static void mlines_clear(struct sdp_mlines *ml)
+{
+	for (unsigned i = 0; i < SDP_MAX_MEDIA; i++)
+		ml->declined[i] = mem_deref(ml->declined[i]);
+	ml->n = 0;
+	ml->audio = 0;
+}
+
 void sdp_local_close(struct sdp_local *l)
 {
 	l->last = mem_deref(l->last);
+	mlines_clear(&l->mlines);
 }
 
 void sdp_local_changed(struct sdp_local *l)
@@ -517,24 +526,56 @@ int sdp_offer(struct sdp_local *l, char **sdp, size_t *len)
 			return -EINVAL;
 		pts[i] = l->codecs[i];
 	}
+	/* the first offer of a session is our audio alone; a later one has
+	 * every line of the session, in its order (RFC 3264 §8) */
+	struct sdp_mlines *ml = &l->mlines;
+	if (!ml->n)
+		snprintf(ml->proto, sizeof(ml->proto), "RTP/AVP");
 	struct sbuf b;
 	sbuf_init(&b);
 	session_put(&b, l, "0 0");
-	audio_put(&b, l, "RTP/AVP", pts, pts, n, l->te_pt ? l->te_pt : -1, l->dir);
-	return sdp_finish(l, &b, sdp, len);
+	for (unsigned i = 0; i < (ml->n ? ml->n : 1); i++) {
+		if (i == ml->audio)
+			audio_put(&b, l, ml->proto, pts, pts, n, l->te_pt ? l->te_pt : -1, l->dir);
+		else
+			sbuf_cat(&b, ml->declined[i], "\r\n", NULL);
+	}
+	int err = sdp_finish(l, &b, sdp, len);
+	if (!err && !ml->n)
+		ml->n = 1;
+	return err;
 }
 
 /* ------------------------------------------------------------------------ */
 /* answering an offer and accepting an answer                               */
 
-static void declined_put(struct sbuf *b, sdp_message_t *m, int pos)
+/* The line that declines the offer's stream at pos (RFC 3264 §6): its
+ * media, profile and formats, port 0; a mem string without line end. */
+static char *declined_line(sdp_message_t *m, int pos)
 {
-	sbuf_printf(b, "m=%s 0 %s", sdp_message_m_media_get(m, pos),
-		    sdp_message_m_proto_get(m, pos));
+	struct sbuf b;
+	sbuf_init(&b);
+	sbuf_cat(&b, "m=", sdp_message_m_media_get(m, pos), " 0 ",
+		 sdp_message_m_proto_get(m, pos), NULL);
 	const char *f;
 	for (int i = 0; (f = sdp_message_m_payload_get(m, pos, i)); i++)
-		sbuf_printf(b, " %s", f);
-	sbuf_puts(b, "\r\n");
+		sbuf_cat(&b, " ", f, NULL);
+	if (b.err) {
+		sbuf_free(&b);
+		return NULL;
+	}
+	return sbuf_take(&b, NULL);
+}
+
+/* Whether line i of the session is of that media type: audio for ours,
+ * else the type its declined line names. */
+static bool mline_is(const struct sdp_mlines *ml, unsigned i, const char *media)
+{
+	if (i == ml->audio)
+		return strcasecmp(media, "audio") == 0;
+	const char *type = ml->declined[i] + 2;  /* past "m=" */
+	size_t n = strcspn(type, " ");
+	return strlen(media) == n && strncasecmp(type, media, n) == 0;
 }
 
 /* The offer's "t=" value when it is two numbers, else "0 0". */
@@ -558,6 +599,7 @@ int sdp_answer(struct sdp_local *l, const char *offer, size_t offer_len,
 	if (err)
 		return err;
 
+	struct sdp_mlines next = {0};  /* the session's lines if this succeeds */
 	/* Every line is read first, so a malformed one anywhere is -EBADMSG
 	 * whether or not we would have used it. */
 	int nmedia = osip_list_size(&m->m_medias);
@@ -592,6 +634,16 @@ int sdp_answer(struct sdp_local *l, const char *offer, size_t offer_len,
 	res.dir = dir_meet(l->dir, peer);
 	res.hold_by_peer = !dir_recvs(peer);
 
+	/* the offer's lines become the session's: ours at used, the others
+	 * declined, in every SDP from now on */
+	next.n = (unsigned)nmedia;
+	next.audio = (unsigned)used;
+	snprintf(next.proto, sizeof(next.proto), "%s", s->proto);
+	err = -ENOMEM;
+	for (int i = 0; i < nmedia; i++)
+		if (i != used && !(next.declined[i] = declined_line(m, i)))
+			goto out;
+
 	char t[48];
 	time_copy(m, t, sizeof(t));
 	struct sbuf b;
@@ -601,12 +653,17 @@ int sdp_answer(struct sdp_local *l, const char *offer, size_t offer_len,
 		if (i == used)
 			audio_put(&b, l, s->proto, &s->rtp_pt, &s->pt, 1, s->te_pt, res.dir);
 		else
-			declined_put(&b, m, i);
+			sbuf_cat(&b, next.declined[i], "\r\n", NULL);
 	}
 	err = sdp_finish(l, &b, sdp, len);
-	if (!err)
+	if (!err) {
 		*r = res;
+		struct sdp_mlines old = l->mlines;
+		l->mlines = next;
+		next = old;
+	}
 out:
+	mlines_clear(&next);
 	free(ss);
 	sdp_drop(m, &arena);
 	return err;
@@ -621,17 +678,24 @@ int sdp_accept(struct sdp_local *l, const char *answer, size_t answer_len,
 	if (err)
 		return err;
 
+	/* RFC 3264 §6: one m= line for each of our offer, in its order and of
+	 * the same type; before any offer, that is our audio alone. */
+	const struct sdp_mlines *ml = &l->mlines;
+	unsigned want = ml->n ? ml->n : 1;
 	struct stream s;
 	err = -EBADMSG;
-	/* RFC 3264 §6: one m= line for each of ours, of the same type. */
-	if (osip_list_size(&m->m_medias) != 1)
+	if (osip_list_size(&m->m_medias) != (int)want)
 		goto out;
-	err = stream_read(m, 0, l, &s);
-	if (err)
-		goto out;
-	err = -EBADMSG;
-	if (strcasecmp(s.media, "audio") != 0)
-		goto out;
+	for (unsigned i = 0; i < want; i++) {
+		struct stream other;
+		struct stream *x = i == ml->audio ? &s : &other;
+		err = stream_read(m, (int)i, l, x);
+		if (err)
+			goto out;
+		err = -EBADMSG;
+		if (!mline_is(ml, i, x->media))
+			goto out;
+	}
 
 	struct sdp_result res = { .pt = -1, .rtp_pt = -1, .te_pt = -1,
 				  .ptime = s.ptime, .dir = SDP_INACTIVE };

@@ -1,8 +1,10 @@
 /* SDP offer/answer (RFC 3264, RFC 4566) for one audio stream, on libosip2's
  * SDP parser: G.711 (PCMU 0, PCMA 8) and telephone-event (RFC 4733),
- * direction attributes, o= versions, declined streams (port 0). The media
- * layer reads the negotiated result (struct sdp_result); nothing here sends
- * or receives RTP. */
+ * direction attributes, o= versions, declined streams (port 0). The other
+ * m= lines of a session (a phone's video) are declined and kept, so every
+ * later offer and answer carries them (struct sdp_mlines). The media layer
+ * reads the negotiated result (struct sdp_result); nothing here sends or
+ * receives RTP. */
 #ifndef LUASIP_SDP_H
 #define LUASIP_SDP_H
 
@@ -16,8 +18,27 @@ enum sdp_dir { SDP_SENDRECV = 0, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
 
 #define SDP_MAX_CODECS 4
 /* An offer with more m= lines is refused (-ENOTSUP): the answer repeats
- * every line, so this bounds what one peer can make us compose. */
+ * every line, and the session keeps them, so this bounds what one peer can
+ * make us compose and keep. */
 #define SDP_MAX_MEDIA 16
+
+/* The m= lines of the session, in order: the one place that knows them.
+ * RFC 3264 §8: a new offer has at least the m= lines of the previous SDP,
+ * in the same order, a declined stream still there with port 0; §6: an
+ * answer has exactly the lines of its offer. So our offers write all of
+ * them, and an answer to ours must have as many, of the same media types.
+ * One line is our audio stream; the others we declined (or never had) and
+ * write as kept here. Set by our first offer (audio alone) or by an offer
+ * we answer (its lines, each audio line but the one we took declined); an
+ * offer of the peer with fewer lines than before is answered as it is
+ * (the answer mirrors the offer) and the list becomes its lines. */
+struct sdp_mlines {
+	unsigned n;                 /* 0 until the first offer or answer */
+	unsigned audio;             /* the index of our audio stream */
+	char proto[16];             /* its profile as first written: RTP/AVP(F) */
+	char *declined[SDP_MAX_MEDIA];  /* each other line as we write it,
+	                               "m=video 0 RTP/AVP 96" (mem); NULL at audio */
+};
 
 /* Our side of the session: what we offer and what we can accept. */
 struct sdp_local {
@@ -33,6 +54,7 @@ struct sdp_local {
 	uint32_t ptime;             /* ms, 20 by default */
 	char *last;                 /* the last SDP we sent (mem), for re-sending */
 	uint64_t last_version;      /* its o= version */
+	struct sdp_mlines mlines;   /* the session's m= lines */
 };
 
 /* What offer and answer agreed, seen from our side. */
@@ -61,15 +83,18 @@ void sdp_local_close(struct sdp_local *l);
  * change), so calling this is only needed to force a new version. */
 void sdp_local_changed(struct sdp_local *l);
 
-/* Composes an offer and keeps it in l->last. *sdp is a mem string (a
- * reference of its own); -EINVAL when there is no codec to offer or a
- * codec other than 0 and 8. */
+/* Composes an offer and keeps it in l->last: the session's m= lines, our
+ * audio stream with every codec of ours and the others at port 0; audio
+ * alone when there is no session yet. *sdp is a mem string (a reference of
+ * its own); -EINVAL when there is no codec to offer or a codec other than
+ * 0 and 8. */
 int sdp_offer(struct sdp_local *l, char **sdp, size_t *len);
 
 /* Reads an offer and composes the answer (RFC 3264 §6): one m= line per
  * offered line, in order; the first audio stream with a codec we support is
- * accepted, every other stream declined with port 0. Keeps the answer in
- * l->last. r is set only on success.
+ * accepted, every other stream declined with port 0 (its media, profile
+ * and formats repeated). Keeps the answer in l->last and its lines in
+ * l->mlines. r and l->mlines are set only on success.
  * 0; -EBADMSG when the SDP is malformed (answer 400 with a Warning): osip
  * cannot parse it, no v=, o= or m= line, a port that is not a number, an
  * m= line without formats, an active stream without c=;
@@ -80,10 +105,12 @@ int sdp_offer(struct sdp_local *l, char **sdp, size_t *len);
 int sdp_answer(struct sdp_local *l, const char *offer, size_t offer_len,
 	       struct sdp_result *r, char **sdp, size_t *len);
 
-/* Reads the answer to our last offer (one audio m= line). Same errors as
- * sdp_answer; also -EBADMSG when the answer does not have exactly one m=
- * line of type audio. A declined stream (port 0) returns 0 with r->remote
- * of port 0 and r->pt -1: the call layer decides. */
+/* Reads the answer to our last offer. Same errors as sdp_answer; also
+ * -EBADMSG when the answer does not have exactly the m= lines of the offer
+ * (l->mlines): as many, each of the same media type in the same order.
+ * Only our audio line is read for media; what the answer says of a line we
+ * declined is ignored. A declined audio stream (port 0) returns 0 with
+ * r->remote of port 0 and r->pt -1: the call layer decides. */
 int sdp_accept(struct sdp_local *l, const char *answer, size_t answer_len,
 	       struct sdp_result *r);
 

@@ -968,6 +968,173 @@ static void test_accept_directions(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* the session's m= lines (RFC 3264 §6, §8)                                 */
+
+static char *offer_now(void);
+
+/* The m= lines of an SDP, each without its line end, joined by "|". */
+static const char *mlines_of(const char *sdp)
+{
+	static char buf[1024];
+	size_t n = 0;
+	buf[0] = '\0';
+	for (const char *p = sdp; p && *p; ) {
+		const char *e = strstr(p, "\r\n");
+		assert_non_null(e);
+		if (strncmp(p, "m=", 2) == 0) {
+			int k = snprintf(buf + n, sizeof(buf) - n, "%s%.*s", n ? "|" : "",
+					 (int)(e - p), p);
+			assert_true(k > 0 && (size_t)k < sizeof(buf) - n);
+			n += (size_t)k;
+		}
+		p = e + 2;
+	}
+	return buf;
+}
+
+static void assert_offer_mlines(const char *want)
+{
+	char *sdp = offer_now();
+	assert_string_equal(mlines_of(sdp), want);
+	mem_deref(sdp);
+}
+
+/* SIPp's video phone: audio and video; the same lines as its answer. */
+#define AV_OFFER(ver, adir, more) \
+	"v=0\r\no=peer 1 " ver " IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n" \
+	"m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" adir \
+	"m=video 4002 RTP/AVP 100\r\na=rtpmap:100 H264/90000\r\n" more
+#define AV_ANSWER(adir) \
+	HDR "m=audio 4000 RTP/AVP 0\r\n" adir "m=video 0 RTP/AVP 100\r\n"
+
+/* The issue 16 call: a phone offers audio and video, we answer the audio
+ * and decline the video; our re-offers (hold, resume) keep the video line
+ * at port 0, and answers that keep it are accepted. */
+static void test_mlines_reoffer_keeps_declined_video(void **state)
+{
+	struct sdp_result r;
+	char *sdp = answer(AV_OFFER("1", "", ""), &r, 0);
+	assert_string_equal(mlines_of(sdp), "m=audio 20000 RTP/AVP 0|m=video 0 RTP/AVP 100");
+	mem_deref(sdp);
+	assert_int_equal(l.mlines.n, 2);
+	assert_int_equal(l.mlines.audio, 0);
+
+	l.dir = SDP_SENDONLY;
+	assert_offer_mlines("m=audio 20000 RTP/AVP 0 8 101|m=video 0 RTP/AVP 100");
+	assert_int_equal(accept_text(AV_ANSWER("a=recvonly\r\n"), &r), 0);
+	assert_int_equal(r.dir, SDP_SENDONLY);
+	assert_remote(&r, "192.0.2.7", 4000);
+
+	l.dir = SDP_SENDRECV;
+	char *a = offer_now();
+	assert_string_equal(mlines_of(a), "m=audio 20000 RTP/AVP 0 8 101|m=video 0 RTP/AVP 100");
+	/* the declined line stands alone: no attributes of the video follow */
+	assert_non_null(strstr(a, "a=sendrecv\r\nm=video 0 RTP/AVP 100\r\n"));
+	assert_int_equal(a[strlen(a) - strlen("m=video 0 RTP/AVP 100\r\n") - 1], '\n');
+	assert_int_equal(accept_text(AV_ANSWER(""), &r), 0);
+	assert_int_equal(r.dir, SDP_SENDRECV);
+	/* the same offer again (a session refresh) is the same text */
+	char *b = offer_now();
+	assert_string_equal(a, b);
+	mem_deref(a);
+	mem_deref(b);
+}
+
+/* An answer to our offer has exactly its m= lines, in order, of the same
+ * media types (RFC 3264 §6); any other is no answer to it. */
+static void test_mlines_answer_must_match_offer(void **state)
+{
+	struct sdp_result r;
+	mem_deref(answer(AV_OFFER("1", "", ""), &r, 0));
+	mem_deref(offer_now());
+	static const char *const bad[] = {
+		/* the video line dropped: the answer the issue saw us send */
+		HDR "m=audio 4000 RTP/AVP 0\r\n",
+		/* the lines swapped */
+		HDR "m=video 0 RTP/AVP 100\r\nm=audio 4000 RTP/AVP 0\r\n",
+		/* another type in the video's place */
+		HDR "m=audio 4000 RTP/AVP 0\r\nm=audio 0 RTP/AVP 0\r\n",
+		/* one line more */
+		AV_ANSWER("") "m=application 0 UDP/BFCP *\r\n",
+	};
+	for (size_t i = 0; i < N(bad); i++) {
+		int err = accept_text(bad[i], &r);
+		if (err != -EBADMSG)
+			fail_msg("answer %zu: %d, want -EBADMSG", i, err);
+	}
+	/* the video answered with a port: we send and receive nothing there,
+	 * so it is read for its form only */
+	assert_int_equal(accept_text(HDR "m=audio 4000 RTP/AVP 0\r\n"
+				     "m=video 4002 RTP/AVP 100\r\n", &r), 0);
+	assert_remote(&r, "192.0.2.7", 4000);
+	/* a malformed line we declined is still malformed */
+	assert_int_equal(accept_text(HDR "m=audio 4000 RTP/AVP 0\r\nm=video x RTP/AVP 100\r\n",
+				     &r), -EBADMSG);
+	/* the media type compares without case, as everywhere in SDP */
+	assert_int_equal(accept_text(HDR "m=audio 4000 RTP/AVP 0\r\nm=VIDEO 0 RTP/AVP 100\r\n",
+				     &r), 0);
+}
+
+/* Video first and audio over RTP/AVPF: our offers keep the order and the
+ * audio's profile. */
+static void test_mlines_order_and_profile_kept(void **state)
+{
+	struct sdp_result r;
+	mem_deref(answer(video_first, &r, 0));
+	assert_int_equal(l.mlines.audio, 1);
+	assert_offer_mlines("m=video 0 RTP/AVPF 96|m=audio 20000 RTP/AVPF 0 8 101");
+	assert_int_equal(accept_text(HDR "m=video 0 RTP/AVPF 96\r\n"
+				     "m=audio 4000 RTP/AVPF 8\r\n", &r), 0);
+	assert_int_equal(r.pt, 8);
+	assert_int_equal(accept_text(HDR "m=audio 4000 RTP/AVPF 8\r\n"
+				     "m=video 0 RTP/AVPF 96\r\n", &r), -EBADMSG);
+}
+
+/* The list through a session: our first offer is audio alone; the peer
+ * adds video, then an application stream, each declined in the answer and
+ * kept in our offers after it; an offer we refuse changes nothing. */
+static void test_mlines_through_reoffers(void **state)
+{
+	struct sdp_result r;
+	assert_offer_mlines("m=audio 20000 RTP/AVP 0 8 101");
+	assert_int_equal(l.mlines.n, 1);
+	assert_int_equal(accept_text(sipp_uac, &r), 0);
+
+	/* the peer adds video (RFC 3264 §8.1: a new line below the others) */
+	char *sdp = answer(AV_OFFER("2", "", ""), &r, 0);
+	assert_string_equal(mlines_of(sdp), "m=audio 20000 RTP/AVP 0|m=video 0 RTP/AVP 100");
+	mem_deref(sdp);
+	assert_offer_mlines("m=audio 20000 RTP/AVP 0 8 101|m=video 0 RTP/AVP 100");
+	assert_int_equal(accept_text(AV_ANSWER(""), &r), 0);
+
+	/* and a third line */
+	sdp = answer(AV_OFFER("3", "", "m=application 5000 UDP/BFCP *\r\n"), &r, 0);
+	assert_string_equal(mlines_of(sdp), "m=audio 20000 RTP/AVP 0|m=video 0 RTP/AVP 100|"
+			    "m=application 0 UDP/BFCP *");
+	mem_deref(sdp);
+
+	/* an offer we cannot take leaves the session's lines as they were */
+	answer(HDR "m=audio 4000 RTP/AVP 9\r\nm=video 4002 RTP/AVP 100\r\n", &r, -ENOTSUP);
+	answer(HDR "m=audio 4000 RTP/AVP 0\r\nm=video x RTP/AVP 100\r\n", &r, -EBADMSG);
+	assert_offer_mlines("m=audio 20000 RTP/AVP 0 8 101|m=video 0 RTP/AVP 100|"
+			    "m=application 0 UDP/BFCP *");
+	assert_int_equal(accept_text(AV_ANSWER("") "m=application 0 UDP/BFCP *\r\n", &r), 0);
+	assert_int_equal(accept_text(AV_ANSWER(""), &r), -EBADMSG);
+
+	/* the peer removes its audio (port 0, RFC 3264 §8.2) and reuses the
+	 * declined video's slot for new audio (§8.1): the answer follows the
+	 * offer, and so do our offers after it */
+	sdp = answer(HDR "m=audio 0 RTP/AVP 0\r\nm=audio 4010 RTP/AVP 8\r\n"
+		     "m=application 0 UDP/BFCP *\r\n", &r, 0);
+	assert_string_equal(mlines_of(sdp), "m=audio 0 RTP/AVP 0|m=audio 20000 RTP/AVP 8|"
+			    "m=application 0 UDP/BFCP *");
+	mem_deref(sdp);
+	assert_remote(&r, "192.0.2.7", 4010);
+	assert_offer_mlines("m=audio 0 RTP/AVP 0|m=audio 20000 RTP/AVP 0 8 101|"
+			    "m=application 0 UDP/BFCP *");
+}
+
+/* ------------------------------------------------------------------------ */
 /* versions                                                                 */
 
 static char *offer_now(void)
@@ -1114,6 +1281,10 @@ int main(void)
 		T(test_accept_directions),
 		T(test_version_offers),
 		T(test_version_answers),
+		T(test_mlines_reoffer_keeps_declined_video),
+		T(test_mlines_answer_must_match_offer),
+		T(test_mlines_order_and_profile_kept),
+		T(test_mlines_through_reoffers),
 #undef T
 	};
 	return cmocka_run_group_tests_name("sdp", tests, setup_group, NULL);

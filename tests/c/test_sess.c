@@ -2018,6 +2018,160 @@ static void test_timer_out_peer_refresher_else_bye(void **state)
 	assert_int_equal(t->ev.why, SIP_END_TIMEOUT);
 }
 
+/* ------------------------------------------------------------------------ */
+/* the session's m= lines (RFC 3264 §6, §8): a phone's video, declined,    */
+/* stays in every SDP of the session at port 0                              */
+
+/* bob's video stream, offered, and declined in his answer to ours. */
+#define PEER_VIDEO "m=video 5006 RTP/AVP 100\r\na=rtpmap:100 H264/90000\r\n"
+#define PEER_VIDEO_DECLINED "m=video 0 RTP/AVP 100\r\n"
+#define PEER_BFCP "m=application 5008 UDP/BFCP *\r\n"
+
+/* The m= lines of a message's body, without line ends, joined by "|". */
+static void assert_mlines(const struct sip_msg *m, const char *want)
+{
+	char got[1024] = "";
+	size_t n = 0;
+	const char *p = m->body, *end = m->body + m->body_len;
+	while (p && p < end) {
+		const char *e = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = e ? e : end;
+		if (stop > p && stop[-1] == '\r')
+			stop--;
+		if (stop - p >= 2 && p[0] == 'm' && p[1] == '=') {
+			int k = snprintf(got + n, sizeof(got) - n, "%s%.*s", n ? "|" : "",
+					 (int)(stop - p), p);
+			assert_true(k > 0 && (size_t)k < sizeof(got) - n);
+			n += (size_t)k;
+		}
+		p = e ? e + 1 : end;
+	}
+	if (strcmp(got, want) != 0)
+		fail_msg("m= lines \"%s\", expected \"%s\"", got, want);
+}
+
+/* The call of issue 16: bob's phone offers audio and video, we answer the
+ * audio and decline the video. Hold by re-INVITE, resume by UPDATE: each
+ * offer keeps the video line at port 0, and bob's answers, which keep it
+ * too, are taken. An answer that drops it is no answer to our offer: the
+ * 2xx is acknowledged, the modification fails and the call goes on as it
+ * was. */
+static void test_mlines_in_video_declined_kept_by_modify(void **state)
+{
+	struct t *t = *state;
+	incoming(t, PEER_SDP("1", PEER_VIDEO), NULL);
+	assert_int_equal(t->accept_err, 0);
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	const struct sip_msg *ok = next_resp(t, 200, "INVITE");
+	learn_our_tag(t, ok);
+	assert_mlines(ok, "m=audio 40000 RTP/AVP 0 101|m=video 0 RTP/AVP 100");
+	ack_in(t);
+	assert_int_equal(t->ev.established, 1);
+
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, false), 0);
+	const struct sip_msg *re = next_req(t, "INVITE");
+	assert_mlines(re, "m=audio 40000 RTP/AVP 0 8 101|m=video 0 RTP/AVP 100");
+	assert_body_has(re, "a=sendonly\r\n");
+	respond(t, re, 200, NULL, "Contact: " PEER_CONTACT "\r\n",
+		PEER_SDP("2", "a=recvonly\r\n" PEER_VIDEO_DECLINED));
+	next_req(t, "ACK");
+	assert_int_equal(t->ev.modify_done, 1);
+	assert_int_equal(t->ev.md_err, 0);
+	assert_int_equal(t->ev.md_status, 200);
+	assert_int_equal(t->s->media.dir, SDP_SENDONLY);
+
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDRECV, true), 0);
+	const struct sip_msg *up = next_req(t, "UPDATE");
+	assert_mlines(up, "m=audio 40000 RTP/AVP 0 8 101|m=video 0 RTP/AVP 100");
+	assert_body_has(up, "a=sendrecv\r\n");
+	respond(t, up, 200, NULL, "Contact: " PEER_CONTACT "\r\n",
+		PEER_SDP("3", PEER_VIDEO_DECLINED));
+	assert_int_equal(t->ev.modify_done, 2);
+	assert_int_equal(t->ev.md_err, 0);
+	assert_int_equal(t->s->media.dir, SDP_SENDRECV);
+
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, false), 0);
+	re = next_req(t, "INVITE");
+	assert_mlines(re, "m=audio 40000 RTP/AVP 0 8 101|m=video 0 RTP/AVP 100");
+	respond(t, re, 200, NULL, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("4", "a=recvonly\r\n"));
+	next_req(t, "ACK");
+	assert_int_equal(t->ev.modify_done, 3);
+	assert_int_equal(t->ev.md_err, -EBADMSG);
+	assert_int_equal(t->ev.md_status, 200);
+	assert_int_equal(t->s->media.dir, SDP_SENDRECV);
+	assert_int_equal(t->s->state, SIP_SESS_CONFIRMED);
+	assert_int_equal(t->ev.ended, 0);
+	no_more(t);
+}
+
+/* Our call offers audio alone; bob adds video by re-INVITE, then an
+ * application stream by UPDATE: each answer declines the new line, and our
+ * re-INVITE after them offers all three, in bob's order. */
+static void test_mlines_out_peer_adds_lines_kept_in_our_offer(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = call_up(t);
+	assert_mlines(inv, "m=audio 40000 RTP/AVP 0 8 101");
+
+	request(t, &(struct rq){ .method = "INVITE", .sdp = PEER_SDP("2", PEER_VIDEO) });
+	next_resp(t, 100, "INVITE");
+	const struct sip_msg *ok = next_resp(t, 200, "INVITE");
+	assert_mlines(ok, "m=audio 40000 RTP/AVP 0 101|m=video 0 RTP/AVP 100");
+	request(t, &(struct rq){ .method = "ACK", .cseq = t->peer_cseq });
+	assert_int_equal(t->ev.modified, 1);
+
+	request(t, &(struct rq){ .method = "UPDATE",
+				 .sdp = PEER_SDP("3", PEER_VIDEO PEER_BFCP) });
+	ok = next_resp(t, 200, "UPDATE");
+	assert_mlines(ok, "m=audio 40000 RTP/AVP 0 101|m=video 0 RTP/AVP 100|"
+		      "m=application 0 UDP/BFCP *");
+	assert_int_equal(t->ev.modified, 2);
+
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, false), 0);
+	const struct sip_msg *re = next_req(t, "INVITE");
+	assert_mlines(re, "m=audio 40000 RTP/AVP 0 8 101|m=video 0 RTP/AVP 100|"
+		      "m=application 0 UDP/BFCP *");
+	respond(t, re, 200, NULL, "Contact: " PEER_CONTACT "\r\n",
+		PEER_SDP("4", "a=recvonly\r\n" PEER_VIDEO_DECLINED "m=application 0 UDP/BFCP *\r\n"));
+	next_req(t, "ACK");
+	assert_int_equal(t->ev.modify_done, 1);
+	assert_int_equal(t->ev.md_err, 0);
+	assert_int_equal(t->s->media.dir, SDP_SENDONLY);
+	no_more(t);
+}
+
+/* An offer-less re-INVITE gets our offer in the 2xx with every line of the
+ * session; the answer in the ACK must have them all, else the call ends. */
+static void test_mlines_offerless_reinvite_offers_every_line(void **state)
+{
+	struct t *t = *state;
+	incoming(t, PEER_SDP("1", PEER_VIDEO), NULL);
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	learn_our_tag(t, next_resp(t, 200, "INVITE"));
+	ack_in(t);
+
+	request(t, &(struct rq){ .method = "INVITE" });
+	next_resp(t, 100, "INVITE");
+	const struct sip_msg *ok = next_resp(t, 200, "INVITE");
+	assert_mlines(ok, "m=audio 40000 RTP/AVP 0 8 101|m=video 0 RTP/AVP 100");
+	request(t, &(struct rq){ .method = "ACK", .cseq = t->peer_cseq,
+				 .sdp = PEER_SDP("2", "a=recvonly\r\n" PEER_VIDEO_DECLINED) });
+	assert_int_equal(t->ev.modified, 1);
+	assert_int_equal(t->s->media.dir, SDP_SENDONLY);
+
+	request(t, &(struct rq){ .method = "INVITE" });
+	next_resp(t, 100, "INVITE");
+	ok = next_resp(t, 200, "INVITE");
+	assert_mlines(ok, "m=audio 40000 RTP/AVP 0 8 101|m=video 0 RTP/AVP 100");
+	request(t, &(struct rq){ .method = "ACK", .cseq = t->peer_cseq,
+				 .sdp = PEER_SDP("3", "") });
+	next_req(t, "BYE");
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.why, SIP_END_FAILED);
+	assert_int_equal(t->ev.status, 400);
+	no_more(t);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2083,6 +2237,9 @@ int main(int argc, char **argv)
 		T(test_timer_in_too_small_422),
 		T(test_timer_out_we_refresh_halfway),
 		T(test_timer_out_peer_refresher_else_bye),
+		T(test_mlines_in_video_declined_kept_by_modify),
+		T(test_mlines_out_peer_adds_lines_kept_in_our_offer),
+		T(test_mlines_offerless_reinvite_offers_every_line),
 #undef T
 	};
 	/* sess.sh NAME: only the tests whose name matches the glob */

@@ -84,10 +84,10 @@ CALL_ENV=()        # VAR=VALUE settings of the script
 CALL_CHECKS=()     # the names of the script's checks
 CALL_FLOW=()       # the expected flow (see flow_is)
 
-# run_call_out TITLE TRANSPORT TAG: SIPp waits for a call with CALL_SCENARIO,
-# call_out.lua calls it.
+# run_call_out TITLE TRANSPORT TAG [SCRIPT]: SIPp waits for a call with
+# CALL_SCENARIO, SCRIPT.lua (call_out.lua by default) calls it.
 run_call_out() {
-    local title=$1 transport=$2 tag=$3 port sipp_pid name
+    local title=$1 transport=$2 tag=$3 script=${4:-call_out} port sipp_pid name
     group_begin "luasip calls sipp: $title ($transport)"
     pick_ports port
     sipp_bg "$tag-sipp" "${CALL_SCENARIO[@]}" -p "$port" -t "$(sipp_flag "$transport")" \
@@ -96,7 +96,7 @@ run_call_out() {
     if ! wait_bound "$port" "$transport" 5 "$sipp_pid"; then
         fail "SIPp starts" "port $port not bound"
     fi
-    lua_start call_out "$tag" 20 SIPP_PORT="$port" TRANSPORT="$transport" "${CALL_ENV[@]}"
+    lua_start "$script" "$tag" 20 SIPP_PORT="$port" TRANSPORT="$transport" "${CALL_ENV[@]}"
     lua_wait "$tag" 20
     script_results "$WORK/$tag.out" "$LUA_RC" "${CALL_CHECKS[@]}"
     name=$(flow_name "${CALL_FLOW[@]}")
@@ -108,14 +108,14 @@ run_call_out() {
     group_end
 }
 
-# run_call_in TITLE TRANSPORT TAG: call_in.lua listens, SIPp calls it with
-# CALL_SCENARIO.
+# run_call_in TITLE TRANSPORT TAG [SCRIPT]: SCRIPT.lua (call_in.lua by
+# default) listens, SIPp calls it with CALL_SCENARIO.
 run_call_in() {
-    local title=$1 transport=$2 tag=$3 ua_port sipp_port name
+    local title=$1 transport=$2 tag=$3 script=${4:-call_in} ua_port sipp_port name
     group_begin "sipp calls luasip: $title ($transport)"
     pick_ports ua_port
     pick_ports sipp_port
-    lua_start call_in "$tag" 20 UA_PORT="$ua_port" TRANSPORT="$transport" WAIT=10 \
+    lua_start "$script" "$tag" 20 UA_PORT="$ua_port" TRANSPORT="$transport" WAIT=10 \
         "${CALL_ENV[@]}"
     if wait_line "$WORK/$tag.out" '^ready$' 5 "$LUA_PID"; then
         sipp_run "$tag-sipp" "127.0.0.1:$ua_port" "${CALL_SCENARIO[@]}" -s bob \
