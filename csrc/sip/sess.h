@@ -113,8 +113,11 @@ struct sip_sess {
 	struct sip_uac *mod_prev;       /* our last re-INVITE, answered: its 2xx
 	                                   retransmissions get their ACK */
 	uint32_t mod_prev_cseq;
-	bool early_answer_acked;        /* incoming: a reliable 1xx with our answer
-	                                   was PRACKed (RFC 3311 §5.1) */
+	bool early_answer_acked;        /* the INVITE's offer/answer is done before
+	                                   the 2xx (RFC 3311 §5.1): incoming, a
+	                                   reliable 1xx with our answer was PRACKed;
+	                                   outgoing, the answer came in a reliable 1xx
+	                                   of the session's early dialog */
 
 	/* reliable provisional responses, RFC 3262 (sess_prack.c) */
 	bool peer_100rel;               /* the caller supports or requires it */

@@ -1929,6 +1929,95 @@ static void test_prack_out_forked_reliable_1xx_each_pracked(void **state)
 	assert_hdr(pr, "RAck", "300 1 INVITE");
 }
 
+/* bob calls with 100rel and an offer; our reliable 183 has the answer.
+ * Returns its RSeq. */
+static unsigned long early_183_reliable(struct t *t)
+{
+	incoming(t, PEER_SDP("1", ""), "Supported: 100rel\r\n");
+	assert_int_equal(sip_sess_progress(t->s), 0);
+	const struct sip_msg *p = next_resp(t, 183, "INVITE");
+	learn_our_tag(t, p);
+	assert_true(has_sdp(p));
+	assert_body_has(p, "a=sendrecv\r\n");
+	return hdr_ul(p, "RSeq");
+}
+
+static void prack_sdp(struct t *t, unsigned long rseq, const char *sdp)
+{
+	char rack[80];
+	snprintf(rack, sizeof(rack), "RAck: %lu %u INVITE\r\n", rseq, t->invite_cseq);
+	request(t, &(struct rq){ .method = "PRACK", .extra = rack, .sdp = sdp });
+}
+
+static void test_prack_in_offer_answered_in_its_200(void **state)
+{
+	struct t *t = *state;
+	unsigned long rseq = early_183_reliable(t);
+	/* the 183 had the answer: RFC 3262 §5 lets the PRACK carry a new
+	 * offer, answered in the 200 to the PRACK */
+	prack_sdp(t, rseq, PEER_SDP("2", "a=sendonly\r\n"));
+	const struct sip_msg *ok = next_resp(t, 200, "PRACK");
+	if (!has_sdp(ok))
+		fail_msg("the 200 to a PRACK with an offer has no answer:\n%s",
+			 fake_tp.sent[last(t)].buf);
+	assert_body_has(ok, "a=recvonly\r\n");
+	assert_body_has(ok, " 2 IN IP4 " OUR_HOST "\r\n");  /* a new version (RFC 3264 §8) */
+	assert_int_equal(t->ev.modified, 1);
+	assert_int_equal(t->s->media.dir, SDP_RECVONLY);
+	assert_non_null(strstr(t->s->remote_sdp, "a=sendonly"));
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+	/* the 200 to the INVITE repeats the last SDP we sent */
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	const struct sip_msg *fin = next_resp(t, 200, "INVITE");
+	assert_body_has(fin, "a=recvonly\r\n");
+	ack_in(t);
+	assert_int_equal(t->ev.established, 1);
+	run_for(t, 5000);
+	no_more(t);
+}
+
+static void test_prack_in_unacceptable_offer_488_keeps_session(void **state)
+{
+	struct t *t = *state;
+	unsigned long rseq = early_183_reliable(t);
+	char *before = strdup(t->s->sdp.last);
+	assert_int_equal(sip_sess_answer(t->s), 0);  /* waits for the PRACK */
+	no_more(t);
+	/* only a codec we lack: refused, the call stays early and as it was */
+	prack_sdp(t, rseq, PEER_SDP_AT("2", "18", ""));
+	next_resp(t, 488, "PRACK");
+	assert_int_equal(t->ev.modified, 0);
+	assert_int_equal(t->s->media.dir, SDP_SENDRECV);
+	assert_int_equal(t->s->media.pt, 0);
+	assert_null(strstr(t->s->remote_sdp, "RTP/AVP 18"));
+	assert_string_equal(t->s->sdp.last, before);
+	free(before);
+	/* the PRACK still acknowledged the 183: no more of it, and the 200
+	 * that waited for it goes with the answer of the INVITE */
+	const struct sip_msg *fin = next_resp(t, 200, "INVITE");
+	assert_body_has(fin, "a=sendrecv\r\n");
+	ack_in(t);
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(t->ev.ended, 0);
+}
+
+static void test_prack_in_offer_before_our_answer_491(void **state)
+{
+	struct t *t = *state;
+	incoming(t, PEER_SDP("1", ""), "Supported: 100rel\r\n");
+	assert_int_equal(sip_sess_ring(t->s), 0);
+	const struct sip_msg *ring = next_resp(t, 180, "INVITE");
+	learn_our_tag(t, ring);
+	/* the INVITE's offer has no answer yet: no new offer may come */
+	prack_sdp(t, hdr_ul(ring, "RSeq"), PEER_SDP("2", "a=sendonly\r\n"));
+	next_resp(t, 491, "PRACK");
+	assert_int_equal(t->ev.modified, 0);
+	run_for(t, 2000);
+	no_more(t);  /* the 180 is acknowledged all the same */
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	assert_body_has(next_resp(t, 200, "INVITE"), "a=sendrecv\r\n");
+}
+
 /* ------------------------------------------------------------------------ */
 /* session timers (RFC 4028)                                                */
 
@@ -2083,6 +2172,9 @@ int main(int argc, char **argv)
 		T(test_timer_in_too_small_422),
 		T(test_timer_out_we_refresh_halfway),
 		T(test_timer_out_peer_refresher_else_bye),
+		T(test_prack_in_offer_answered_in_its_200),
+		T(test_prack_in_unacceptable_offer_488_keeps_session),
+		T(test_prack_in_offer_before_our_answer_491),
 #undef T
 	};
 	/* sess.sh NAME: only the tests whose name matches the glob */
