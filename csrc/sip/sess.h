@@ -135,6 +135,7 @@ struct sip_sess {
 	bool se_refresher;              /* we send the refreshes */
 	bool se_peer_supports;          /* the peer said Supported: timer */
 	bool mod_refresh;               /* the re-INVITE in flight is a refresh */
+	uint32_t min_se;                /* a 422's Min-SE, said again in refreshes */
 	struct tmr se_tmr;
 };
 
@@ -207,6 +208,9 @@ bool sess_timer_request(struct sip_sess *s, struct sip_strans *st, const struct 
 void sess_timer_response(struct sip_sess *s, const struct sip_msg *resp);
 struct sbuf;
 void sess_timer_headers(const struct sip_sess *s, struct sbuf *b, bool request);
+/* The header lines of our INVITE again after its 422, raised to the 422's
+ * Min-SE (a mem string); NULL when that would not raise the interval. */
+char *sess_timer_after_422(struct sip_sess *s, const char *headers, const struct sip_msg *resp);
 void sess_timer_start(struct sip_sess *s);
 void sess_timer_stop(struct sip_sess *s);
 /* sess_modify.c: a re-INVITE that changes nothing, to refresh the session. */

@@ -180,6 +180,31 @@ static void on_provisional(struct sip_sess *s, const struct sip_msg *resp)
 		s->h->progress(s->arg, resp);
 }
 
+/* RFC 4028 §6, §7.1: 422 Session Interval Too Small. The INVITE goes
+ * again, as after a 401 (same Call-ID and From tag, the next CSeq), with
+ * the interval the 422 asks for; the early dialogs of the first one ended
+ * with its 422. False when the 422 is the end (no raise, or cancelled). */
+static bool retry_after_422(struct sip_sess *s, const struct sip_msg *resp)
+{
+	if (s->cancelling || s->state == SIP_SESS_ENDED)
+		return false;
+	char *h = sess_timer_after_422(s, sip_uac_headers(s->uac), resp);
+	int err = h ? sip_uac_retry(s->uac, h) : -EPROTO;
+	mem_deref(h);
+	if (err)
+		return false;
+	s->invite_cseq = sip_uac_cseq(s->uac);
+	sip_dialog_close(s->dlg);
+	s->dlg = NULL;
+	close_forks(s);
+	s->state = SIP_SESS_CALLING;
+	s->got_provisional = false;
+	s->peer_rseq = 0;
+	s->have_media = false;
+	s->early_answer_acked = false;
+	return true;
+}
+
 static void on_response(int err, const struct sip_msg *resp, void *arg)
 {
 	struct sip_sess *s = arg;
@@ -198,6 +223,8 @@ static void on_response(int err, const struct sip_msg *resp, void *arg)
 			on_provisional(s, resp);
 	} else if (resp->status < 300) {
 		on_2xx(s, resp);
+	} else if (resp->status == 422 && retry_after_422(s, resp)) {
+		/* the INVITE went again */
 	} else if (s->state != SIP_SESS_ENDED) {
 		sess_end(s, s->cancelling ? SIP_END_LOCAL : SIP_END_REJECTED, resp->status,
 			 resp->reason, resp);

@@ -2107,6 +2107,81 @@ static void test_timer_out_peer_refresher_else_bye(void **state)
 	assert_int_equal(t->ev.why, SIP_END_TIMEOUT);
 }
 
+/* Our INVITE asked for 90 s; bob answers 422 with Min-SE: 1800. Returns
+ * the retry, with the ACK of the 422 looked at. */
+static const struct sip_msg *retried_after_422(struct t *t, const struct sip_msg **first)
+{
+	const struct sip_msg *inv = dial_with(t, false, "Session-Expires: 90;refresher=uac\r\n");
+	*first = inv;
+	respond(t, inv, 422, PEER_TAG, "Min-SE: 1800\r\n", NULL);
+	next_req(t, "ACK");  /* of the 422, in its transaction */
+	assert_int_equal(t->ev.ended, 0);
+	return next_req(t, "INVITE");
+}
+
+static void test_timer_out_422_retried_with_its_min_se(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv;
+	const struct sip_msg *re = retried_after_422(t, &inv);
+	/* RFC 4028 §7.1: the same call, the next CSeq, a new transaction, and
+	 * an interval of at least the Min-SE, which it states */
+	assert_string_equal(re->call_id, inv->call_id);
+	assert_string_equal(re->from_tag, inv->from_tag);
+	assert_null(re->to_tag);
+	assert_int_equal(re->cseq, inv->cseq + 1);
+	assert_string_not_equal(hdr(re, "Via"), hdr(inv, "Via"));
+	assert_hdr(re, "Session-Expires", "1800;refresher=uac");
+	assert_hdr(re, "Min-SE", "1800");
+	assert_int_equal(sip_msg_hdr_count(re, "Session-Expires"), 1);
+	assert_true(has_sdp(re));
+	assert_int_equal(re->body_len, inv->body_len);
+	no_more(t);
+	t->invite_cseq = re->cseq;
+	respond(t, re, 200, PEER_TAG, "Contact: " PEER_CONTACT "\r\n" RR_TWO
+		"Require: timer\r\nSession-Expires: 1800;refresher=uac\r\n", PEER_SDP("1", ""));
+	const struct sip_msg *ack = next_req(t, "ACK");
+	assert_int_equal(ack->cseq, re->cseq);
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(t->ev.ended, 0);
+	assert_int_equal(t->s->se, 1800);
+	/* the timer runs with the agreed interval: our refresh at half of it,
+	 * with the Min-SE of the 422 again (§7.4) */
+	uint64_t t0 = now(t);
+	run_until(t, t0 + 900000 - 1);
+	no_more(t);
+	run_until(t, t0 + 900000);
+	const struct sip_msg *refresh = next_req(t, "INVITE");
+	assert_in_dialog_out(t, refresh, "INVITE", re->cseq + 1);
+	assert_int_equal(hdr_ul(refresh, "Session-Expires"), 1800);
+	assert_hdr(refresh, "Min-SE", "1800");
+}
+
+static void test_timer_out_422_again_same_min_se_ends(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv;
+	const struct sip_msg *re = retried_after_422(t, &inv);
+	/* the same Min-SE once more: retrying would loop; the call fails */
+	respond(t, re, 422, PEER_TAG, "Min-SE: 1800\r\n", NULL);
+	next_req(t, "ACK");
+	no_more(t);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.why, SIP_END_REJECTED);
+	assert_int_equal(t->ev.status, 422);
+}
+
+static void test_timer_out_422_without_min_se_ends(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = dial_with(t, false, "Session-Expires: 90\r\n");
+	respond(t, inv, 422, PEER_TAG, NULL, NULL);
+	next_req(t, "ACK");
+	no_more(t);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.status, 422);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2175,6 +2250,9 @@ int main(int argc, char **argv)
 		T(test_prack_in_offer_answered_in_its_200),
 		T(test_prack_in_unacceptable_offer_488_keeps_session),
 		T(test_prack_in_offer_before_our_answer_491),
+		T(test_timer_out_422_retried_with_its_min_se),
+		T(test_timer_out_422_again_same_min_se_ends),
+		T(test_timer_out_422_without_min_se_ends),
 #undef T
 	};
 	/* sess.sh NAME: only the tests whose name matches the glob */
