@@ -2182,6 +2182,170 @@ static void test_timer_out_422_without_min_se_ends(void **state)
 	assert_int_equal(t->ev.status, 422);
 }
 
+/* ------------------------------------------------------------------------ */
+/* UPDATE in an early dialog (RFC 3311 §5.1)                                */
+
+/* We call bob; his reliable 183 has the answer (or, reliable false, an
+ * unreliable one); returns the INVITE, with our PRACK answered. */
+static const struct sip_msg *early_answered_out(struct t *t, bool reliable)
+{
+	const struct sip_msg *inv = dial(t, false);
+	respond(t, inv, 183, PEER_TAG, reliable ? "Contact: " PEER_CONTACT "\r\n" RR_TWO
+		"Require: 100rel\r\nRSeq: 7\r\n" : "Contact: " PEER_CONTACT "\r\n" RR_TWO,
+		PEER_SDP("1", ""));
+	if (reliable)
+		respond(t, next_req(t, "PRACK"), 200, NULL, NULL, NULL);
+	no_more(t);
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+	assert_true(t->s->have_media);
+	return inv;
+}
+
+static void test_update_early_out_after_reliable_answer(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = early_answered_out(t, true);
+	/* a re-INVITE must wait for the 2xx; an UPDATE need not */
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, false), -ENOTCONN);
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, true), 0);
+	const struct sip_msg *up = next_req(t, "UPDATE");
+	assert_in_dialog_out(t, up, "UPDATE", inv->cseq + 2);
+	assert_true(has_sdp(up));
+	assert_body_has(up, "a=sendonly\r\n");
+	/* one offer at a time */
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDRECV, true), -EBUSY);
+	respond(t, up, 200, NULL, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("2", "a=recvonly\r\n"));
+	assert_int_equal(t->ev.modify_done, 1);
+	assert_int_equal(t->ev.md_err, 0);
+	assert_int_equal(t->ev.md_status, 200);
+	assert_int_equal(t->s->media.dir, SDP_SENDONLY);
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+	/* the 2xx repeats the 183's SDP: the offer/answer of the INVITE was
+	 * over, it is ignored (RFC 3261 §13.2.1) and the UPDATE's stands */
+	respond(t, inv, 200, PEER_TAG, "Contact: " PEER_CONTACT "\r\n" RR_TWO, PEER_SDP("1", ""));
+	const struct sip_msg *ack = next_req(t, "ACK");
+	assert_int_equal(ack->cseq, inv->cseq);
+	assert_int_equal(ack->body_len, 0);
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(t->s->media.dir, SDP_SENDONLY);
+	assert_non_null(strstr(t->s->remote_sdp, "a=recvonly"));
+}
+
+static void test_update_early_out_refused_before_reliable_answer(void **state)
+{
+	struct t *t = *state;
+	early_answered_out(t, false);
+	/* an answer in an unreliable 183 is only a preview: no UPDATE yet */
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, true), -ENOTCONN);
+	no_more(t);
+}
+
+static void test_update_early_in_offer_answered_uac_side(void **state)
+{
+	struct t *t = *state;
+	early_answered_out(t, true);
+	/* bob (the callee) offers by UPDATE in the early dialog */
+	request(t, &(struct rq){ .method = "UPDATE", .to = t->peer_to, .cseq = 10,
+				 .sdp = PEER_SDP("2", "a=sendonly\r\n") });
+	const struct sip_msg *ok = next_resp(t, 200, "UPDATE");
+	assert_true(has_sdp(ok));
+	assert_body_has(ok, "a=recvonly\r\n");
+	assert_null(hdr(ok, "Session-Expires"));
+	assert_int_equal(t->ev.modified, 1);
+	assert_int_equal(t->s->media.dir, SDP_RECVONLY);
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+}
+
+/* bob's call with 100rel: our reliable 183 with the answer, PRACKed. */
+static void early_answered_in(struct t *t)
+{
+	unsigned long rseq = early_183_reliable(t);
+	prack(t, rseq, t->invite_cseq);
+	next_resp(t, 200, "PRACK");
+	no_more(t);
+}
+
+static void test_update_early_out_as_callee_after_prack(void **state)
+{
+	struct t *t = *state;
+	early_answered_in(t);
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, false), -ENOTCONN);
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, true), 0);
+	const struct sip_msg *up = next_req(t, "UPDATE");
+	/* in the early dialog, to bob's Contact, our tag in From */
+	assert_string_equal(up->ruri, "sip:bob@192.0.2.9:5070");
+	assert_string_equal(up->call_id, t->call_id);
+	assert_string_equal(up->from_tag, t->our_tag);
+	assert_string_equal(up->to_tag, PEER_TAG);
+	assert_body_has(up, "a=sendonly\r\n");
+	assert_null(hdr(up, "Session-Expires"));
+	respond(t, up, 200, NULL, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("2", "a=recvonly\r\n"));
+	assert_int_equal(t->ev.modify_done, 1);
+	assert_int_equal(t->ev.md_status, 200);
+	assert_int_equal(t->s->media.dir, SDP_SENDONLY);
+	/* the 200 to the INVITE repeats the last SDP we sent */
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	assert_body_has(next_resp(t, 200, "INVITE"), "a=sendonly\r\n");
+	ack_in(t);
+	assert_int_equal(t->ev.established, 1);
+}
+
+static void test_update_early_out_as_callee_before_prack_refused(void **state)
+{
+	struct t *t = *state;
+	early_183_reliable(t);
+	/* the 183 with our answer is not PRACKed yet */
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, true), -ENOTCONN);
+	no_more(t);
+}
+
+static void test_update_early_in_offer_answered_uas_side(void **state)
+{
+	struct t *t = *state;
+	early_answered_in(t);
+	request(t, &(struct rq){ .method = "UPDATE", .sdp = PEER_SDP("2", "a=sendonly\r\n") });
+	const struct sip_msg *ok = next_resp(t, 200, "UPDATE");
+	assert_true(has_sdp(ok));
+	assert_body_has(ok, "a=recvonly\r\n");
+	assert_int_equal(t->ev.modified, 1);
+	assert_int_equal(t->s->media.dir, SDP_RECVONLY);
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	assert_body_has(next_resp(t, 200, "INVITE"), "a=recvonly\r\n");
+}
+
+static void test_update_early_in_while_ours_open_491(void **state)
+{
+	struct t *t = *state;
+	early_answered_in(t);
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, true), 0);
+	next_req(t, "UPDATE");
+	/* RFC 3311 §5.2: an offer of ours is open */
+	request(t, &(struct rq){ .method = "UPDATE", .sdp = PEER_SDP("2", "a=sendonly\r\n") });
+	next_resp(t, 491, "UPDATE");
+	assert_int_equal(t->ev.modified, 0);
+}
+
+static void test_update_early_in_keeps_invite_session_timer(void **state)
+{
+	struct t *t = *state;
+	incoming(t, PEER_SDP("1", ""), "Supported: 100rel, timer\r\nSession-Expires: 90\r\n");
+	assert_int_equal(sip_sess_progress(t->s), 0);
+	const struct sip_msg *p = next_resp(t, 183, "INVITE");
+	learn_our_tag(t, p);
+	prack(t, hdr_ul(p, "RSeq"), t->invite_cseq);
+	next_resp(t, 200, "PRACK");
+	/* an UPDATE in the early dialog refreshes no session: the interval
+	 * the INVITE asked for still goes in our 200 to it */
+	request(t, &(struct rq){ .method = "UPDATE", .sdp = PEER_SDP("2", "") });
+	const struct sip_msg *ok = next_resp(t, 200, "UPDATE");
+	assert_null(hdr(ok, "Session-Expires"));
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	ok = next_resp(t, 200, "INVITE");
+	if (!hdr(ok, "Session-Expires"))
+		fail_msg("an early UPDATE dropped the session timer of the INVITE");
+	assert_int_equal(hdr_ul(ok, "Session-Expires"), 90);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2253,6 +2417,14 @@ int main(int argc, char **argv)
 		T(test_timer_out_422_retried_with_its_min_se),
 		T(test_timer_out_422_again_same_min_se_ends),
 		T(test_timer_out_422_without_min_se_ends),
+		T(test_update_early_out_after_reliable_answer),
+		T(test_update_early_out_refused_before_reliable_answer),
+		T(test_update_early_in_offer_answered_uac_side),
+		T(test_update_early_out_as_callee_after_prack),
+		T(test_update_early_out_as_callee_before_prack_refused),
+		T(test_update_early_in_offer_answered_uas_side),
+		T(test_update_early_in_while_ours_open_491),
+		T(test_update_early_in_keeps_invite_session_timer),
 #undef T
 	};
 	/* sess.sh NAME: only the tests whose name matches the glob */
