@@ -2182,6 +2182,30 @@ static void test_timer_out_422_without_min_se_ends(void **state)
 	assert_int_equal(t->ev.status, 422);
 }
 
+static void test_prack_in_offerless_invite_sdp_in_prack_491(void **state)
+{
+	struct t *t = *state;
+	incoming(t, NULL, "Supported: 100rel\r\n");
+	assert_int_equal(sip_sess_progress(t->s), 0);
+	/* no offer of ours goes before the 2xx: the reliable 183 has no SDP,
+	 * so a PRACK has nothing to answer and may not offer either */
+	const struct sip_msg *p = next_resp(t, 183, "INVITE");
+	learn_our_tag(t, p);
+	assert_false(has_sdp(p));
+	prack_sdp(t, hdr_ul(p, "RSeq"), PEER_SDP("1", ""));
+	next_resp(t, 491, "PRACK");
+	assert_int_equal(t->ev.modified, 0);
+	assert_false(t->s->have_media);
+	/* the offer goes in the 200 and the answer comes in the ACK */
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	const struct sip_msg *ok = next_resp(t, 200, "INVITE");
+	assert_true(has_sdp(ok));
+	request(t, &(struct rq){ .method = "ACK", .cseq = t->invite_cseq,
+				 .sdp = PEER_SDP("1", "") });
+	assert_int_equal(t->ev.established, 1);
+	assert_true(t->s->have_media);
+}
+
 /* ------------------------------------------------------------------------ */
 /* UPDATE in an early dialog (RFC 3311 §5.1)                                */
 
@@ -2425,6 +2449,7 @@ int main(int argc, char **argv)
 		T(test_update_early_in_offer_answered_uas_side),
 		T(test_update_early_in_while_ours_open_491),
 		T(test_update_early_in_keeps_invite_session_timer),
+		T(test_prack_in_offerless_invite_sdp_in_prack_491),
 #undef T
 	};
 	/* sess.sh NAME: only the tests whose name matches the glob */
