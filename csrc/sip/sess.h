@@ -159,7 +159,9 @@ int sip_sess_answer(struct sip_sess *s);        /* 200 with SDP */
 int sip_sess_reject(struct sip_sess *s, int status, const char *reason, const char *extra);
 /* BYE, CANCEL, or 486 for an incoming call not yet answered. */
 int sip_sess_hangup(struct sip_sess *s);
-/* A new offer: re-INVITE, or UPDATE. -EBUSY while another one is open. */
+/* A new offer: re-INVITE, or UPDATE (also before the 2xx, in the early
+ * dialog, once the INVITE's offer/answer is done: RFC 3311 §5.1).
+ * -ENOTCONN when the call cannot take one, -EBUSY while another is open. */
 int sip_sess_modify(struct sip_sess *s, enum sdp_dir dir, bool update);
 /* Sends a request in the call (INFO ...); h hears its outcome as with
  * sip_uac_send. -ENOTCONN unless the call is confirmed. */

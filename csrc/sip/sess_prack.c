@@ -1,8 +1,9 @@
 /* Reliable provisional responses (RFC 3262). As the callee: when the
  * caller supports 100rel, our 180 and 183 carry Require: 100rel and an RSeq
  * and go again at T1, 2T1 ... until the PRACK, one at a time; a 200 waits
- * for the PRACK of a 1xx that carried SDP. As the caller: each new reliable
- * 1xx is acknowledged with a PRACK in its early dialog. */
+ * for the PRACK of a 1xx that carried SDP; an offer in the PRACK is
+ * answered in its 200 (§5). As the caller: each new reliable 1xx is
+ * acknowledged with a PRACK in its early dialog. */
 #include "sip/sess.h"
 #include "util/mem.h"
 #include "util/rand.h"

@@ -1,7 +1,8 @@
 /* Session timers (RFC 4028), when the peer asks for them: the interval
  * and the refresher are agreed in Session-Expires; the refresher sends a
  * re-INVITE halfway through, the other side ends the call with BYE when no
- * refresh came shortly before the interval is over. */
+ * refresh came shortly before the interval is over. A 422 to our INVITE
+ * raises the interval we ask for to its Min-SE (sess_connect.c resends). */
 #define _GNU_SOURCE  /* strcasestr */
 #include "sip/sess.h"
 #include "util/mem.h"
