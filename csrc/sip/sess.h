@@ -113,8 +113,11 @@ struct sip_sess {
 	struct sip_uac *mod_prev;       /* our last re-INVITE, answered: its 2xx
 	                                   retransmissions get their ACK */
 	uint32_t mod_prev_cseq;
-	bool early_answer_acked;        /* incoming: a reliable 1xx with our answer
-	                                   was PRACKed (RFC 3311 §5.1) */
+	bool early_answer_acked;        /* the INVITE's offer/answer is done before
+	                                   the 2xx (RFC 3311 §5.1): incoming, a
+	                                   reliable 1xx with our answer was PRACKed;
+	                                   outgoing, the answer came in a reliable 1xx
+	                                   of the session's early dialog */
 
 	/* reliable provisional responses, RFC 3262 (sess_prack.c) */
 	bool peer_100rel;               /* the caller supports or requires it */
@@ -132,6 +135,7 @@ struct sip_sess {
 	bool se_refresher;              /* we send the refreshes */
 	bool se_peer_supports;          /* the peer said Supported: timer */
 	bool mod_refresh;               /* the re-INVITE in flight is a refresh */
+	uint32_t min_se;                /* a 422's Min-SE, said again in refreshes */
 	struct tmr se_tmr;
 };
 
@@ -155,7 +159,9 @@ int sip_sess_answer(struct sip_sess *s);        /* 200 with SDP */
 int sip_sess_reject(struct sip_sess *s, int status, const char *reason, const char *extra);
 /* BYE, CANCEL, or 486 for an incoming call not yet answered. */
 int sip_sess_hangup(struct sip_sess *s);
-/* A new offer: re-INVITE, or UPDATE. -EBUSY while another one is open. */
+/* A new offer: re-INVITE, or UPDATE (also before the 2xx, in the early
+ * dialog, once the INVITE's offer/answer is done: RFC 3311 §5.1).
+ * -ENOTCONN when the call cannot take one, -EBUSY while another is open. */
 int sip_sess_modify(struct sip_sess *s, enum sdp_dir dir, bool update);
 /* Sends a request in the call (INFO ...); h hears its outcome as with
  * sip_uac_send. -ENOTCONN unless the call is confirmed. */
@@ -204,6 +210,9 @@ bool sess_timer_request(struct sip_sess *s, struct sip_strans *st, const struct 
 void sess_timer_response(struct sip_sess *s, const struct sip_msg *resp);
 struct sbuf;
 void sess_timer_headers(const struct sip_sess *s, struct sbuf *b, bool request);
+/* The header lines of our INVITE again after its 422, raised to the 422's
+ * Min-SE (a mem string); NULL when that would not raise the interval. */
+char *sess_timer_after_422(struct sip_sess *s, const char *headers, const struct sip_msg *resp);
 void sess_timer_start(struct sip_sess *s);
 void sess_timer_stop(struct sip_sess *s);
 /* sess_modify.c: a re-INVITE that changes nothing, to refresh the session. */

@@ -48,6 +48,8 @@ static int take_2xx_sdp(struct sip_sess *s, const struct sip_msg *resp)
 			mem_deref(s->ack_body);
 			s->ack_body = ans;
 		}
+	} else if (s->early_answer_acked) {
+		return 0;    /* the answer came in a reliable provisional (§13.2.1) */
 	} else if (sess_has_sdp(resp)) {
 		err = sdp_accept(&s->sdp, resp->body, resp->body_len, &s->media);
 	} else if (!s->have_media) {
@@ -121,10 +123,12 @@ static void on_2xx(struct sip_sess *s, const struct sip_msg *resp)
 		sip_dialog_close(s->dlg);
 		s->dlg = s->forks[fork];
 		s->forks[fork] = NULL;
+		s->early_answer_acked = false;  /* that answer was another fork's */
 	}
 	if (s->dlg && resp->to_tag && strcmp(s->dlg->remote_tag, resp->to_tag) == 0) {
 		sip_dialog_reroute(s->dlg, resp);  /* the early dialog is confirmed */
 	} else {
+		s->early_answer_acked = false;
 		sip_dialog_close(s->dlg);
 		err = sip_dialog_from_response(&s->dlg, s->ua, resp, &sess_dialog_handlers, s);
 	}
@@ -168,16 +172,47 @@ static void on_provisional(struct sip_sess *s, const struct sip_msg *resp)
 		s->state = SIP_SESS_EARLY;
 		early_dialog(s, resp);
 	}
-	if (sess_hdr_has_token(resp, "Require", "100rel") && !sess_prack_send(s, resp))
+	bool reliable = sess_hdr_has_token(resp, "Require", "100rel");
+	if (reliable && !sess_prack_send(s, resp))
 		return;  /* a reliable 1xx we have seen already */
-	/* an answer in a provisional: early media (RFC 3264 with §13.2.1) */
-	if (sess_has_sdp(resp) && s->sdp.last && !s->ack_body &&
+	/* an answer in a provisional: early media (RFC 3264 with §13.2.1);
+	 * once one came reliably, the offer/answer is done and later SDP in
+	 * responses to the INVITE is ignored (§13.2.1) */
+	if (sess_has_sdp(resp) && s->sdp.last && !s->ack_body && !s->early_answer_acked &&
 	    sdp_accept(&s->sdp, resp->body, resp->body_len, &s->media) == 0) {
 		s->have_media = true;
 		sess_keep_remote_sdp(s, resp);
+		/* in the session's early dialog, UPDATE may now offer (RFC 3311 §5.1) */
+		s->early_answer_acked = reliable && s->dlg && resp->to_tag &&
+					strcmp(resp->to_tag, s->dlg->remote_tag) == 0;
 	}
 	if (s->h && s->h->progress)
 		s->h->progress(s->arg, resp);
+}
+
+/* RFC 4028 §6, §7.1: 422 Session Interval Too Small. The INVITE goes
+ * again, as after a 401 (same Call-ID and From tag, the next CSeq), with
+ * the interval the 422 asks for; the early dialogs of the first one ended
+ * with its 422. False when the 422 is the end (no raise, or cancelled). */
+static bool retry_after_422(struct sip_sess *s, const struct sip_msg *resp)
+{
+	if (s->cancelling || s->state == SIP_SESS_ENDED)
+		return false;
+	char *h = sess_timer_after_422(s, sip_uac_headers(s->uac), resp);
+	int err = h ? sip_uac_retry(s->uac, h) : -EPROTO;
+	mem_deref(h);
+	if (err)
+		return false;
+	s->invite_cseq = sip_uac_cseq(s->uac);
+	sip_dialog_close(s->dlg);
+	s->dlg = NULL;
+	close_forks(s);
+	s->state = SIP_SESS_CALLING;
+	s->got_provisional = false;
+	s->peer_rseq = 0;
+	s->have_media = false;
+	s->early_answer_acked = false;
+	return true;
 }
 
 static void on_response(int err, const struct sip_msg *resp, void *arg)
@@ -198,6 +233,8 @@ static void on_response(int err, const struct sip_msg *resp, void *arg)
 			on_provisional(s, resp);
 	} else if (resp->status < 300) {
 		on_2xx(s, resp);
+	} else if (resp->status == 422 && retry_after_422(s, resp)) {
+		/* the INVITE went again */
 	} else if (s->state != SIP_SESS_ENDED) {
 		sess_end(s, s->cancelling ? SIP_END_LOCAL : SIP_END_REJECTED, resp->status,
 			 resp->reason, resp);

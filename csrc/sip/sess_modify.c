@@ -50,6 +50,19 @@ static void done(struct sip_sess *s, int err, const struct sip_msg *resp)
 		s->h->modify_done(s->arg, err, resp);
 }
 
+/* Our re-INVITE or UPDATE failed in a way that ends the dialog
+ * (§12.2.1.2). An incoming call not answered yet is refused rather than
+ * hung up: the callee sends no BYE before its 2xx (§15). */
+static void end_failed(struct sip_sess *s, bool bye, int status, const char *reason,
+		       const struct sip_msg *resp)
+{
+	if (!s->outgoing && s->st && !sip_strans_answered(s->st))
+		sip_strans_reply(s->st, 500, NULL, NULL, NULL, 0);
+	else if (bye)
+		sess_send_bye(s);
+	sess_end(s, SIP_END_FAILED, status, reason, resp);
+}
+
 static void on_glare_over(void *arg)
 {
 	struct sip_sess *s = arg;
@@ -79,8 +92,7 @@ static void on_answer(int err, const struct sip_msg *resp, void *arg)
 	if (err) {
 		/* no answer to a request in the dialog ends it (§12.2.1.2) */
 		done(s, err, NULL);
-		sess_send_bye(s);
-		sess_end(s, SIP_END_FAILED, 408, "Request Timeout", NULL);
+		end_failed(s, true, 408, "Request Timeout", NULL);
 	} else if (resp->status < 300) {
 		sip_dialog_cseq_used(s->dlg, resp->cseq);
 		if (!s->mod_update)
@@ -90,8 +102,11 @@ static void on_answer(int err, const struct sip_msg *resp, void *arg)
 							 &s->media) : -EBADMSG;
 		if (!bad)
 			sess_keep_remote_sdp(s, resp);
-		sess_timer_response(s, resp);
-		sess_timer_start(s);
+		if (s->state == SIP_SESS_CONFIRMED) {
+			/* an early UPDATE refreshes nothing: the timer is the INVITE's */
+			sess_timer_response(s, resp);
+			sess_timer_start(s);
+		}
 		done(s, bad, resp);
 	} else if (resp->status == 491) {
 		/* §14.1: the Call-ID's owner waits 2.1-4 s, the other 0-2 s */
@@ -102,9 +117,7 @@ static void on_answer(int err, const struct sip_msg *resp, void *arg)
 		tmr_start(s->ua->stack.tq, &s->glare, wait, on_glare_over, s);
 	} else if (resp->status == 481 || resp->status == 408) {
 		done(s, 0, resp);
-		if (resp->status == 408)
-			sess_send_bye(s);
-		sess_end(s, SIP_END_FAILED, resp->status, resp->reason, resp);
+		end_failed(s, resp->status == 408, resp->status, resp->reason, resp);
 	} else {
 		/* refused: the session stays as it was (§14.1) */
 		sip_dialog_cseq_used(s->dlg, resp->cseq);
@@ -124,7 +137,8 @@ static int send_offer(struct sip_sess *s)
 	struct sbuf b;
 	sbuf_init(&b);
 	sbuf_puts(&b, SDP_TYPE);
-	sess_timer_headers(s, &b, true);
+	if (s->state == SIP_SESS_CONFIRMED)
+		sess_timer_headers(s, &b, true);
 	err = b.err ? -ENOMEM : sip_dialog_request(s->dlg, &s->mod, s->mod_update ? "UPDATE" :
 						   "INVITE", b.d, offer, len, s->user,
 						   s->password, on_answer, s);
@@ -142,9 +156,17 @@ int sess_refresh(struct sip_sess *s)
 	return err;
 }
 
+/* RFC 3311 §5.1: before the 2xx only UPDATE may offer, in the early
+ * dialog, once the INVITE's offer/answer is done: the answer came (or, as
+ * the callee, went) in a reliable 1xx that was PRACKed. */
+static bool may_offer_early(const struct sip_sess *s, bool update)
+{
+	return update && s->state == SIP_SESS_EARLY && s->early_answer_acked && !s->rel_pending;
+}
+
 int sip_sess_modify(struct sip_sess *s, enum sdp_dir dir, bool update)
 {
-	if (s->state != SIP_SESS_CONFIRMED || !s->dlg)
+	if (!s->dlg || (s->state != SIP_SESS_CONFIRMED && !may_offer_early(s, update)))
 		return -ENOTCONN;
 	if (s->mod || tmr_running(&s->glare) || s->st_2xx)
 		return -EBUSY;  /* one offer at a time (RFC 3264 §4) */
@@ -177,7 +199,7 @@ void sess_modify_recv(struct sip_sess *s, struct sip_strans *st, const struct si
 		retry_later(st);  /* RFC 3311 §5.2: the first offer is not answered */
 		return;
 	}
-	if (!sess_timer_request(s, st, req))
+	if (s->state == SIP_SESS_CONFIRMED && !sess_timer_request(s, st, req))
 		return;  /* 422 */
 	sip_dialog_refresh(s->dlg, req);
 	char *sdp = NULL;

@@ -1,8 +1,9 @@
 /* Reliable provisional responses (RFC 3262). As the callee: when the
  * caller supports 100rel, our 180 and 183 carry Require: 100rel and an RSeq
  * and go again at T1, 2T1 ... until the PRACK, one at a time; a 200 waits
- * for the PRACK of a 1xx that carried SDP. As the caller: each new reliable
- * 1xx is acknowledged with a PRACK in its early dialog. */
+ * for the PRACK of a 1xx that carried SDP; an offer in the PRACK is
+ * answered in its 200 (§5). As the caller: each new reliable 1xx is
+ * acknowledged with a PRACK in its early dialog. */
 #include "sip/sess.h"
 #include "util/mem.h"
 #include "util/rand.h"
@@ -83,6 +84,36 @@ bool sess_answer_waits(struct sip_sess *s)
 	return false;
 }
 
+/* RFC 3262 §5: an offer in a PRACK is answered in the 2xx to it; it may
+ * come once the INVITE's own offer/answer is done (our reliable 1xx had
+ * the answer, this PRACK acknowledges it) and no offer of ours is open.
+ * An offer we cannot take is refused (488, or 400 when malformed) and
+ * leaves the session as it was. True when the session changed. */
+static bool answer_prack_offer(struct sip_sess *s, struct sip_strans *st,
+			       const struct sip_msg *req)
+{
+	if (!s->early_answer_acked || s->mod) {
+		sip_strans_reply(st, 491, NULL, NULL, NULL, 0);
+		return false;
+	}
+	char *sdp = NULL;
+	size_t len = 0;
+	int err = sdp_answer(&s->sdp, req->body, req->body_len, &s->media, &sdp, &len);
+	if (err == -ENOTSUP)
+		sip_strans_reply(st, 488, NULL, "Warning: 304 luasip \"No acceptable media\"\r\n",
+				 NULL, 0);
+	else if (err)
+		sip_strans_reply(st, 400, "Bad SDP", "Warning: 399 luasip \"Malformed SDP\"\r\n",
+				 NULL, 0);
+	else
+		sess_reply(s, st, 200, NULL, sdp, len);
+	mem_deref(sdp);
+	if (err)
+		return false;
+	sess_keep_remote_sdp(s, req);
+	return true;
+}
+
 void sess_prack_recv(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req)
 {
 	struct sip_hdr h;
@@ -99,16 +130,26 @@ void sess_prack_recv(struct sip_sess *s, struct sip_strans *st, const struct sip
 		return;
 	}
 	/* a PRACK for our last reliable 1xx: also when the final answer went
-	 * before it came (the 1xx had no SDP), it gets its 200 */
+	 * before it came (the 1xx had no SDP), it gets its 200; one refused
+	 * for its offer still acknowledges the 1xx, which goes no more */
 	bool was_pending = s->rel_pending;
 	tmr_cancel(&s->rel_retx);
 	tmr_cancel(&s->rel_timeout);
 	s->rel_pending = false;
-	sess_reply(s, st, 200, NULL, NULL, 0);
-	if (!was_pending)
-		return;
-	if (s->rel_sdp && !s->offer_in_2xx)
+	if (was_pending && s->rel_sdp && !s->offer_in_2xx)
 		s->early_answer_acked = true;  /* offer/answer done: UPDATE may come */
+	bool changed = false;
+	if (sess_has_sdp(req))
+		changed = answer_prack_offer(s, st, req);
+	else
+		sess_reply(s, st, 200, NULL, NULL, 0);
+	mem_ref(s);
+	if (changed && s->h && s->h->modified)
+		s->h->modified(s->arg);  /* the media follows the new answer */
+	if (!was_pending || s->state == SIP_SESS_ENDED) {
+		mem_deref(s);
+		return;
+	}
 	if (s->answer_deferred) {
 		s->answer_deferred = false;
 		sess_answer_now(s);
@@ -117,6 +158,7 @@ void sess_prack_recv(struct sip_sess *s, struct sip_strans *st, const struct sip
 		s->rel_queued = 0;
 		send_reliable(s, status, s->rel_queued_sdp ? s->sdp.last : NULL);
 	}
+	mem_deref(s);
 }
 
 bool sess_prack_send(struct sip_sess *s, const struct sip_msg *resp)

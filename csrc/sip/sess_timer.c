@@ -1,7 +1,8 @@
 /* Session timers (RFC 4028), when the peer asks for them: the interval
  * and the refresher are agreed in Session-Expires; the refresher sends a
  * re-INVITE halfway through, the other side ends the call with BYE when no
- * refresh came shortly before the interval is over. */
+ * refresh came shortly before the interval is over. A 422 to our INVITE
+ * raises the interval we ask for to its Min-SE (sess_connect.c resends). */
 #define _GNU_SOURCE  /* strcasestr */
 #include "sip/sess.h"
 #include "util/mem.h"
@@ -92,6 +93,8 @@ void sess_timer_headers(const struct sip_sess *s, struct sbuf *b, bool request)
 	/* refresher names a role in this transaction: uac is whoever sends it */
 	bool uac = request ? s->se_refresher : !s->se_refresher;
 	sbuf_printf(b, "Session-Expires: %u;refresher=%s\r\n", s->se, uac ? "uac" : "uas");
+	if (request && s->min_se)
+		sbuf_printf(b, "Min-SE: %u\r\n", s->min_se);  /* §7.4: as after the 422 */
 	if (!request && s->se_peer_supports)
 		sbuf_puts(b, "Require: timer\r\n");
 }
@@ -122,4 +125,60 @@ void sess_timer_start(struct sip_sess *s)
 	else
 		ms -= 1000ull * (s->se / 3 < 32 ? s->se / 3 : 32);  /* §10 */
 	tmr_start(s->ua->stack.tq, &s->se_tmr, ms, on_timer, s);
+}
+
+/* Whether a header line (name: value) is called name or its compact form. */
+static bool line_is(const char *line, size_t n, const char *name, const char *compact)
+{
+	size_t colon = 0;
+	while (colon < n && line[colon] != ':')
+		colon++;
+	size_t len = colon;
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	return (len == strlen(name) && strncasecmp(line, name, len) == 0) ||
+	       (compact && len == strlen(compact) && strncasecmp(line, compact, len) == 0);
+}
+
+char *sess_timer_after_422(struct sip_sess *s, const char *headers, const struct sip_msg *resp)
+{
+	struct sip_hdr h;
+	char v[32];
+	if (!sip_msg_hdr_id(resp, SIP_HDR_MIN_SE, 0, &h) || h.value_len >= sizeof(v))
+		return NULL;
+	sip_hdr_unfold(&h, v);
+	char *end;
+	unsigned long min = strtoul(v, &end, 10);
+	if (end == v || min > 86400)
+		return NULL;
+	/* §7.1: the lines as they were, but Session-Expires at least the
+	 * Min-SE of the 422 (its parameters kept) and Min-SE saying so */
+	unsigned long asked = 0;
+	char params[64] = "";
+	struct sbuf b;
+	sbuf_init(&b);
+	for (const char *p = headers ? headers : ""; *p;) {
+		size_t n = strcspn(p, "\r\n");
+		size_t eol = n + strspn(p + n, "\r\n");
+		if (line_is(p, n, "Session-Expires", "x")) {
+			const char *val = memchr(p, ':', n);
+			asked = val ? strtoul(val + 1, &end, 10) : 0;
+			if (val) {
+				size_t plen = (size_t)(p + n - end);
+				if (plen < sizeof(params))
+					snprintf(params, sizeof(params), "%.*s", (int)plen, end);
+			}
+		} else if (!line_is(p, n, "Min-SE", NULL)) {
+			sbuf_add(&b, p, eol);
+		}
+		p += eol;
+	}
+	/* once per raise: a 422 that asks for no more than we did is the end */
+	if (min <= asked || min < MIN_SE || b.err) {
+		sbuf_free(&b);
+		return NULL;
+	}
+	sbuf_printf(&b, "Session-Expires: %lu%s\r\nMin-SE: %lu\r\n", min, params, min);
+	s->min_se = (uint32_t)min;
+	return sbuf_take(&b, NULL);
 }

@@ -102,6 +102,12 @@ uint32_t sip_uac_cseq(const struct sip_uac *u);   /* the CSeq last sent */
 const char *sip_uac_call_id(const struct sip_uac *u);
 /* CANCEL for an INVITE that had a provisional answer (see sip_ctrans_cancel). */
 int sip_uac_cancel(struct sip_uac *u);
+/* The request again as a new transaction, the way a 401 is answered: same
+ * Call-ID and From tag, the next CSeq, a new branch; headers (extra lines,
+ * as in sip_uac_params) replace the old ones. For a final answer that asks
+ * for a change (422 Session Interval Too Small), from its callback. */
+int sip_uac_retry(struct sip_uac *u, const char *headers);
+const char *sip_uac_headers(const struct sip_uac *u);
 
 /* Resolves a SIP URI to where a request for it goes (numeric hosts and
  * localhost; port 5060 by default; ;transport=udp|tcp). */

@@ -177,6 +177,14 @@ static void deliver(struct sip_uac *u, int err, const struct sip_msg *resp)
 		u->h(err, resp, u->arg);
 }
 
+/* The same request as a new transaction (§8.1.3.5, §22.2): the next CSeq
+ * and a new branch (send_request makes one). */
+static int send_again(struct sip_uac *u)
+{
+	u->cseq++;
+	return send_request(u);
+}
+
 static void on_response(int err, const struct sip_msg *resp, void *arg)
 {
 	struct sip_uac *u = arg;
@@ -194,9 +202,8 @@ static void on_response(int err, const struct sip_msg *resp, void *arg)
 			u->have_chal = true;
 			u->nc = 0;
 			u->auth_tries++;
-			u->cseq++;
 			mem_ref(u);
-			int e = send_request(u);
+			int e = send_again(u);
 			if (e)
 				deliver(u, e, NULL);
 			mem_deref(u);
@@ -261,6 +268,21 @@ out:
 int sip_uac_cancel(struct sip_uac *u)
 {
 	return u->ct ? sip_ctrans_cancel(u->ct) : -EALREADY;
+}
+
+int sip_uac_retry(struct sip_uac *u, const char *headers)
+{
+	char *h = headers ? mem_strdup(headers) : NULL;
+	if (headers && !h)
+		return -ENOMEM;
+	mem_deref(u->headers);
+	u->headers = h;
+	return send_again(u);
+}
+
+const char *sip_uac_headers(const struct sip_uac *u)
+{
+	return u->headers;
 }
 
 void sip_uac_release(struct sip_uac *u)

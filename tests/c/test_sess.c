@@ -1929,6 +1929,95 @@ static void test_prack_out_forked_reliable_1xx_each_pracked(void **state)
 	assert_hdr(pr, "RAck", "300 1 INVITE");
 }
 
+/* bob calls with 100rel and an offer; our reliable 183 has the answer.
+ * Returns its RSeq. */
+static unsigned long early_183_reliable(struct t *t)
+{
+	incoming(t, PEER_SDP("1", ""), "Supported: 100rel\r\n");
+	assert_int_equal(sip_sess_progress(t->s), 0);
+	const struct sip_msg *p = next_resp(t, 183, "INVITE");
+	learn_our_tag(t, p);
+	assert_true(has_sdp(p));
+	assert_body_has(p, "a=sendrecv\r\n");
+	return hdr_ul(p, "RSeq");
+}
+
+static void prack_sdp(struct t *t, unsigned long rseq, const char *sdp)
+{
+	char rack[80];
+	snprintf(rack, sizeof(rack), "RAck: %lu %u INVITE\r\n", rseq, t->invite_cseq);
+	request(t, &(struct rq){ .method = "PRACK", .extra = rack, .sdp = sdp });
+}
+
+static void test_prack_in_offer_answered_in_its_200(void **state)
+{
+	struct t *t = *state;
+	unsigned long rseq = early_183_reliable(t);
+	/* the 183 had the answer: RFC 3262 §5 lets the PRACK carry a new
+	 * offer, answered in the 200 to the PRACK */
+	prack_sdp(t, rseq, PEER_SDP("2", "a=sendonly\r\n"));
+	const struct sip_msg *ok = next_resp(t, 200, "PRACK");
+	if (!has_sdp(ok))
+		fail_msg("the 200 to a PRACK with an offer has no answer:\n%s",
+			 fake_tp.sent[last(t)].buf);
+	assert_body_has(ok, "a=recvonly\r\n");
+	assert_body_has(ok, " 2 IN IP4 " OUR_HOST "\r\n");  /* a new version (RFC 3264 §8) */
+	assert_int_equal(t->ev.modified, 1);
+	assert_int_equal(t->s->media.dir, SDP_RECVONLY);
+	assert_non_null(strstr(t->s->remote_sdp, "a=sendonly"));
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+	/* the 200 to the INVITE repeats the last SDP we sent */
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	const struct sip_msg *fin = next_resp(t, 200, "INVITE");
+	assert_body_has(fin, "a=recvonly\r\n");
+	ack_in(t);
+	assert_int_equal(t->ev.established, 1);
+	run_for(t, 5000);
+	no_more(t);
+}
+
+static void test_prack_in_unacceptable_offer_488_keeps_session(void **state)
+{
+	struct t *t = *state;
+	unsigned long rseq = early_183_reliable(t);
+	char *before = strdup(t->s->sdp.last);
+	assert_int_equal(sip_sess_answer(t->s), 0);  /* waits for the PRACK */
+	no_more(t);
+	/* only a codec we lack: refused, the call stays early and as it was */
+	prack_sdp(t, rseq, PEER_SDP_AT("2", "18", ""));
+	next_resp(t, 488, "PRACK");
+	assert_int_equal(t->ev.modified, 0);
+	assert_int_equal(t->s->media.dir, SDP_SENDRECV);
+	assert_int_equal(t->s->media.pt, 0);
+	assert_null(strstr(t->s->remote_sdp, "RTP/AVP 18"));
+	assert_string_equal(t->s->sdp.last, before);
+	free(before);
+	/* the PRACK still acknowledged the 183: no more of it, and the 200
+	 * that waited for it goes with the answer of the INVITE */
+	const struct sip_msg *fin = next_resp(t, 200, "INVITE");
+	assert_body_has(fin, "a=sendrecv\r\n");
+	ack_in(t);
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(t->ev.ended, 0);
+}
+
+static void test_prack_in_offer_before_our_answer_491(void **state)
+{
+	struct t *t = *state;
+	incoming(t, PEER_SDP("1", ""), "Supported: 100rel\r\n");
+	assert_int_equal(sip_sess_ring(t->s), 0);
+	const struct sip_msg *ring = next_resp(t, 180, "INVITE");
+	learn_our_tag(t, ring);
+	/* the INVITE's offer has no answer yet: no new offer may come */
+	prack_sdp(t, hdr_ul(ring, "RSeq"), PEER_SDP("2", "a=sendonly\r\n"));
+	next_resp(t, 491, "PRACK");
+	assert_int_equal(t->ev.modified, 0);
+	run_for(t, 2000);
+	no_more(t);  /* the 180 is acknowledged all the same */
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	assert_body_has(next_resp(t, 200, "INVITE"), "a=sendrecv\r\n");
+}
+
 /* ------------------------------------------------------------------------ */
 /* session timers (RFC 4028)                                                */
 
@@ -2172,6 +2261,269 @@ static void test_mlines_offerless_reinvite_offers_every_line(void **state)
 	no_more(t);
 }
 
+/* Our INVITE asked for 90 s; bob answers 422 with Min-SE: 1800. Returns
+ * the retry, with the ACK of the 422 looked at. */
+static const struct sip_msg *retried_after_422(struct t *t, const struct sip_msg **first)
+{
+	const struct sip_msg *inv = dial_with(t, false, "Session-Expires: 90;refresher=uac\r\n");
+	*first = inv;
+	respond(t, inv, 422, PEER_TAG, "Min-SE: 1800\r\n", NULL);
+	next_req(t, "ACK");  /* of the 422, in its transaction */
+	assert_int_equal(t->ev.ended, 0);
+	return next_req(t, "INVITE");
+}
+
+static void test_timer_out_422_retried_with_its_min_se(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv;
+	const struct sip_msg *re = retried_after_422(t, &inv);
+	/* RFC 4028 §7.1: the same call, the next CSeq, a new transaction, and
+	 * an interval of at least the Min-SE, which it states */
+	assert_string_equal(re->call_id, inv->call_id);
+	assert_string_equal(re->from_tag, inv->from_tag);
+	assert_null(re->to_tag);
+	assert_int_equal(re->cseq, inv->cseq + 1);
+	assert_string_not_equal(hdr(re, "Via"), hdr(inv, "Via"));
+	assert_hdr(re, "Session-Expires", "1800;refresher=uac");
+	assert_hdr(re, "Min-SE", "1800");
+	assert_int_equal(sip_msg_hdr_count(re, "Session-Expires"), 1);
+	assert_true(has_sdp(re));
+	assert_int_equal(re->body_len, inv->body_len);
+	no_more(t);
+	t->invite_cseq = re->cseq;
+	respond(t, re, 200, PEER_TAG, "Contact: " PEER_CONTACT "\r\n" RR_TWO
+		"Require: timer\r\nSession-Expires: 1800;refresher=uac\r\n", PEER_SDP("1", ""));
+	const struct sip_msg *ack = next_req(t, "ACK");
+	assert_int_equal(ack->cseq, re->cseq);
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(t->ev.ended, 0);
+	assert_int_equal(t->s->se, 1800);
+	/* the timer runs with the agreed interval: our refresh at half of it,
+	 * with the Min-SE of the 422 again (§7.4) */
+	uint64_t t0 = now(t);
+	run_until(t, t0 + 900000 - 1);
+	no_more(t);
+	run_until(t, t0 + 900000);
+	const struct sip_msg *refresh = next_req(t, "INVITE");
+	assert_in_dialog_out(t, refresh, "INVITE", re->cseq + 1);
+	assert_int_equal(hdr_ul(refresh, "Session-Expires"), 1800);
+	assert_hdr(refresh, "Min-SE", "1800");
+}
+
+static void test_timer_out_422_again_same_min_se_ends(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv;
+	const struct sip_msg *re = retried_after_422(t, &inv);
+	/* the same Min-SE once more: retrying would loop; the call fails */
+	respond(t, re, 422, PEER_TAG, "Min-SE: 1800\r\n", NULL);
+	next_req(t, "ACK");
+	no_more(t);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.why, SIP_END_REJECTED);
+	assert_int_equal(t->ev.status, 422);
+}
+
+static void test_timer_out_422_without_min_se_ends(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = dial_with(t, false, "Session-Expires: 90\r\n");
+	respond(t, inv, 422, PEER_TAG, NULL, NULL);
+	next_req(t, "ACK");
+	no_more(t);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.status, 422);
+}
+
+static void test_prack_in_offerless_invite_sdp_in_prack_491(void **state)
+{
+	struct t *t = *state;
+	incoming(t, NULL, "Supported: 100rel\r\n");
+	assert_int_equal(sip_sess_progress(t->s), 0);
+	/* no offer of ours goes before the 2xx: the reliable 183 has no SDP,
+	 * so a PRACK has nothing to answer and may not offer either */
+	const struct sip_msg *p = next_resp(t, 183, "INVITE");
+	learn_our_tag(t, p);
+	assert_false(has_sdp(p));
+	prack_sdp(t, hdr_ul(p, "RSeq"), PEER_SDP("1", ""));
+	next_resp(t, 491, "PRACK");
+	assert_int_equal(t->ev.modified, 0);
+	assert_false(t->s->have_media);
+	/* the offer goes in the 200 and the answer comes in the ACK */
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	const struct sip_msg *ok = next_resp(t, 200, "INVITE");
+	assert_true(has_sdp(ok));
+	request(t, &(struct rq){ .method = "ACK", .cseq = t->invite_cseq,
+				 .sdp = PEER_SDP("1", "") });
+	assert_int_equal(t->ev.established, 1);
+	assert_true(t->s->have_media);
+}
+
+/* ------------------------------------------------------------------------ */
+/* UPDATE in an early dialog (RFC 3311 §5.1)                                */
+
+/* We call bob; his reliable 183 has the answer (or, reliable false, an
+ * unreliable one); returns the INVITE, with our PRACK answered. */
+static const struct sip_msg *early_answered_out(struct t *t, bool reliable)
+{
+	const struct sip_msg *inv = dial(t, false);
+	respond(t, inv, 183, PEER_TAG, reliable ? "Contact: " PEER_CONTACT "\r\n" RR_TWO
+		"Require: 100rel\r\nRSeq: 7\r\n" : "Contact: " PEER_CONTACT "\r\n" RR_TWO,
+		PEER_SDP("1", ""));
+	if (reliable)
+		respond(t, next_req(t, "PRACK"), 200, NULL, NULL, NULL);
+	no_more(t);
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+	assert_true(t->s->have_media);
+	return inv;
+}
+
+static void test_update_early_out_after_reliable_answer(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = early_answered_out(t, true);
+	/* a re-INVITE must wait for the 2xx; an UPDATE need not */
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, false), -ENOTCONN);
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, true), 0);
+	const struct sip_msg *up = next_req(t, "UPDATE");
+	assert_in_dialog_out(t, up, "UPDATE", inv->cseq + 2);
+	assert_true(has_sdp(up));
+	assert_body_has(up, "a=sendonly\r\n");
+	/* one offer at a time */
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDRECV, true), -EBUSY);
+	respond(t, up, 200, NULL, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("2", "a=recvonly\r\n"));
+	assert_int_equal(t->ev.modify_done, 1);
+	assert_int_equal(t->ev.md_err, 0);
+	assert_int_equal(t->ev.md_status, 200);
+	assert_int_equal(t->s->media.dir, SDP_SENDONLY);
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+	/* the 2xx repeats the 183's SDP: the offer/answer of the INVITE was
+	 * over, it is ignored (RFC 3261 §13.2.1) and the UPDATE's stands */
+	respond(t, inv, 200, PEER_TAG, "Contact: " PEER_CONTACT "\r\n" RR_TWO, PEER_SDP("1", ""));
+	const struct sip_msg *ack = next_req(t, "ACK");
+	assert_int_equal(ack->cseq, inv->cseq);
+	assert_int_equal(ack->body_len, 0);
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(t->s->media.dir, SDP_SENDONLY);
+	assert_non_null(strstr(t->s->remote_sdp, "a=recvonly"));
+}
+
+static void test_update_early_out_refused_before_reliable_answer(void **state)
+{
+	struct t *t = *state;
+	early_answered_out(t, false);
+	/* an answer in an unreliable 183 is only a preview: no UPDATE yet */
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, true), -ENOTCONN);
+	no_more(t);
+}
+
+static void test_update_early_in_offer_answered_uac_side(void **state)
+{
+	struct t *t = *state;
+	early_answered_out(t, true);
+	/* bob (the callee) offers by UPDATE in the early dialog */
+	request(t, &(struct rq){ .method = "UPDATE", .to = t->peer_to, .cseq = 10,
+				 .sdp = PEER_SDP("2", "a=sendonly\r\n") });
+	const struct sip_msg *ok = next_resp(t, 200, "UPDATE");
+	assert_true(has_sdp(ok));
+	assert_body_has(ok, "a=recvonly\r\n");
+	assert_null(hdr(ok, "Session-Expires"));
+	assert_int_equal(t->ev.modified, 1);
+	assert_int_equal(t->s->media.dir, SDP_RECVONLY);
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+}
+
+/* bob's call with 100rel: our reliable 183 with the answer, PRACKed. */
+static void early_answered_in(struct t *t)
+{
+	unsigned long rseq = early_183_reliable(t);
+	prack(t, rseq, t->invite_cseq);
+	next_resp(t, 200, "PRACK");
+	no_more(t);
+}
+
+static void test_update_early_out_as_callee_after_prack(void **state)
+{
+	struct t *t = *state;
+	early_answered_in(t);
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, false), -ENOTCONN);
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, true), 0);
+	const struct sip_msg *up = next_req(t, "UPDATE");
+	/* in the early dialog, to bob's Contact, our tag in From */
+	assert_string_equal(up->ruri, "sip:bob@192.0.2.9:5070");
+	assert_string_equal(up->call_id, t->call_id);
+	assert_string_equal(up->from_tag, t->our_tag);
+	assert_string_equal(up->to_tag, PEER_TAG);
+	assert_body_has(up, "a=sendonly\r\n");
+	assert_null(hdr(up, "Session-Expires"));
+	respond(t, up, 200, NULL, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("2", "a=recvonly\r\n"));
+	assert_int_equal(t->ev.modify_done, 1);
+	assert_int_equal(t->ev.md_status, 200);
+	assert_int_equal(t->s->media.dir, SDP_SENDONLY);
+	/* the 200 to the INVITE repeats the last SDP we sent */
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	assert_body_has(next_resp(t, 200, "INVITE"), "a=sendonly\r\n");
+	ack_in(t);
+	assert_int_equal(t->ev.established, 1);
+}
+
+static void test_update_early_out_as_callee_before_prack_refused(void **state)
+{
+	struct t *t = *state;
+	early_183_reliable(t);
+	/* the 183 with our answer is not PRACKed yet */
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, true), -ENOTCONN);
+	no_more(t);
+}
+
+static void test_update_early_in_offer_answered_uas_side(void **state)
+{
+	struct t *t = *state;
+	early_answered_in(t);
+	request(t, &(struct rq){ .method = "UPDATE", .sdp = PEER_SDP("2", "a=sendonly\r\n") });
+	const struct sip_msg *ok = next_resp(t, 200, "UPDATE");
+	assert_true(has_sdp(ok));
+	assert_body_has(ok, "a=recvonly\r\n");
+	assert_int_equal(t->ev.modified, 1);
+	assert_int_equal(t->s->media.dir, SDP_RECVONLY);
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	assert_body_has(next_resp(t, 200, "INVITE"), "a=recvonly\r\n");
+}
+
+static void test_update_early_in_while_ours_open_491(void **state)
+{
+	struct t *t = *state;
+	early_answered_in(t);
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, true), 0);
+	next_req(t, "UPDATE");
+	/* RFC 3311 §5.2: an offer of ours is open */
+	request(t, &(struct rq){ .method = "UPDATE", .sdp = PEER_SDP("2", "a=sendonly\r\n") });
+	next_resp(t, 491, "UPDATE");
+	assert_int_equal(t->ev.modified, 0);
+}
+
+static void test_update_early_in_keeps_invite_session_timer(void **state)
+{
+	struct t *t = *state;
+	incoming(t, PEER_SDP("1", ""), "Supported: 100rel, timer\r\nSession-Expires: 90\r\n");
+	assert_int_equal(sip_sess_progress(t->s), 0);
+	const struct sip_msg *p = next_resp(t, 183, "INVITE");
+	learn_our_tag(t, p);
+	prack(t, hdr_ul(p, "RSeq"), t->invite_cseq);
+	next_resp(t, 200, "PRACK");
+	/* an UPDATE in the early dialog refreshes no session: the interval
+	 * the INVITE asked for still goes in our 200 to it */
+	request(t, &(struct rq){ .method = "UPDATE", .sdp = PEER_SDP("2", "") });
+	const struct sip_msg *ok = next_resp(t, 200, "UPDATE");
+	assert_null(hdr(ok, "Session-Expires"));
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	ok = next_resp(t, 200, "INVITE");
+	if (!hdr(ok, "Session-Expires"))
+		fail_msg("an early UPDATE dropped the session timer of the INVITE");
+	assert_int_equal(hdr_ul(ok, "Session-Expires"), 90);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2240,6 +2592,21 @@ int main(int argc, char **argv)
 		T(test_mlines_in_video_declined_kept_by_modify),
 		T(test_mlines_out_peer_adds_lines_kept_in_our_offer),
 		T(test_mlines_offerless_reinvite_offers_every_line),
+		T(test_prack_in_offer_answered_in_its_200),
+		T(test_prack_in_unacceptable_offer_488_keeps_session),
+		T(test_prack_in_offer_before_our_answer_491),
+		T(test_timer_out_422_retried_with_its_min_se),
+		T(test_timer_out_422_again_same_min_se_ends),
+		T(test_timer_out_422_without_min_se_ends),
+		T(test_update_early_out_after_reliable_answer),
+		T(test_update_early_out_refused_before_reliable_answer),
+		T(test_update_early_in_offer_answered_uac_side),
+		T(test_update_early_out_as_callee_after_prack),
+		T(test_update_early_out_as_callee_before_prack_refused),
+		T(test_update_early_in_offer_answered_uas_side),
+		T(test_update_early_in_while_ours_open_491),
+		T(test_update_early_in_keeps_invite_session_timer),
+		T(test_prack_in_offerless_invite_sdp_in_prack_491),
 #undef T
 	};
 	/* sess.sh NAME: only the tests whose name matches the glob */

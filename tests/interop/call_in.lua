@@ -23,6 +23,14 @@
 --               PRACK; SIPp hangs up             (call_uac_100rel.xml)
 --     glare     answers; the script's re-INVITE crosses SIPp's (491 both
 --               ways), both try again; SIPp hangs up (call_uac_glare.xml)
+--     prack_offer      sends a reliable 183 with the answer; SIPp's PRACK
+--               offers a=sendonly; answers; SIPp hangs up
+--                                                (call_uac_prack_offer.xml)
+--     prack_bad_offer  the same, but the PRACK offers only G.729: 488
+--                                                (call_uac_prack_bad_offer.xml)
+--     early_update     sends a reliable 183, offers by UPDATE once SIPp's
+--               PRACK came, answers SIPp's UPDATE, then the INVITE; SIPp
+--               hangs up                         (call_uac_early_update.xml)
 --   SIP_TRACE_FILE, SIP_FLOW_FILE   optional: where the messages are written
 
 package.path = (arg[0]:match("^(.*)/") or ".") .. "/?.lua;" .. package.path
@@ -291,6 +299,118 @@ function modes.prack(call)
     prack and acked and answered and acked.at <= answered.at,
     "PRACK %s, 200 to it %s", prack and "came" or "did not come",
     acked and "sent" or "not sent")
+  check_remote_bye(call)
+end
+
+-- A reliable 183 with the answer (SIPp supports 100rel); returns once the
+-- library answered SIPp's PRACK with STATUS.
+local function progress_until_prack(call, status)
+  call:progress()
+  t.wait_for(sip, 3, function()
+    return t.response(call_events(call), "out", status, "PRACK") ~= nil
+  end)
+end
+
+local function check_reliable_183(entries)
+  local session = t.response(entries, "out", 183, "INVITE")
+  t.check("the 183 is reliable (Require: 100rel, RSeq) and has the answer (a=sendrecv)",
+    session and (t.header(session.msg, "Require") or ""):find("100rel", 1, true)
+      and t.header(session.msg, "RSeq") and t.sdp_direction(session.msg.body) == "sendrecv",
+    "183 %s", session and session.msg.text or "not sent")
+end
+
+-- An offer in the PRACK (RFC 3262 5): its 200 has the answer, and the
+-- call's media follow it as after a re-INVITE.
+function modes.prack_offer(call)
+  local seen = {}
+  call:on("modified", function() seen[#seen + 1] = "modified" end)
+  call:on("hold", function() seen[#seen + 1] = "hold" end)
+  progress_until_prack(call, 200)
+  local early_state = call.state
+  local ok, why = call:answer()
+  check_answer(call, ok, why)
+  local entries = call_events(call)
+  check_reliable_183(entries)
+  local prack = t.request(entries, "in", "PRACK")
+  local acked = t.response(entries, "out", 200, "PRACK")
+  t.check("the 200 to SIPp's PRACK answers its offer: SDP with a=recvonly",
+    prack and acked and (t.header(acked.msg, "Content-Type") or ""):match("^application/sdp")
+      and t.sdp_direction(acked.msg.body) == "recvonly",
+    "200 to the PRACK %s", acked and acked.msg.text or "not sent")
+  local m = call.media
+  t.check("the call follows the PRACK's offer: call.remote_sdp, media recvonly, "
+    .. "\"modified\" and \"hold\" while early",
+    prack and call.remote_sdp == prack.msg.body and m and m.dir == "recvonly"
+      and table.concat(seen, ",") == "modified,hold" and early_state == "early",
+    "remote_sdp %s the PRACK's; media %s; events %s; state before the answer %s",
+    prack and call.remote_sdp == prack.msg.body and "is" or "is not",
+    m and tostring(m.dir) or "none", table.concat(seen, ","), tostring(early_state))
+  local answered = t.response(entries, "out", 200, "INVITE")
+  t.check("the 200 to the INVITE repeats the last SDP sent (a=recvonly)",
+    answered and acked and answered.msg.body == acked.msg.body,
+    "200 to the INVITE %s", answered and answered.msg.text or "not sent")
+  check_remote_bye(call)
+end
+
+-- An offer in the PRACK that cannot be taken: 488, and the call goes on as
+-- the INVITE's offer/answer made it.
+function modes.prack_bad_offer(call)
+  local modified = 0
+  call:on("modified", function() modified = modified + 1 end)
+  progress_until_prack(call, 488)
+  local ok, why = call:answer()
+  check_answer(call, ok, why)
+  local entries = call_events(call)
+  check_reliable_183(entries)
+  local invite = t.request(entries, "in", "INVITE")
+  local refused = t.response(entries, "out", 488, "PRACK")
+  t.check("SIPp's PRACK offering only G.729 is answered 488",
+    refused ~= nil, "488 to the PRACK not sent")
+  local session = t.response(entries, "out", 183, "INVITE")
+  local answered = t.response(entries, "out", 200, "INVITE")
+  local m = call.media
+  t.check("the call stays as the INVITE made it: its offer is call.remote_sdp, "
+    .. "PCMU sendrecv, the 200 repeats the 183's answer",
+    invite and call.remote_sdp == invite.msg.body and m and m.codec == "PCMU"
+      and m.dir == "sendrecv" and modified == 0 and session and answered
+      and answered.msg.body == session.msg.body,
+    "remote_sdp %s the INVITE's; media %s %s; modified %d; 200 %s",
+    invite and call.remote_sdp == invite.msg.body and "is" or "is not",
+    m and tostring(m.codec) or "none", m and tostring(m.dir) or "", modified,
+    answered and answered.msg.text or "not sent")
+  check_remote_bye(call)
+end
+
+-- UPDATE in the early dialog both ways (RFC 3311 5.1): the script offers
+-- once SIPp's PRACK acknowledged the 183 with the answer, then SIPp offers;
+-- the call is answered after both.
+function modes.early_update(call)
+  local modified = 0
+  call:on("modified", function() modified = modified + 1 end)
+  progress_until_prack(call, 200)
+  local done, status, reason = t.within(sip, CALL_LIMIT, call.modify, call,
+    { direction = "sendonly", method = "UPDATE" })
+  local state = call.state
+  local entries = call_events(call)
+  local update = t.request(entries, "out", "UPDATE")
+  t.check("call:modify{method=\"UPDATE\"} before the answer sends UPDATE in the early "
+    .. "dialog and returns true",
+    done == true and state == "early" and update
+      and t.sdp_direction(update.msg.body) == "sendonly"
+      and t.sdp_direction(call.remote_sdp) == "recvonly",
+    "returned %s, %s, %s in state %s; UPDATE %s", tostring(done), tostring(status),
+    tostring(reason), tostring(state), update and update.msg.text or "not sent")
+  t.wait_for(sip, CALL_LIMIT, function() return modified > 0 end)
+  entries = call_events(call)
+  local theirs = t.request(entries, "in", "UPDATE")
+  local dir, res = answer_direction(entries, "UPDATE")
+  t.check("SIPp's UPDATE in the early dialog is answered 200 with SDP (sendonly: "
+    .. "still holding)",
+    theirs and res and dir == "sendonly" and modified == 1 and call.state == "early",
+    "SIPp's UPDATE %s; answered %s; modified %d", theirs and "came" or "did not come",
+    res and res.msg.text or "not at all", modified)
+  local ok, why = call:answer()
+  check_answer(call, ok, why)
   check_remote_bye(call)
 end
 

@@ -21,6 +21,11 @@
 --               the script hangs up
 --     glare     answers; the script's re-INVITE crosses SIPp's (491 both
 --               ways), both try again, the script hangs up
+--     retry_422 answers the INVITE (Session-Expires: 90) with 422 and
+--               Min-SE: 1800, then the retry; the script hangs up
+--     early_update  answers in a reliable 183; the script offers by UPDATE
+--               from on_early, SIPp by UPDATE too, then answers; the
+--               script hangs up
 --   STATUS, REASON, RINGS   MODE=fail only
 --   TIMEOUT     MODE=noanswer: the timeout option of ua:call (default 1)
 --   SIP_TRACE_FILE, SIP_FLOW_FILE   optional: where the messages are written
@@ -422,6 +427,87 @@ function modes.glare(ua)
     "SIPp's retry %s, answered %s", again and "came" or "did not come",
     later and later.msg.start or "not at all")
 
+  sip.sleep(0.2)
+  check_local_hangup(call)
+  t.check_transport(call_events(call), transport)
+end
+
+-- 422 Session Interval Too Small (RFC 4028 6): the library sends the INVITE
+-- again with the interval the 422 asks for, and ua:call returns the call
+-- once that one is answered.
+function modes.retry_422(ua)
+  local call, code, reason = place_call(ua, { headers = { ["Session-Expires"] = "90" } })
+  check_confirmed(call, code, reason)
+  local entries = call_events(call)
+  local first = t.request(entries, "out", "INVITE", 1)
+  local again = t.request(entries, "out", "INVITE", 2)
+  local problems = {}
+  if first and again then
+    local a, b = first.msg, again.msg
+    local se = tonumber((t.header(b, "Session-Expires") or ""):match("^%s*(%d+)"))
+    if t.header(a, "Call-ID") ~= t.header(b, "Call-ID") then problems[#problems + 1] = "Call-ID" end
+    if t.tag(t.header(a, "From")) ~= t.tag(t.header(b, "From")) then
+      problems[#problems + 1] = "From tag"
+    end
+    if t.cseq(b) ~= t.cseq(a) + 1 then problems[#problems + 1] = "CSeq " .. tostring(t.header(b, "CSeq")) end
+    if t.branch(b) == t.branch(a) then problems[#problems + 1] = "the same branch" end
+    if not se or se < 1800 then
+      problems[#problems + 1] = "Session-Expires " .. tostring(t.header(b, "Session-Expires"))
+    end
+    if t.header(b, "Min-SE") ~= "1800" then
+      problems[#problems + 1] = "Min-SE " .. tostring(t.header(b, "Min-SE"))
+    end
+  else
+    problems[#problems + 1] = first and "no second INVITE" or "no INVITE"
+  end
+  t.check("after the 422 the INVITE goes again: same Call-ID and From tag, CSeq + 1, "
+    .. "a new branch, Session-Expires >= 1800, Min-SE: 1800",
+    #problems == 0, "%s", table.concat(problems, "; "))
+  if not call then return end
+  sip.sleep(0.2)
+  check_local_hangup(call)
+  t.check_transport(call_events(call), transport)
+end
+
+-- UPDATE in the early dialog both ways (RFC 3311 5.1): SIPp's answer came
+-- in a reliable 183, so the script may offer by UPDATE before the call is
+-- answered (from on_early, a task of its own); SIPp then offers too.
+function modes.early_update(ua)
+  local early = {}
+  local modified = 0
+  local call, code, reason = place_call(ua, {
+    on_early = function(c)
+      c:on("modified", function() modified = modified + 1 end)
+      early.state = c.state
+      early.ok, early.status, early.reason = c:modify { direction = "sendonly", method = "UPDATE" }
+      early.after = c.state
+      early.remote = c.remote_sdp
+    end,
+  })
+  check_confirmed(call, code, reason)
+  local entries = call_events(call)
+  local update = t.request(entries, "out", "UPDATE")
+  local ok = t.response(entries, "in", 200, "INVITE")
+  t.check("call:modify{method=\"UPDATE\"} from on_early sends UPDATE in the early dialog "
+    .. "and returns true before the 200",
+    early.ok == true and early.state == "early" and early.after == "early" and update
+      and t.sdp_direction(update.msg.body) == "sendonly"
+      and t.sdp_direction(early.remote) == "recvonly"
+      and t.tag(t.header(update.msg, "To")) ~= nil and ok and update.at < ok.at,
+    "returned %s, %s, %s in state %s; UPDATE %s", tostring(early.ok), tostring(early.status),
+    tostring(early.reason), tostring(early.state), update and update.msg.text or "not sent")
+  local theirs = t.request(entries, "in", "UPDATE")
+  local dir, res = answer_direction(entries, "UPDATE")
+  t.check("SIPp's UPDATE in the early dialog is answered 200 with SDP (sendonly: still "
+    .. "holding), \"modified\" fires",
+    theirs and res and dir == "sendonly" and modified == 1,
+    "SIPp's UPDATE %s; answered %s; modified %d", theirs and "came" or "did not come",
+    res and res.msg.text or "not at all", modified)
+  local m = call and call.media
+  t.check("the 200 to the INVITE (SDP of the 183 again) does not undo the early UPDATE: "
+    .. "media sendonly",
+    m and m.dir == "sendonly", "media %s", m and tostring(m.dir) or "none")
+  if not call then return end
   sip.sleep(0.2)
   check_local_hangup(call)
   t.check_transport(call_events(call), transport)
