@@ -2018,6 +2018,98 @@ static void test_timer_out_peer_refresher_else_bye(void **state)
 	assert_int_equal(t->ev.why, SIP_END_TIMEOUT);
 }
 
+/* ------------------------------------------------------------------------ */
+/* strict routers (§12.2.1.1)                                              */
+
+/* Record-Route of bob's 2xx: p2 loose next to bob, p1 strict next to us
+ * (reversed, our route set is p1, p2). */
+#define RR_STRICT_FIRST \
+	"Record-Route: <sip:p2@192.0.2.52;lr>\r\n" \
+	"Record-Route: <sip:p1@192.0.2.51:5062;maddr=192.0.2.51>\r\n"
+#define STRICT_URI "sip:p1@192.0.2.51:5062;maddr=192.0.2.51"
+
+/* §12.2.1.1: the strict router is the Request-URI, where the request
+ * goes; the rest of the route set and then the remote target are Route. */
+static void assert_strict_out(struct t *t, const struct sip_msg *m, const char *method,
+			      const char *target)
+{
+	char want[128];
+	assert_string_equal(m->cseq_method, method);
+	assert_string_equal(m->ruri, STRICT_URI);
+	assert_sent_to(last(t), "192.0.2.51", 5062);
+	if (sip_msg_hdr_count(m, "Route") != 2)
+		fail_msg("%s with %u Route headers, expected 2:\n%s", method,
+			 sip_msg_hdr_count(m, "Route"), fake_tp.sent[last(t)].buf);
+	assert_hdr(m, "Route", "<sip:p2@192.0.2.52;lr>");
+	snprintf(want, sizeof(want), "<%s>", target);
+	assert_string_equal(hdr_n(m, "Route", 1), want);
+	assert_string_equal(m->to_tag, PEER_TAG);
+}
+
+static void test_out_strict_router_first_in_route_set(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = dial(t, false);
+	respond(t, inv, 180, PEER_TAG, "Contact: " PEER_CONTACT "\r\n" RR_STRICT_FIRST, NULL);
+	respond(t, inv, 200, PEER_TAG, "Contact: " PEER_CONTACT "\r\n" RR_STRICT_FIRST,
+		PEER_SDP("1", ""));
+	assert_strict_out(t, next_req(t, "ACK"), "ACK", PEER_URI);
+	assert_int_equal(t->ev.established, 1);
+	no_more(t);
+	/* a re-INVITE, whose 2xx moves the remote target: the last Route */
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, false), 0);
+	const struct sip_msg *re = next_req(t, "INVITE");
+	assert_strict_out(t, re, "INVITE", PEER_URI);
+	respond(t, re, 200, NULL, "Contact: <sip:bob@192.0.2.99:5080>\r\n",
+		PEER_SDP("2", "a=recvonly\r\n"));
+	assert_strict_out(t, next_req(t, "ACK"), "ACK", "sip:bob@192.0.2.99:5080");
+	assert_int_equal(sip_sess_hangup(t->s), 0);
+	assert_strict_out(t, next_req(t, "BYE"), "BYE", "sip:bob@192.0.2.99:5080");
+	no_more(t);
+}
+
+static void test_out_strict_router_alone_early_dialog(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = dial(t, false);
+	/* one strict router; the early dialog's requests (a BYE here) too */
+	respond(t, inv, 183, PEER_TAG,
+		"Contact: " PEER_CONTACT "\r\nRecord-Route: <sip:192.0.2.51>\r\n",
+		PEER_SDP("1", ""));
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+	respond(t, inv, 200, PEER_TAG,
+		"Contact: " PEER_CONTACT "\r\nRecord-Route: <sip:192.0.2.51>\r\n",
+		PEER_SDP("1", ""));
+	const struct sip_msg *ack = next_req(t, "ACK");
+	assert_string_equal(ack->ruri, "sip:192.0.2.51");
+	assert_sent_to(last(t), "192.0.2.51", 5060);
+	assert_int_equal(sip_msg_hdr_count(ack, "Route"), 1);
+	assert_hdr(ack, "Route", PEER_CONTACT);
+	no_more(t);
+}
+
+static void test_in_strict_router_first_in_route_set(void **state)
+{
+	struct t *t = *state;
+	/* the UAS route set is in Record-Route order: p1 (strict) first */
+	incoming(t, PEER_SDP("1", ""),
+		 "Record-Route: <sip:p1@192.0.2.51:5062;maddr=192.0.2.51>\r\n"
+		 "Record-Route: <sip:p2@192.0.2.52;lr>\r\n");
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	learn_our_tag(t, next_resp(t, 200, "INVITE"));
+	ack_in(t);
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(sip_sess_hangup(t->s), 0);
+	const struct sip_msg *bye = next_req(t, "BYE");
+	assert_string_equal(bye->ruri, STRICT_URI);
+	assert_sent_to(last(t), "192.0.2.51", 5062);
+	assert_int_equal(sip_msg_hdr_count(bye, "Route"), 2);
+	assert_hdr(bye, "Route", "<sip:p2@192.0.2.52;lr>");
+	assert_string_equal(hdr_n(bye, "Route", 1), PEER_CONTACT);
+	assert_string_equal(bye->from_tag, t->our_tag);
+	assert_string_equal(bye->to_tag, PEER_TAG);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2083,6 +2175,9 @@ int main(int argc, char **argv)
 		T(test_timer_in_too_small_422),
 		T(test_timer_out_we_refresh_halfway),
 		T(test_timer_out_peer_refresher_else_bye),
+		T(test_out_strict_router_first_in_route_set),
+		T(test_out_strict_router_alone_early_dialog),
+		T(test_in_strict_router_first_in_route_set),
 #undef T
 	};
 	/* sess.sh NAME: only the tests whose name matches the glob */
