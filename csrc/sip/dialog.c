@@ -192,14 +192,16 @@ int sip_dialog_from_response(struct sip_dialog **dp, struct sip_ua *ua,
 			     const struct sip_msg *resp, const struct sip_dialog_handlers *h,
 			     void *arg)
 {
-	if (!resp->to_tag || !resp->from_tag || !resp->call_id)
+	/* §12.1.2: a 2xx without a To tag (RFC 2543) makes a dialog whose
+	 * remote tag is empty */
+	if (!resp->from_tag || !resp->call_id)
 		return -EBADMSG;
 	struct sip_dialog *d = alloc(ua, h, arg);
 	if (!d)
 		return -ENOMEM;
 	d->call_id = mem_strdup(resp->call_id);
 	d->local_tag = mem_strdup(resp->from_tag);
-	d->remote_tag = mem_strdup(resp->to_tag);
+	d->remote_tag = mem_strdup(resp->to_tag ? resp->to_tag : "");
 	d->local = hdr_dup(resp, "From");
 	d->remote = hdr_dup(resp, "To");
 	d->target = contact_uri(resp);
@@ -319,11 +321,15 @@ void sip_dialog_cseq_used(struct sip_dialog *d, uint32_t cseq)
 		d->local_cseq = cseq;
 }
 
+/* A message without the peer's tag belongs in the dialog whose remote tag
+ * is empty (§12.1.2); one without ours in none. */
 static struct sip_dialog *find(struct sip_ua *ua, const char *call_id, const char *local_tag,
 			       const char *remote_tag)
 {
-	if (!call_id || !local_tag || !remote_tag)
+	if (!call_id || !local_tag)
 		return NULL;
+	if (!remote_tag)
+		remote_tag = "";
 	struct sbuf b;
 	sbuf_init(&b);
 	build_key(&b, call_id, local_tag, remote_tag);

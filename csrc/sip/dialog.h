@@ -25,7 +25,7 @@ struct sip_dialog {
 	char *key;                  /* Call-ID, local tag, remote tag */
 	struct sip_ua *ua;
 	char *call_id;
-	char *local_tag, *remote_tag;
+	char *local_tag, *remote_tag;   /* remote_tag "": the peer sent none */
 	char *local;                /* our From value, tag included */
 	char *remote;               /* their To value, tag included */
 	char *target;               /* remote target URI (Contact) */
@@ -41,7 +41,9 @@ struct sip_dialog {
 	void *arg;
 };
 
-/* The UAC side: from a response to our INVITE that has a To tag. */
+/* The UAC side: from a response to our INVITE; one without a To tag makes
+ * a dialog with an empty remote tag, which takes the peer's requests that
+ * have no From tag (§12.1.2). */
 int sip_dialog_from_response(struct sip_dialog **dp, struct sip_ua *ua,
 			     const struct sip_msg *resp, const struct sip_dialog_handlers *h,
 			     void *arg);

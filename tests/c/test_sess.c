@@ -2019,7 +2019,108 @@ static void test_timer_out_peer_refresher_else_bye(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
-/* strict routers (§12.2.1.1)                                              */
+/* a 2xx without a To tag (§12.1.2), strict routers (§12.2.1.1)             */
+
+/* bob answers with no tag in his To: a peer of RFC 2543's time */
+static const struct sip_msg *call_up_tagless(struct t *t)
+{
+	const struct sip_msg *inv = dial(t, false);
+	/* his requests have no From tag then */
+	snprintf(t->peer_from, sizeof(t->peer_from), "%s", hdr(inv, "To"));
+	respond(t, inv, 200, NULL, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("1", ""));
+	return inv;
+}
+
+/* The request is ours in the dialog of a tagless 2xx: bob's To as he
+ * answered it, no tag. */
+static void assert_tagless_out(struct t *t, const struct sip_msg *inv, const struct sip_msg *m,
+			       const char *method, uint32_t cseq)
+{
+	assert_string_equal(m->ruri, PEER_URI);
+	assert_sent_to(last(t), PEER_HOST, PEER_PORT);
+	assert_string_equal(m->call_id, inv->call_id);
+	assert_string_equal(m->from_tag, inv->from_tag);
+	assert_null(m->to_tag);
+	assert_string_equal(hdr(m, "To"), hdr(inv, "To"));
+	assert_int_equal(m->cseq, cseq);
+	assert_string_equal(m->cseq_method, method);
+}
+
+static void test_out_tagless_2xx_acked_peer_bye_matches(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = call_up_tagless(t);
+	/* §12.1.2: the remote tag is empty; §13.2.2.4: every 2xx is ACKed */
+	const struct sip_msg *ack = next_req(t, "ACK");
+	assert_tagless_out(t, inv, ack, "ACK", inv->cseq);
+	assert_string_not_equal(ack->via.branch, inv->via.branch);
+	assert_int_equal(t->ev.ended, 0);
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(t->s->state, SIP_SESS_CONFIRMED);
+	assert_true(t->s->have_media);
+	no_more(t);
+	/* bob's requests carry no From tag: they are in the dialog all the same */
+	request(t, &(struct rq){ .method = "INFO", .cseq = 1 });
+	next_resp(t, 200, "INFO");
+	assert_int_equal(t->ev.requests, 1);
+	request(t, &(struct rq){ .method = "BYE" });
+	const struct sip_msg *ok = next_resp(t, 200, "BYE");
+	assert_string_equal(ok->to_tag, t->our_tag);
+	assert_null(ok->from_tag);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.why, SIP_END_HANGUP);
+	no_more(t);
+}
+
+static void test_out_tagless_2xx_retransmissions_acked_our_bye(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = call_up_tagless(t);
+	next_req(t, "ACK");
+	/* a retransmission, to the transaction and later to the dialog */
+	respond(t, inv, 200, NULL, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("1", ""));
+	assert_tagless_out(t, inv, next_req(t, "ACK"), "ACK", inv->cseq);
+	run_for(t, 40000);
+	no_more(t);
+	respond(t, inv, 200, NULL, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("1", ""));
+	assert_tagless_out(t, inv, next_req(t, "ACK"), "ACK", inv->cseq);
+	/* a tagless 2xx from elsewhere has the same dialog identifiers: it
+	 * cannot be told from ours, and is taken for a retransmission */
+	respond(t, inv, 200, NULL, "Contact: <sip:bob@192.0.2.77:5090>\r\n", PEER_SDP("1", ""));
+	assert_tagless_out(t, inv, next_req(t, "ACK"), "ACK", inv->cseq);
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(t->ev.ended, 0);
+	no_more(t);
+	/* our BYE: To as bob sent it, no tag */
+	assert_int_equal(sip_sess_hangup(t->s), 0);
+	const struct sip_msg *bye = next_req(t, "BYE");
+	assert_tagless_out(t, inv, bye, "BYE", inv->cseq + 1);
+	respond(t, bye, 200, NULL, NULL, NULL);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.why, SIP_END_LOCAL);
+	no_more(t);
+}
+
+static void test_out_tagless_2xx_after_tagged_fork_is_another_dialog(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = call_up(t);
+	/* a tagless 2xx of another branch after a tagged one: ACK and BYE */
+	respond(t, inv, 200, NULL, "Contact: <sip:bob@192.0.2.77:5090>\r\n", PEER_SDP("1", ""));
+	const struct sip_msg *ack = next_req(t, "ACK");
+	assert_string_equal(ack->ruri, "sip:bob@192.0.2.77:5090");
+	assert_null(ack->to_tag);
+	const struct sip_msg *bye = next_req(t, "BYE");
+	assert_string_equal(bye->ruri, "sip:bob@192.0.2.77:5090");
+	assert_sent_to(last(t), "192.0.2.77", 5090);
+	assert_null(bye->to_tag);
+	respond(t, bye, 200, NULL, NULL, NULL);
+	no_more(t);
+	assert_int_equal(t->ev.ended, 0);
+	assert_int_equal(t->s->state, SIP_SESS_CONFIRMED);
+	assert_int_equal(sip_sess_hangup(t->s), 0);
+	assert_in_dialog_out(t, next_req(t, "BYE"), "BYE", inv->cseq + 1);
+}
 
 /* Record-Route of bob's 2xx: p2 loose next to bob, p1 strict next to us
  * (reversed, our route set is p1, p2). */
@@ -2175,6 +2276,9 @@ int main(int argc, char **argv)
 		T(test_timer_in_too_small_422),
 		T(test_timer_out_we_refresh_halfway),
 		T(test_timer_out_peer_refresher_else_bye),
+		T(test_out_tagless_2xx_acked_peer_bye_matches),
+		T(test_out_tagless_2xx_retransmissions_acked_our_bye),
+		T(test_out_tagless_2xx_after_tagged_fork_is_another_dialog),
 		T(test_out_strict_router_first_in_route_set),
 		T(test_out_strict_router_alone_early_dialog),
 		T(test_in_strict_router_first_in_route_set),
