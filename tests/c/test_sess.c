@@ -2173,16 +2173,19 @@ static void test_out_strict_router_alone_early_dialog(void **state)
 {
 	struct t *t = *state;
 	const struct sip_msg *inv = dial(t, false);
-	/* one strict router; the early dialog's requests (a BYE here) too */
+	/* one strict router, in the early dialog and the 2xx; as a
+	 * Request-URI it loses what a Request-URI may not have (§19.1.1):
+	 * its method parameter and its headers */
 	respond(t, inv, 183, PEER_TAG,
 		"Contact: " PEER_CONTACT "\r\nRecord-Route: <sip:192.0.2.51>\r\n",
 		PEER_SDP("1", ""));
 	assert_int_equal(t->s->state, SIP_SESS_EARLY);
 	respond(t, inv, 200, PEER_TAG,
-		"Contact: " PEER_CONTACT "\r\nRecord-Route: <sip:192.0.2.51>\r\n",
+		"Contact: " PEER_CONTACT "\r\n"
+		"Record-Route: <sip:192.0.2.51;method=INVITE;transport=udp?Subject=hi>\r\n",
 		PEER_SDP("1", ""));
 	const struct sip_msg *ack = next_req(t, "ACK");
-	assert_string_equal(ack->ruri, "sip:192.0.2.51");
+	assert_string_equal(ack->ruri, "sip:192.0.2.51;transport=udp");
 	assert_sent_to(last(t), "192.0.2.51", 5060);
 	assert_int_equal(sip_msg_hdr_count(ack, "Route"), 1);
 	assert_hdr(ack, "Route", PEER_CONTACT);
