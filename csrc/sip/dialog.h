@@ -27,7 +27,7 @@ struct sip_dialog {
 	char *call_id;
 	char *local_tag, *remote_tag;   /* remote_tag "": the peer sent none */
 	char *local;                /* our From value, tag included */
-	char *remote;               /* their To value, tag included */
+	char *remote;               /* their To value, with their tag if any */
 	char *target;               /* remote target URI (Contact) */
 	char *route;                /* Route header lines (CRLF-ended) or NULL;
 	                               with a strict router, the route set after it */
