@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>  /* osip_free is free */
 #include <string.h>
+#include <strings.h>
 
 static void build_key(struct sbuf *b, const char *call_id, const char *local_tag,
 		      const char *remote_tag)
@@ -68,12 +69,51 @@ static char *contact_uri(const struct sip_msg *m)
 	return r;
 }
 
+/* Whether a route set entry is a loose router (;lr): every proxy since
+ * RFC 3261; one without is a strict router of RFC 2543. */
+static bool is_loose(const osip_uri_t *u)
+{
+	osip_uri_param_t *lr = NULL;
+	return osip_uri_uparam_get_byname((osip_uri_t *)u, "lr", &lr) == 0 && lr;
+}
+
+/* A URI as a mem string; as a Request-URI (§19.1.1, Table 1) without its
+ * method parameter and its headers. */
+static char *uri_dup(const osip_uri_t *u, bool request_uri)
+{
+	osip_uri_t *c = NULL;
+	char *s = NULL, *r = NULL;
+	if (request_uri) {
+		if (osip_uri_clone(u, &c) != 0 || !c)
+			return NULL;
+		osip_uri_param_t *p;
+		for (int i = 0; (p = osip_list_get(&c->url_params, i)) != NULL; i++)
+			if (p->gname && strcasecmp(p->gname, "method") == 0) {
+				osip_list_remove(&c->url_params, i);
+				osip_uri_param_free(p);
+				break;
+			}
+		osip_uri_header_freelist(&c->url_headers);
+		u = c;
+	}
+	if (osip_uri_to_str(u, &s) == 0 && s) {
+		r = mem_strdup(s);
+		osip_free(s);
+	}
+	if (c)
+		osip_uri_free(c);
+	return r;
+}
+
 /* The route set (§12.1.1, §12.1.2): the Record-Route entries, in order for
- * the UAS and reversed for the UAC. Only loose routers are expected (every
- * proxy since RFC 3261 is one); a strict router's entry is used as a loose
- * one. */
+ * the UAS and reversed for the UAC. Its first entry is where requests go:
+ * a loose router gets them addressed to the remote target with the whole
+ * set as Route; a strict one wants to be their Request-URI, with the rest
+ * of the set and then the remote target as Route (§12.2.1.1, composed in
+ * params). */
 static int set_route(struct sip_dialog *d, const struct sip_msg *m, bool reverse)
 {
+	d->strict = false;
 	if (!sip_msg_hdr_id_count(m, SIP_HDR_RECORD_ROUTE))
 		return 0;  /* no proxy on the way: nothing to parse */
 	const osip_message_t *o = sip_msg_osip(m);
@@ -84,21 +124,24 @@ static int set_route(struct sip_dialog *d, const struct sip_msg *m, bool reverse
 		return 0;
 	struct sbuf b;
 	sbuf_init(&b);
+	bool first = true;
 	for (int i = 0; i < n; i++) {
 		osip_record_route_t *rr = osip_list_get(&o->record_routes,
 							reverse ? n - 1 - i : i);
+		if (!rr || !rr->url)
+			continue;
+		if (first) {
+			first = false;
+			d->strict = !is_loose(rr->url);
+			d->route_uri = uri_dup(rr->url, d->strict);
+			if (d->strict)
+				continue;  /* the Request-URI, not a Route */
+		}
 		char *s = NULL;
-		if (!rr || osip_record_route_to_str(rr, &s) != 0 || !s)
+		if (osip_record_route_to_str(rr, &s) != 0 || !s)
 			continue;
 		sbuf_printf(&b, "Route: %s\r\n", s);
 		osip_free(s);
-		if (!d->route_uri && rr->url) {
-			char *u = NULL;
-			if (osip_uri_to_str(rr->url, &u) == 0 && u) {
-				d->route_uri = mem_strdup(u);
-				osip_free(u);
-			}
-		}
 	}
 	d->route = b.len ? sbuf_take(&b, NULL) : (sbuf_free(&b), NULL);
 	return 0;
@@ -149,14 +192,16 @@ int sip_dialog_from_response(struct sip_dialog **dp, struct sip_ua *ua,
 			     const struct sip_msg *resp, const struct sip_dialog_handlers *h,
 			     void *arg)
 {
-	if (!resp->to_tag || !resp->from_tag || !resp->call_id)
+	/* §12.1.2: a 2xx without a To tag (RFC 2543) makes a dialog whose
+	 * remote tag is empty */
+	if (!resp->from_tag || !resp->call_id)
 		return -EBADMSG;
 	struct sip_dialog *d = alloc(ua, h, arg);
 	if (!d)
 		return -ENOMEM;
 	d->call_id = mem_strdup(resp->call_id);
 	d->local_tag = mem_strdup(resp->from_tag);
-	d->remote_tag = mem_strdup(resp->to_tag);
+	d->remote_tag = mem_strdup(resp->to_tag ? resp->to_tag : "");
 	d->local = hdr_dup(resp, "From");
 	d->remote = hdr_dup(resp, "To");
 	d->target = contact_uri(resp);
@@ -219,8 +264,9 @@ static void params(struct sip_dialog *d, struct sip_uac_params *p, const char *m
 {
 	memset(p, 0, sizeof(*p));
 	p->method = method;
-	p->uri = d->target;
-	p->next_hop = d->route_uri;
+	/* §12.2.1.1: a strict router is the Request-URI; a loose one the next hop */
+	p->uri = d->strict && d->route_uri ? d->route_uri : d->target;
+	p->next_hop = d->strict ? NULL : d->route_uri;
 	p->from = d->local;
 	p->from_tag = "";
 	p->to = d->remote;
@@ -228,6 +274,8 @@ static void params(struct sip_dialog *d, struct sip_uac_params *p, const char *m
 	sbuf_init(hdrs);
 	if (d->route)
 		sbuf_puts(hdrs, d->route);
+	if (d->strict && d->route_uri)
+		sbuf_printf(hdrs, "Route: <%s>\r\n", d->target);
 	if (extra)
 		sbuf_puts(hdrs, extra);
 	p->headers = hdrs->len ? hdrs->d : NULL;
@@ -273,11 +321,15 @@ void sip_dialog_cseq_used(struct sip_dialog *d, uint32_t cseq)
 		d->local_cseq = cseq;
 }
 
+/* A message without the peer's tag belongs in the dialog whose remote tag
+ * is empty (§12.1.2); one without ours in none. */
 static struct sip_dialog *find(struct sip_ua *ua, const char *call_id, const char *local_tag,
 			       const char *remote_tag)
 {
-	if (!call_id || !local_tag || !remote_tag)
+	if (!call_id || !local_tag)
 		return NULL;
+	if (!remote_tag)
+		remote_tag = "";
 	struct sbuf b;
 	sbuf_init(&b);
 	build_key(&b, call_id, local_tag, remote_tag);

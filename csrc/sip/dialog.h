@@ -1,9 +1,9 @@
 /* Dialogs (RFC 3261 §12): the peer-to-peer relation an INVITE sets up.
  * A dialog is found by Call-ID and both tags in its endpoint's table; it
- * composes the requests sent in it (Request-URI from the remote target,
- * Route from the route set, CSeq counting up) and hands the requests,
- * ACKs and stray 2xx retransmissions that come in it to its owner, the
- * INVITE session. */
+ * composes the requests sent in it (Request-URI and Route from the remote
+ * target and the route set, strict routers included; CSeq counting up) and
+ * hands the requests, ACKs and stray 2xx retransmissions that come in it
+ * to its owner, the INVITE session. */
 #ifndef LUASIP_DIALOG_H
 #define LUASIP_DIALOG_H
 
@@ -25,13 +25,15 @@ struct sip_dialog {
 	char *key;                  /* Call-ID, local tag, remote tag */
 	struct sip_ua *ua;
 	char *call_id;
-	char *local_tag, *remote_tag;
+	char *local_tag, *remote_tag;   /* remote_tag "": the peer sent none */
 	char *local;                /* our From value, tag included */
-	char *remote;               /* their To value, tag included */
+	char *remote;               /* their To value, with their tag if any */
 	char *target;               /* remote target URI (Contact) */
-	char *route;                /* Route header lines (CRLF-ended) or NULL */
-	char *route_uri;            /* the first route, when it is a loose one:
-	                               where requests go instead of the target */
+	char *route;                /* Route header lines (CRLF-ended) or NULL;
+	                               with a strict router, the route set after it */
+	char *route_uri;            /* the first route, where requests go: their
+	                               next hop, or their Request-URI when strict */
+	bool strict;                /* the first route is a strict router (no ;lr) */
 	uint32_t local_cseq;
 	uint32_t remote_cseq;       /* 0: none seen */
 	bool listed;                /* in the endpoint's table */
@@ -39,7 +41,9 @@ struct sip_dialog {
 	void *arg;
 };
 
-/* The UAC side: from a response to our INVITE that has a To tag. */
+/* The UAC side: from a response to our INVITE; one without a To tag makes
+ * a dialog with an empty remote tag, which takes the peer's requests that
+ * have no From tag (§12.1.2). */
 int sip_dialog_from_response(struct sip_dialog **dp, struct sip_ua *ua,
 			     const struct sip_msg *resp, const struct sip_dialog_handlers *h,
 			     void *arg);

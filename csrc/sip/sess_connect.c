@@ -108,9 +108,15 @@ static void early_dialog(struct sip_sess *s, const struct sip_msg *resp)
 
 static void on_2xx(struct sip_sess *s, const struct sip_msg *resp)
 {
+	/* a 2xx without a To tag makes a dialog with an empty remote tag (§12.1.2) */
+	const char *tag = resp->to_tag ? resp->to_tag : "";
 	if (s->state == SIP_SESS_CONFIRMED || s->state == SIP_SESS_ENDED) {
-		if (s->dlg && resp->to_tag && strcmp(resp->to_tag, s->dlg->remote_tag) == 0)
-			send_ack(s, s->dlg, resp->cseq);  /* a retransmission */
+		/* The dialog's tag: a retransmission. Tagless 2xx of two forks
+		 * have the same dialog identifiers, as would the requests of
+		 * both peers: the second is taken for a retransmission of the
+		 * first and ACKed in our dialog. */
+		if (s->dlg && strcmp(tag, s->dlg->remote_tag) == 0)
+			send_ack(s, s->dlg, resp->cseq);
 		else
 			end_fork(s, resp);
 		return;
@@ -125,7 +131,7 @@ static void on_2xx(struct sip_sess *s, const struct sip_msg *resp)
 		s->forks[fork] = NULL;
 		s->early_answer_acked = false;  /* that answer was another fork's */
 	}
-	if (s->dlg && resp->to_tag && strcmp(s->dlg->remote_tag, resp->to_tag) == 0) {
+	if (s->dlg && strcmp(s->dlg->remote_tag, tag) == 0) {
 		sip_dialog_reroute(s->dlg, resp);  /* the early dialog is confirmed */
 	} else {
 		s->early_answer_acked = false;
@@ -134,7 +140,7 @@ static void on_2xx(struct sip_sess *s, const struct sip_msg *resp)
 	}
 	close_forks(s);
 	if (err) {
-		/* no Contact, or no tag: nothing to acknowledge in a dialog */
+		/* no Contact: no remote target to acknowledge it at */
 		s->dlg = NULL;
 		sess_end(s, SIP_END_FAILED, 400, "Bad 2xx to the INVITE", resp);
 		return;

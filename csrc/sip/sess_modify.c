@@ -95,9 +95,10 @@ static void on_answer(int err, const struct sip_msg *resp, void *arg)
 		end_failed(s, true, 408, "Request Timeout", NULL);
 	} else if (resp->status < 300) {
 		sip_dialog_cseq_used(s->dlg, resp->cseq);
+		/* the 2xx's Contact is the remote target of its ACK too (§12.2.1.2) */
+		sip_dialog_refresh(s->dlg, resp);
 		if (!s->mod_update)
 			sip_dialog_ack(s->dlg, resp->cseq, NULL, NULL, 0);
-		sip_dialog_refresh(s->dlg, resp);
 		int bad = sess_has_sdp(resp) ? sdp_accept(&s->sdp, resp->body, resp->body_len,
 							 &s->media) : -EBADMSG;
 		if (!bad)

@@ -2524,6 +2524,202 @@ static void test_update_early_in_keeps_invite_session_timer(void **state)
 	assert_int_equal(hdr_ul(ok, "Session-Expires"), 90);
 }
 
+/* ------------------------------------------------------------------------ */
+/* a 2xx without a To tag (§12.1.2), strict routers (§12.2.1.1)             */
+
+/* bob answers with no tag in his To: a peer of RFC 2543's time */
+static const struct sip_msg *call_up_tagless(struct t *t)
+{
+	const struct sip_msg *inv = dial(t, false);
+	/* his requests have no From tag then */
+	snprintf(t->peer_from, sizeof(t->peer_from), "%s", hdr(inv, "To"));
+	respond(t, inv, 200, NULL, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("1", ""));
+	return inv;
+}
+
+/* The request is ours in the dialog of a tagless 2xx: bob's To as he
+ * answered it, no tag. */
+static void assert_tagless_out(struct t *t, const struct sip_msg *inv, const struct sip_msg *m,
+			       const char *method, uint32_t cseq)
+{
+	assert_string_equal(m->ruri, PEER_URI);
+	assert_sent_to(last(t), PEER_HOST, PEER_PORT);
+	assert_string_equal(m->call_id, inv->call_id);
+	assert_string_equal(m->from_tag, inv->from_tag);
+	assert_null(m->to_tag);
+	assert_string_equal(hdr(m, "To"), hdr(inv, "To"));
+	assert_int_equal(m->cseq, cseq);
+	assert_string_equal(m->cseq_method, method);
+}
+
+static void test_out_tagless_2xx_acked_peer_bye_matches(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = call_up_tagless(t);
+	/* §12.1.2: the remote tag is empty; §13.2.2.4: every 2xx is ACKed */
+	const struct sip_msg *ack = next_req(t, "ACK");
+	assert_tagless_out(t, inv, ack, "ACK", inv->cseq);
+	assert_string_not_equal(ack->via.branch, inv->via.branch);
+	assert_int_equal(t->ev.ended, 0);
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(t->s->state, SIP_SESS_CONFIRMED);
+	assert_true(t->s->have_media);
+	no_more(t);
+	/* bob's requests carry no From tag: they are in the dialog all the same */
+	request(t, &(struct rq){ .method = "INFO", .cseq = 1 });
+	next_resp(t, 200, "INFO");
+	assert_int_equal(t->ev.requests, 1);
+	request(t, &(struct rq){ .method = "BYE" });
+	const struct sip_msg *ok = next_resp(t, 200, "BYE");
+	assert_string_equal(ok->to_tag, t->our_tag);
+	assert_null(ok->from_tag);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.why, SIP_END_HANGUP);
+	no_more(t);
+}
+
+static void test_out_tagless_2xx_retransmissions_acked_our_bye(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = call_up_tagless(t);
+	next_req(t, "ACK");
+	/* a retransmission, to the transaction and later to the dialog */
+	respond(t, inv, 200, NULL, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("1", ""));
+	assert_tagless_out(t, inv, next_req(t, "ACK"), "ACK", inv->cseq);
+	run_for(t, 40000);
+	no_more(t);
+	respond(t, inv, 200, NULL, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("1", ""));
+	assert_tagless_out(t, inv, next_req(t, "ACK"), "ACK", inv->cseq);
+	/* a tagless 2xx from elsewhere has the same dialog identifiers: it
+	 * cannot be told from ours, and is taken for a retransmission */
+	respond(t, inv, 200, NULL, "Contact: <sip:bob@192.0.2.77:5090>\r\n", PEER_SDP("1", ""));
+	assert_tagless_out(t, inv, next_req(t, "ACK"), "ACK", inv->cseq);
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(t->ev.ended, 0);
+	no_more(t);
+	/* our BYE: To as bob sent it, no tag */
+	assert_int_equal(sip_sess_hangup(t->s), 0);
+	const struct sip_msg *bye = next_req(t, "BYE");
+	assert_tagless_out(t, inv, bye, "BYE", inv->cseq + 1);
+	respond(t, bye, 200, NULL, NULL, NULL);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.why, SIP_END_LOCAL);
+	no_more(t);
+}
+
+static void test_out_tagless_2xx_after_tagged_fork_is_another_dialog(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = call_up(t);
+	/* a tagless 2xx of another branch after a tagged one: ACK and BYE */
+	respond(t, inv, 200, NULL, "Contact: <sip:bob@192.0.2.77:5090>\r\n", PEER_SDP("1", ""));
+	const struct sip_msg *ack = next_req(t, "ACK");
+	assert_string_equal(ack->ruri, "sip:bob@192.0.2.77:5090");
+	assert_null(ack->to_tag);
+	const struct sip_msg *bye = next_req(t, "BYE");
+	assert_string_equal(bye->ruri, "sip:bob@192.0.2.77:5090");
+	assert_sent_to(last(t), "192.0.2.77", 5090);
+	assert_null(bye->to_tag);
+	respond(t, bye, 200, NULL, NULL, NULL);
+	no_more(t);
+	assert_int_equal(t->ev.ended, 0);
+	assert_int_equal(t->s->state, SIP_SESS_CONFIRMED);
+	assert_int_equal(sip_sess_hangup(t->s), 0);
+	assert_in_dialog_out(t, next_req(t, "BYE"), "BYE", inv->cseq + 1);
+}
+
+/* Record-Route of bob's 2xx: p2 loose next to bob, p1 strict next to us
+ * (reversed, our route set is p1, p2). */
+#define RR_STRICT_FIRST \
+	"Record-Route: <sip:p2@192.0.2.52;lr>\r\n" \
+	"Record-Route: <sip:p1@192.0.2.51:5062;maddr=192.0.2.51>\r\n"
+#define STRICT_URI "sip:p1@192.0.2.51:5062;maddr=192.0.2.51"
+
+/* §12.2.1.1: the strict router is the Request-URI, where the request
+ * goes; the rest of the route set and then the remote target are Route. */
+static void assert_strict_out(struct t *t, const struct sip_msg *m, const char *method,
+			      const char *target)
+{
+	char want[128];
+	assert_string_equal(m->cseq_method, method);
+	assert_string_equal(m->ruri, STRICT_URI);
+	assert_sent_to(last(t), "192.0.2.51", 5062);
+	if (sip_msg_hdr_count(m, "Route") != 2)
+		fail_msg("%s with %u Route headers, expected 2:\n%s", method,
+			 sip_msg_hdr_count(m, "Route"), fake_tp.sent[last(t)].buf);
+	assert_hdr(m, "Route", "<sip:p2@192.0.2.52;lr>");
+	snprintf(want, sizeof(want), "<%s>", target);
+	assert_string_equal(hdr_n(m, "Route", 1), want);
+	assert_string_equal(m->to_tag, PEER_TAG);
+}
+
+static void test_out_strict_router_first_in_route_set(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = dial(t, false);
+	respond(t, inv, 180, PEER_TAG, "Contact: " PEER_CONTACT "\r\n" RR_STRICT_FIRST, NULL);
+	respond(t, inv, 200, PEER_TAG, "Contact: " PEER_CONTACT "\r\n" RR_STRICT_FIRST,
+		PEER_SDP("1", ""));
+	assert_strict_out(t, next_req(t, "ACK"), "ACK", PEER_URI);
+	assert_int_equal(t->ev.established, 1);
+	no_more(t);
+	/* a re-INVITE, whose 2xx moves the remote target: the last Route */
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, false), 0);
+	const struct sip_msg *re = next_req(t, "INVITE");
+	assert_strict_out(t, re, "INVITE", PEER_URI);
+	respond(t, re, 200, NULL, "Contact: <sip:bob@192.0.2.99:5080>\r\n",
+		PEER_SDP("2", "a=recvonly\r\n"));
+	assert_strict_out(t, next_req(t, "ACK"), "ACK", "sip:bob@192.0.2.99:5080");
+	assert_int_equal(sip_sess_hangup(t->s), 0);
+	assert_strict_out(t, next_req(t, "BYE"), "BYE", "sip:bob@192.0.2.99:5080");
+	no_more(t);
+}
+
+static void test_out_strict_router_alone_early_dialog(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = dial(t, false);
+	/* one strict router, in the early dialog and the 2xx; as a
+	 * Request-URI it loses what a Request-URI may not have (§19.1.1):
+	 * its method parameter and its headers */
+	respond(t, inv, 183, PEER_TAG,
+		"Contact: " PEER_CONTACT "\r\nRecord-Route: <sip:192.0.2.51>\r\n",
+		PEER_SDP("1", ""));
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+	respond(t, inv, 200, PEER_TAG,
+		"Contact: " PEER_CONTACT "\r\n"
+		"Record-Route: <sip:192.0.2.51;method=INVITE;transport=udp?Subject=hi>\r\n",
+		PEER_SDP("1", ""));
+	const struct sip_msg *ack = next_req(t, "ACK");
+	assert_string_equal(ack->ruri, "sip:192.0.2.51;transport=udp");
+	assert_sent_to(last(t), "192.0.2.51", 5060);
+	assert_int_equal(sip_msg_hdr_count(ack, "Route"), 1);
+	assert_hdr(ack, "Route", PEER_CONTACT);
+	no_more(t);
+}
+
+static void test_in_strict_router_first_in_route_set(void **state)
+{
+	struct t *t = *state;
+	/* the UAS route set is in Record-Route order: p1 (strict) first */
+	incoming(t, PEER_SDP("1", ""),
+		 "Record-Route: <sip:p1@192.0.2.51:5062;maddr=192.0.2.51>\r\n"
+		 "Record-Route: <sip:p2@192.0.2.52;lr>\r\n");
+	assert_int_equal(sip_sess_answer(t->s), 0);
+	learn_our_tag(t, next_resp(t, 200, "INVITE"));
+	ack_in(t);
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(sip_sess_hangup(t->s), 0);
+	const struct sip_msg *bye = next_req(t, "BYE");
+	assert_string_equal(bye->ruri, STRICT_URI);
+	assert_sent_to(last(t), "192.0.2.51", 5062);
+	assert_int_equal(sip_msg_hdr_count(bye, "Route"), 2);
+	assert_hdr(bye, "Route", "<sip:p2@192.0.2.52;lr>");
+	assert_string_equal(hdr_n(bye, "Route", 1), PEER_CONTACT);
+	assert_string_equal(bye->from_tag, t->our_tag);
+	assert_string_equal(bye->to_tag, PEER_TAG);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2607,6 +2803,12 @@ int main(int argc, char **argv)
 		T(test_update_early_in_while_ours_open_491),
 		T(test_update_early_in_keeps_invite_session_timer),
 		T(test_prack_in_offerless_invite_sdp_in_prack_491),
+		T(test_out_tagless_2xx_acked_peer_bye_matches),
+		T(test_out_tagless_2xx_retransmissions_acked_our_bye),
+		T(test_out_tagless_2xx_after_tagged_fork_is_another_dialog),
+		T(test_out_strict_router_first_in_route_set),
+		T(test_out_strict_router_alone_early_dialog),
+		T(test_in_strict_router_first_in_route_set),
 #undef T
 	};
 	/* sess.sh NAME: only the tests whose name matches the glob */

@@ -31,6 +31,8 @@
 --     early_update     sends a reliable 183, offers by UPDATE once SIPp's
 --               PRACK came, answers SIPp's UPDATE, then the INVITE; SIPp
 --               hangs up                         (call_uac_early_update.xml)
+--     strict    answers, then hangs up; SIPp's INVITE record-routes through
+--               a strict router, then a loose one (call_uac_strict.xml)
 --   SIP_TRACE_FILE, SIP_FLOW_FILE   optional: where the messages are written
 
 package.path = (arg[0]:match("^(.*)/") or ".") .. "/?.lua;" .. package.path
@@ -193,6 +195,29 @@ function modes.bye(call)
   local dialog = dialog_of(entries)
   t.check_in_dialog("the BYE goes to SIPp's Contact with both tags", entries, "out",
     dialog and dialog.contact, dialog and dialog.local_tag, dialog and dialog.remote_tag)
+end
+
+-- A strict router first in the route set (RFC 3261 12.2.1.1): our BYE has
+-- it as Request-URI, and the loose router, then SIPp's Contact, as Route.
+function modes.strict(call)
+  call:ring()
+  local ok, why = call:answer()
+  check_answer(call, ok, why)
+  sip.sleep(0.3)
+  check_local_hangup(call)
+  local entries = call_events(call)
+  local invite = t.request(entries, "in", "INVITE")
+  local bye = t.request(entries, "out", "BYE")
+  local rr = invite and invite.msg.headers["record-route"] or {}
+  local want_uri = t.uri_of(rr[1])
+  local want_route = { rr[2], "<" .. tostring(invite and t.uri_of(t.header(invite.msg,
+    "Contact"))) .. ">" }
+  local route = bye and bye.msg.headers["route"] or {}
+  t.check("the BYE goes to the strict router, Route the loose one and SIPp's Contact",
+    bye and want_uri and bye.msg.uri == want_uri and #route == 2
+      and route[1] == want_route[1] and route[2] == want_route[2],
+    "BYE %s, Route %s; expected %s, Route %s", bye and bye.msg.uri or "not sent",
+    table.concat(route, " | "), tostring(want_uri), table.concat(want_route, " | "))
 end
 
 function modes.reinvite(call)

@@ -26,6 +26,12 @@
 --     early_update  answers in a reliable 183; the script offers by UPDATE
 --               from on_early, SIPp by UPDATE too, then answers; the
 --               script hangs up
+
+--     tagless   answers 200 without a To tag (RFC 2543), sends an INFO
+--               without a From tag; the script hangs up
+--     strict    answers through two record-routing proxies (SIPp itself),
+--               the first of the route set a strict router; the script
+--               hangs up
 --   STATUS, REASON, RINGS   MODE=fail only
 --   TIMEOUT     MODE=noanswer: the timeout option of ua:call (default 1)
 --   SIP_TRACE_FILE, SIP_FLOW_FILE   optional: where the messages are written
@@ -511,6 +517,97 @@ function modes.early_update(ua)
   sip.sleep(0.2)
   check_local_hangup(call)
   t.check_transport(call_events(call), transport)
+
+-- An RFC 2543 peer (RFC 3261 12.1.2): SIPp's 200 has no To tag.  The call
+-- is up all the same, the 200 is ACKed, SIPp's INFO without a From tag is
+-- found in the call, and our BYE's To has no tag either.
+function modes.tagless(ua)
+  local infos = 0
+  local call, code, reason = place_call(ua)
+  check_confirmed(call, code, reason)
+  local entries = call_events(call)
+  local invite = t.request(entries, "out", "INVITE")
+  local ok = t.response(entries, "in", 200, "INVITE")
+  local contact = ok and t.uri_of(t.header(ok.msg, "Contact"))
+  -- Our request in the dialog: to SIPp's Contact, To as SIPp sent it.
+  local function tagless_problems(req, method)
+    if not req then return method .. " not sent" end
+    local problems = {}
+    if req.msg.uri ~= contact then problems[#problems + 1] = "Request-URI " .. req.msg.uri end
+    if t.tag(t.header(req.msg, "To")) then
+      problems[#problems + 1] = "To " .. tostring(t.header(req.msg, "To"))
+    end
+    if t.tag(t.header(req.msg, "From")) ~= t.tag(t.header(invite.msg, "From")) then
+      problems[#problems + 1] = "From " .. tostring(t.header(req.msg, "From"))
+    end
+    local num, m = t.cseq(req.msg)
+    if m ~= method or (method == "ACK") ~= (num == t.cseq(invite.msg)) then
+      problems[#problems + 1] = "CSeq " .. tostring(t.header(req.msg, "CSeq"))
+    end
+    return table.concat(problems, "; ")
+  end
+  local ack = t.request(entries, "out", "ACK")
+  local why = tagless_problems(ack, "ACK")
+  t.check("the 200 without a To tag is ACKed at SIPp's Contact, To without a tag",
+    why == "", "%s", why)
+  if not call then return end
+
+  call:on("info", function() infos = infos + 1; return 200 end)
+  t.wait_for(sip, CALL_LIMIT, function() return infos > 0 or call.state == "ended" end)
+  entries = call_events(call)
+  local info = t.request(entries, "in", "INFO")
+  local answer = t.response(entries, "out", 200, "INFO")
+  t.check("SIPp's INFO without a From tag is in the call: call:on(\"info\") answers 200",
+    infos == 1 and info and not t.tag(t.header(info.msg, "From")) and answer ~= nil,
+    "on(\"info\") ran %d times; INFO %s; 200 %s", infos,
+    info and tostring(t.header(info.msg, "From")) or "not received",
+    answer and "sent" or "not sent")
+
+  check_local_hangup(call)
+  entries = call_events(call)
+  why = tagless_problems(t.request(entries, "out", "BYE"), "BYE")
+  t.check("the BYE goes to SIPp's Contact, To without a tag", why == "", "%s", why)
+  t.check_transport(entries, transport)
+end
+
+-- A strict router (RFC 3261 12.2.1.1): SIPp's Record-Route has a loose
+-- router next to SIPp and a strict one (no ;lr) next to us, both SIPp's
+-- address.  Our ACK and BYE have the strict router as Request-URI, and the
+-- loose one, then SIPp's Contact, as Route.
+function modes.strict(ua)
+  local call, code, reason = place_call(ua)
+  check_confirmed(call, code, reason)
+  local entries = call_events(call)
+  local ok = t.response(entries, "in", 200, "INVITE")
+  local rr = ok and ok.msg.headers["record-route"] or {}
+  local strict_uri, loose = t.uri_of(rr[2]), rr[1]
+  local contact = ok and t.uri_of(t.header(ok.msg, "Contact"))
+  local function strict_problems(req, method)
+    if not req then return method .. " not sent" end
+    local problems = {}
+    if not strict_uri or req.msg.uri ~= strict_uri then
+      problems[#problems + 1] = ("Request-URI %s, the strict router is %s"):format(
+        req.msg.uri, tostring(strict_uri))
+    end
+    local route = req.msg.headers["route"] or {}
+    local want = { loose, "<" .. tostring(contact) .. ">" }
+    if #route ~= 2 or route[1] ~= want[1] or route[2] ~= want[2] then
+      problems[#problems + 1] = ("Route %s, expected %s"):format(table.concat(route, " | "),
+        table.concat(want, " | "))
+    end
+    return table.concat(problems, "; ")
+  end
+  local why = strict_problems(t.request(entries, "out", "ACK"), "ACK")
+  t.check("the ACK goes to the strict router, Route the loose one and SIPp's Contact",
+    why == "", "%s", why)
+  if not call then return end
+  sip.sleep(0.2)
+  check_local_hangup(call)
+  entries = call_events(call)
+  why = strict_problems(t.request(entries, "out", "BYE"), "BYE")
+  t.check("the BYE goes to the strict router, Route the loose one and SIPp's Contact",
+    why == "", "%s", why)
+  t.check_transport(entries, transport)
 end
 
 assert(modes[mode], "unknown MODE " .. mode)
