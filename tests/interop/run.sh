@@ -267,40 +267,71 @@ group_end() {
     GROUP=""
 }
 
-# script_results OUT RC NAME...: one check per NAME from the "ok - NAME" /
-# "not ok - NAME: why" lines a Lua script printed in OUT; failures it reported
-# under other names (script error, load module) count too.  Then the check
-# that the script ended by itself: sip.run returned after ua:close().
+# script_results OUT RC NAME...: the results a Lua script printed in OUT.
+# Every "ok - NAME" line is a pass and every "not ok - NAME: why" line a
+# failure, each time it appears, whether NAME is one of the expected NAMEs or
+# not (a script error, a failed module load); an expected NAME the script
+# never reported is a failure too.  The name of a "not ok" line is the
+# longest expected NAME it starts with (names may hold ": "), else what
+# comes before its first ": ".  Then SCRIPT_ENDS: sip.run returned after ua:close() ("done")
+# and the script exited 0, its own verdict that all its checks passed.
+SCRIPT_ENDS="script ends: sip.run returns after ua:close(), exit status 0"
 script_results() {
-    local out=$1 rc=$2 name line known reported
+    local out=$1 rc=$2 line rest name why i best passed failures=0
     shift 2
-    known=" "
-    for name in "$@"; do
-        known+="[$name] "
-        if grep -Fxq "ok - $name" "$out"; then
-            pass "$name"
-        elif line=$(grep -F -m1 "not ok - $name: " "$out"); then
-            fail "$name" "${line#"not ok - $name: "}"
-        else
-            fail "$name" "not reported (script exit status $rc)"
-        fi
-    done
+    local names=("$@") counts=()
+    for i in "${!names[@]}"; do counts[i]=0; done
     while IFS= read -r line; do
-        line=${line#not ok - }
-        reported=${line%%: *}
-        case $known in *"[$reported]"*) continue ;; esac
-        fail "$reported" "${line#*: }"
-    done < <(grep '^not ok - ' "$out")
-    name="script ends: sip.run returns after ua:close()"
-    if grep -qx "done" "$out" && { [ "$rc" = 0 ] || [ "$rc" = 1 ]; }; then
-        pass "$name"
-    elif grep -qx "closing" "$out" && ! grep -qx "done" "$out"; then
-        line="sip.run did not return within ${CLOSE_GRACE}s of closing every endpoint"
-        fail "$name" "$line (exit status $rc)"
+        case $line in
+        "ok - "*) passed=1 rest=${line#"ok - "} ;;
+        "not ok - "*) passed=0 rest=${line#"not ok - "} ;;
+        *) continue ;;
+        esac
+        # an "ok" line is the name alone; a "not ok" line adds ": why"
+        best=-1
+        for i in "${!names[@]}"; do
+            name=${names[i]}
+            if [ "$rest" = "$name" ] || { [ $passed = 0 ] && [[ $rest == "$name: "* ]]; }; then
+                if [ "$best" -lt 0 ] || [ ${#name} -gt ${#names[best]} ]; then best=$i; fi
+            fi
+        done
+        if [ "$best" -ge 0 ]; then
+            name=${names[best]}
+            counts[best]=$((counts[best] + 1))
+        elif [ $passed = 1 ]; then
+            name=$rest
+        else
+            name=${rest%%: *}
+        fi
+        if [ $passed = 1 ]; then
+            pass "$name"
+        else
+            why=${rest#"$name"}
+            why=${why#: }
+            fail "$name" "${why:-reported without a reason}"
+            failures=$((failures + 1))
+        fi
+    done < <(cat "$out" 2>/dev/null)
+    for i in "${!names[@]}"; do
+        [ "${counts[i]}" -gt 0 ] || fail "${names[i]}" "not reported (script exit status $rc)"
+    done
+    if grep -qsx "done" "$out" && [ "$rc" = 0 ]; then
+        pass "$SCRIPT_ENDS"
+    elif grep -qsx "done" "$out"; then
+        why="exit status $rc after sip.run returned"
+        if [ "$rc" = 1 ] && [ "$failures" -gt 0 ]; then
+            why+=" (the script's verdict on its $failures failed checks above)"
+        elif [ "$rc" = 1 ]; then
+            why+=", though the script reported no failed check"
+        fi
+        fail "$SCRIPT_ENDS" "$why"
+    elif grep -qsx "closing" "$out"; then
+        why="sip.run did not return within ${CLOSE_GRACE}s of closing every endpoint"
+        fail "$SCRIPT_ENDS" "$why (exit status $rc)"
     elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        fail "$name" "still running after its time limit, stopped"
+        fail "$SCRIPT_ENDS" "still running after its time limit, stopped"
     else
-        fail "$name" "exit status $rc, no \"done\" line"
+        fail "$SCRIPT_ENDS" "exit status $rc, no \"done\" line"
     fi
 }
 
@@ -555,7 +586,7 @@ group_register() {
     group_begin "register $transport"
     group_logs "$KAM_LOG"
     if ! kamailio_running; then
-        for name in "${names[@]}" "script ends: sip.run returns after ua:close()" \
+        for name in "${names[@]}" "$SCRIPT_ENDS" \
             "kamailio: binding refreshed, then removed"; do
             fail "$name" "kamailio is not running"
         done
