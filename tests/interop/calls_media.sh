@@ -160,7 +160,7 @@ group_media_play_to_baresip() {
 # as telephone-events (dtmf_2833_1.pcap), then BYE.  The recording must be
 # that audio, sample for sample once decoded.
 group_media_sipp_pcap() {
-    local tag=media-pcap ua_port rtp uac_port run=$WORK/media-pcap-run here
+    local tag=media-pcap ua_port rtp uac_port run=$WORK/media-pcap-run
     group_begin "media: sipp uac_pcap -> luasip (record, RFC 2833 digit)"
     pick_ports ua_port
     pick_ports uac_port
@@ -172,11 +172,8 @@ group_media_sipp_pcap() {
         REC_FILE="$WORK/$tag.wav" WAIT=10
     if lua_ready "$tag" 5; then
         # uac_pcap finds its captures under ./pcap
-        here=$PWD
-        cd "$run" || return
-        sipp_run "$tag-sipp" "127.0.0.1:$ua_port" -sn uac_pcap -s bob -p "$uac_port" -m 1 \
-            -timeout 20s -timeout_error
-        cd "$here" || return
+        SIPP_CWD=$run sipp_run "$tag-sipp" "127.0.0.1:$ua_port" -sn uac_pcap -s bob \
+            -p "$uac_port" -m 1 -timeout 20s -timeout_error
         check "SIPp's uac_pcap call succeeds" sipp_ok
     else
         fail "SIPp's uac_pcap call succeeds" "$WHY"

@@ -359,16 +359,17 @@ start_kamailio() {
 
 # sipp_run NAME ARGS...: SIPp in the foreground with its own control and media
 # ports and message/error logs $WORK/NAME.*; sets SIPP_RC.  A time limit
-# must be among ARGS (-timeout); `timeout` bounds it anyway.
+# must be among ARGS (-timeout); `timeout` bounds it anyway.  SIPp runs in
+# the directory SIPP_CWD when that is set (a failed cd fails the run).
 sipp_run() {
     local name=$1 cp mp
     shift
     pick_ports cp
     pick_ports mp 4
     SIPP_NAME=$name
-    timeout -k 2 30 sipp "$@" -i 127.0.0.1 -cp "$cp" -mp "$mp" -nostdin \
-        -trace_msg -message_file "$WORK/$name.msg" \
-        -trace_err -error_file "$WORK/$name.err" >"$WORK/$name.out" 2>&1 </dev/null
+    (cd "${SIPP_CWD:-.}" && exec timeout -k 2 30 sipp "$@" -i 127.0.0.1 -cp "$cp" -mp "$mp" \
+        -nostdin -trace_msg -message_file "$WORK/$name.msg" \
+        -trace_err -error_file "$WORK/$name.err") >"$WORK/$name.out" 2>&1 </dev/null
     SIPP_RC=$?
 }
 
