@@ -405,10 +405,26 @@ sipp_ok() {
     return 1
 }
 
+# sipp_refused: SIPp failed its REGISTER because the answer to the
+# credentials was a second 401 (exit status 1 alone could be a timeout).
 sipp_refused() {
-    [ "$SIPP_RC" = 1 ] && return 0
-    WHY="sipp exit status $SIPP_RC, expected 1 (a second 401)"
+    [ "$SIPP_RC" = 1 ] &&
+        grep -qs "while expecting '200' (index [0-9]*), received 'SIP/2.0 401 " \
+            "$WORK/$SIPP_NAME.err" && return 0
+    WHY="sipp exit status $SIPP_RC, expected 1 on a second 401: $(grep -m1 -o \
+        "while expecting .*" "$WORK/$SIPP_NAME.err" 2>/dev/null || echo "no such error logged")"
     group_logs "$WORK/$SIPP_NAME.err" "$WORK/$SIPP_NAME.msg"
+    return 1
+}
+
+# sipp_granted SECONDS: the 200 SIPp got grants its Contact SECONDS (the
+# expires parameter the registrar puts there).
+sipp_granted() {
+    tr -d '\r' <"$WORK/$SIPP_NAME.msg" 2>/dev/null |
+        grep -qiE "^contact:.*;[[:space:]]*expires=$1([;, ]|\$)" && return 0
+    WHY="no Contact with expires=$1 in the 200: $(tr -d '\r' <"$WORK/$SIPP_NAME.msg" 2>/dev/null |
+        grep -iE '^contact:.*expires' | tail -n 1)"
+    group_logs "$WORK/$SIPP_NAME.msg"
     return 1
 }
 
@@ -431,6 +447,9 @@ group_registrar_peer() {
         sipp_register dave davepw udp peer-unregister-udp 0
         check "sipp unregisters dave over udp" sipp_ok
         check "kamailio logs the binding saved, then removed" kamailio_saw dave udp 1
+        sipp_register dave davepw udp peer-register-short 1
+        check "kamailio grants 4 s to a REGISTER that asks for 1 s" \
+            eval 'sipp_ok && sipp_granted 4'
         sipp_register dave davepw tcp peer-register-tcp
         check "sipp registers dave over tcp" sipp_ok
         sipp_register dave wrongpw udp peer-register-wrong
@@ -439,6 +458,7 @@ group_registrar_peer() {
         fail "sipp registers dave over udp" "kamailio is not running"
         fail "sipp unregisters dave over udp" "kamailio is not running"
         fail "kamailio logs the binding saved, then removed" "kamailio is not running"
+        fail "kamailio grants 4 s to a REGISTER that asks for 1 s" "kamailio is not running"
         fail "sipp registers dave over tcp" "kamailio is not running"
         fail "sipp with a wrong password is refused" "kamailio is not running"
     fi
@@ -550,8 +570,8 @@ lua_wait() {
 
 REGISTER_CHECKS=(
     "register with digest auth"
-    "granted expiry reported"
-    "registration refreshed before expiry"
+    "reg.expires is the expiry the registrar granted, not the one asked"
+    "registration refreshed after the asked 1 s, before the granted expiry"
     "refresh keeps the Call-ID and raises the CSeq"
     "REGISTER sent over %s"
     "REGISTER binds the endpoint's URI (To and From)"
@@ -596,7 +616,7 @@ group_register() {
     fi
     KAM_MARK=$(wc -l <"$KAM_LOG")
     lua_start register "register-$transport" 20 KAM_PORT="$KAM_PORT" TRANSPORT="$transport" \
-        SIP_USER="$user" SIP_PASSWORD="$password" BAD_USER=bob EXPIRES=4
+        SIP_USER="$user" SIP_PASSWORD="$password" BAD_USER=bob EXPIRES=1
     lua_wait "register-$transport" 20
     script_results "$WORK/register-$transport.out" "$LUA_RC" "${names[@]}"
     check "kamailio: binding refreshed, then removed" kamailio_saw "$user" "$transport"
