@@ -502,7 +502,9 @@ group_sipp_plumbing() {
     sipp_bg plumb-uas-wrong -sf "$SIPP_DIR/uas.xml" -p "$uas_port" -t u1 -m 1 \
         -timeout 10s -timeout_error
     uas_pid=$BG_PID
-    wait_bound "$uas_port" udp 5 "$uas_pid"
+    if ! wait_bound "$uas_port" udp 5 "$uas_pid"; then
+        fail "sipp uas.xml starts" "port $uas_port not bound"
+    fi
     sipp_run plumb-message-wrong "127.0.0.1:$uas_port" -sf "$SIPP_DIR/message_uac.xml" \
         -s alice -p "$uac_port" -t u1 -m 1 -timeout 5s -timeout_error
     wait_pid "$uas_pid" 10
