@@ -160,7 +160,7 @@ group_media_play_to_baresip() {
 # as telephone-events (dtmf_2833_1.pcap), then BYE.  The recording must be
 # that audio, sample for sample once decoded.
 group_media_sipp_pcap() {
-    local tag=media-pcap ua_port rtp uac_port run=$WORK/media-pcap-run here
+    local tag=media-pcap ua_port rtp uac_port run=$WORK/media-pcap-run
     group_begin "media: sipp uac_pcap -> luasip (record, RFC 2833 digit)"
     pick_ports ua_port
     pick_ports uac_port
@@ -172,11 +172,8 @@ group_media_sipp_pcap() {
         REC_FILE="$WORK/$tag.wav" WAIT=10
     if lua_ready "$tag" 5; then
         # uac_pcap finds its captures under ./pcap
-        here=$PWD
-        cd "$run" || return
-        sipp_run "$tag-sipp" "127.0.0.1:$ua_port" -sn uac_pcap -s bob -p "$uac_port" -m 1 \
-            -timeout 20s -timeout_error
-        cd "$here" || return
+        SIPP_CWD=$run sipp_run "$tag-sipp" "127.0.0.1:$ua_port" -sn uac_pcap -s bob \
+            -p "$uac_port" -m 1 -timeout 20s -timeout_error
         check "SIPp's uac_pcap call succeeds" sipp_ok
     else
         fail "SIPp's uac_pcap call succeeds" "$WHY"
@@ -317,20 +314,28 @@ XML
 }
 
 # SIPp (PCMU, no telephone-event) plays the keypad tones of "159#", 100 ms
-# each, 100 ms apart; the script collects them in-band and records.
+# each, 100 ms apart; the script collects them in-band and records.  The
+# recording runs from the answer to SIPp's BYE, 2.5 s after its ACK, and
+# must hold all 1.7 s that SIPp sent.
+INBAND_SECONDS=2.3:2.9
 group_media_inband() {
     local tag=media-inband ua_port rtp uac_port
     group_begin "media: in-band DTMF (sipp plays keypad tones) -> luasip collect"
     pick_ports ua_port
     pick_ports uac_port
     pick_ports rtp 20
-    "$PYTHON" "$WAVTOOL" keypad "$WORK/$tag-keypad.wav" "159#" --on 0.1 --off 0.1 \
+    group_logs "$WORK/$tag.audio"
+    if ! { "$PYTHON" "$WAVTOOL" keypad "$WORK/$tag-keypad.wav" "159#" --on 0.1 --off 0.1 \
         --lead 0.5 --tail 0.5 --dbfs -16 &&
         "$PYTHON" "$WAVTOOL" pcap "$WORK/$tag-keypad.pcap" "$WORK/$tag-keypad.wav" --pt 0 &&
-        "$PYTHON" "$WAVTOOL" rtpaudio "$WORK/$tag-keypad.pcap" "$WORK/$tag-sent.wav"
+        "$PYTHON" "$WAVTOOL" rtpaudio "$WORK/$tag-keypad.pcap" "$WORK/$tag-sent.wav"; } \
+        >"$WORK/$tag.audio" 2>&1; then
+        fail "wavtool.py writes the keypad tones and their capture" "$(tail -n 1 "$WORK/$tag.audio")"
+    fi
     media_inband_scenario "$WORK/$tag-keypad.pcap" >"$WORK/$tag.xml"
     lua_start media_answer "$tag" 30 MODE=inband UA_PORT="$ua_port" \
-        RTP_PORTS="$rtp-$((rtp + 19))" REC_FILE="$WORK/$tag.wav" WAIT=10
+        RTP_PORTS="$rtp-$((rtp + 19))" REC_FILE="$WORK/$tag.wav" WAIT=10 \
+        REC_SECONDS="$INBAND_SECONDS"
     if lua_ready "$tag" 5; then
         sipp_run "$tag-sipp" "127.0.0.1:$ua_port" -sf "$WORK/$tag.xml" -s bob -p "$uac_port" \
             -m 1 -timeout 15s -timeout_error
@@ -339,15 +344,16 @@ group_media_inband() {
         fail "SIPp's call with keypad tones succeeds" "$WHY"
     fi
     lua_wait "$tag" 15
-    check "the recording is the keypad tones SIPp sent (SNR 30 dB and more)" eval \
+    check "the recording lasts ${INBAND_SECONDS/:/-} s and holds all 1.7 s of keypad tones SIPp sent (SNR 30 dB and more)" eval \
         'wav_exists "$WORK/$tag.wav" &&
-        wav_check media-inband.measures compare "$WORK/$tag-sent.wav" "$WORK/$tag.wav" --snr-min 30'
+        wav_check media-inband.measures compare "$WORK/$tag-sent.wav" "$WORK/$tag.wav" \
+            --snr-min 30 --duration "$INBAND_SECONDS"'
     script_results "$WORK/$tag.out" "$LUA_RC" \
         "call:answer() returns true, PCMU negotiated without telephone-event" \
         "call:collect{max=10, terminators=\"#\"} returns \"159\" from in-band tones" \
         "call:on(\"dtmf\") hears 1, 5, 9, # once each" \
         "call:wait() returns \"hangup\"" \
-        "call:record returns nil, \"hangup\", the seconds at SIPp's BYE" \
+        "call:record returns nil, \"hangup\", ${INBAND_SECONDS/:/-} (s) at SIPp's BYE" \
         "SIP flow"
     group_end
 }
@@ -396,7 +402,50 @@ group_media_ringback() {
     group_end
 }
 
+# wav_refused LOG ARGS...: wavtool.py ARGS fails, and says why.
+wav_refused() {
+    local log=$WORK/$1 out rc
+    shift
+    out=$("$PYTHON" "$WAVTOOL" "$@" 2>&1)
+    rc=$?
+    printf '%s\n' "$out" >>"$log"
+    group_logs "$log"
+    [ $rc = 1 ] && [[ $out == FAIL:* ]] && return 0
+    WHY="exit status $rc: $out"
+    return 1
+}
+
+# The comparison the recordings are held to, on recordings known to be
+# good or broken: the keypad tones of the in-band group against the same
+# tones with 0.15 s more silence on either side (as a recording would have
+# them), that cut short, or missing the reference's last 0.4 s (silence),
+# or of another length than asked.
+group_media_wavtool() {
+    local dir=$WORK/wavtool ref long log=wavtool.measures
+    group_begin "peers: wavtool.py compare"
+    mkdir -p "$dir"
+    ref=$dir/keypad.wav
+    long=$dir/keypad-padded.wav
+    "$PYTHON" "$WAVTOOL" keypad "$ref" "159#" --on 0.1 --off 0.1 --lead 0.5 --tail 0.5 \
+        --dbfs -16 >"$dir/out" 2>&1
+    "$PYTHON" "$WAVTOOL" keypad "$long" "159#" --on 0.1 --off 0.1 --lead 0.65 --tail 0.65 \
+        --dbfs -16 >>"$dir/out" 2>&1
+    "$PYTHON" "$WAVTOOL" cut "$long" "$dir/first-0.75.wav" 0 0.75 >>"$dir/out" 2>&1
+    "$PYTHON" "$WAVTOOL" cut "$long" "$dir/short-tail.wav" 0 1.45 >>"$dir/out" 2>&1
+    group_logs "$dir/out"
+    check "a recording that holds the reference whole passes (2 s against 1.7 s)" \
+        wav_check "$log" compare "$ref" "$long" --snr-min 30 --duration 1.9:2.1
+    check "a recording cut to its first 0.75 s fails" \
+        wav_refused "$log" compare "$ref" "$dir/first-0.75.wav" --snr-min 30
+    check "a recording without the reference's last 0.4 s (silence) fails" \
+        wav_refused "$log" compare "$ref" "$dir/short-tail.wav" --snr-min 30
+    check "a whole recording of another length than --duration fails" \
+        wav_refused "$log" compare "$ref" "$long" --snr-min 30 --duration 2.3:2.9
+    group_end
+}
+
 CALL_GROUPS+=(
+    "group_media_wavtool"
     "group_media_play_to_baresip"
     "group_media_sipp_pcap"
     "group_media_sndcode"

@@ -253,10 +253,13 @@ group_call_out_modify() {
         "call-out-modify-$transport"
 }
 
-# Nothing answers: Timer B (64*T1, with T1 = 50 ms) ends the attempt.
+# Nothing answers: Timer B (64*T1, with T1 = 50 ms) ends the attempt.  SIPp
+# follows every copy of the INVITE (-nr: none is taken for a retransmission
+# and dropped) and wants silence after Timer B.  UDP only: over TCP nothing
+# is sent again.
 group_call_out_silent() {
     local transport=$1
-    CALL_SCENARIO=(-sf "$SIPP_DIR/call_uas_silent.xml")
+    CALL_SCENARIO=(-sf "$SIPP_DIR/call_uas_silent.xml" -nr)
     CALL_ENV=(MODE=silent T1=0.05)
     CALL_CHECKS=(
         "ua:call returns nil, 408, \"Request Timeout\" after 64*T1 (3.2 s)"

@@ -267,40 +267,71 @@ group_end() {
     GROUP=""
 }
 
-# script_results OUT RC NAME...: one check per NAME from the "ok - NAME" /
-# "not ok - NAME: why" lines a Lua script printed in OUT; failures it reported
-# under other names (script error, load module) count too.  Then the check
-# that the script ended by itself: sip.run returned after ua:close().
+# script_results OUT RC NAME...: the results a Lua script printed in OUT.
+# Every "ok - NAME" line is a pass and every "not ok - NAME: why" line a
+# failure, each time it appears, whether NAME is one of the expected NAMEs or
+# not (a script error, a failed module load); an expected NAME the script
+# never reported is a failure too.  The name of a "not ok" line is the
+# longest expected NAME it starts with (names may hold ": "), else what
+# comes before its first ": ".  Then SCRIPT_ENDS: sip.run returned after ua:close() ("done")
+# and the script exited 0, its own verdict that all its checks passed.
+SCRIPT_ENDS="script ends: sip.run returns after ua:close(), exit status 0"
 script_results() {
-    local out=$1 rc=$2 name line known reported
+    local out=$1 rc=$2 line rest name why i best passed failures=0
     shift 2
-    known=" "
-    for name in "$@"; do
-        known+="[$name] "
-        if grep -Fxq "ok - $name" "$out"; then
-            pass "$name"
-        elif line=$(grep -F -m1 "not ok - $name: " "$out"); then
-            fail "$name" "${line#"not ok - $name: "}"
-        else
-            fail "$name" "not reported (script exit status $rc)"
-        fi
-    done
+    local names=("$@") counts=()
+    for i in "${!names[@]}"; do counts[i]=0; done
     while IFS= read -r line; do
-        line=${line#not ok - }
-        reported=${line%%: *}
-        case $known in *"[$reported]"*) continue ;; esac
-        fail "$reported" "${line#*: }"
-    done < <(grep '^not ok - ' "$out")
-    name="script ends: sip.run returns after ua:close()"
-    if grep -qx "done" "$out" && { [ "$rc" = 0 ] || [ "$rc" = 1 ]; }; then
-        pass "$name"
-    elif grep -qx "closing" "$out" && ! grep -qx "done" "$out"; then
-        line="sip.run did not return within ${CLOSE_GRACE}s of closing every endpoint"
-        fail "$name" "$line (exit status $rc)"
+        case $line in
+        "ok - "*) passed=1 rest=${line#"ok - "} ;;
+        "not ok - "*) passed=0 rest=${line#"not ok - "} ;;
+        *) continue ;;
+        esac
+        # an "ok" line is the name alone; a "not ok" line adds ": why"
+        best=-1
+        for i in "${!names[@]}"; do
+            name=${names[i]}
+            if [ "$rest" = "$name" ] || { [ $passed = 0 ] && [[ $rest == "$name: "* ]]; }; then
+                if [ "$best" -lt 0 ] || [ ${#name} -gt ${#names[best]} ]; then best=$i; fi
+            fi
+        done
+        if [ "$best" -ge 0 ]; then
+            name=${names[best]}
+            counts[best]=$((counts[best] + 1))
+        elif [ $passed = 1 ]; then
+            name=$rest
+        else
+            name=${rest%%: *}
+        fi
+        if [ $passed = 1 ]; then
+            pass "$name"
+        else
+            why=${rest#"$name"}
+            why=${why#: }
+            fail "$name" "${why:-reported without a reason}"
+            failures=$((failures + 1))
+        fi
+    done < <(cat "$out" 2>/dev/null)
+    for i in "${!names[@]}"; do
+        [ "${counts[i]}" -gt 0 ] || fail "${names[i]}" "not reported (script exit status $rc)"
+    done
+    if grep -qsx "done" "$out" && [ "$rc" = 0 ]; then
+        pass "$SCRIPT_ENDS"
+    elif grep -qsx "done" "$out"; then
+        why="exit status $rc after sip.run returned"
+        if [ "$rc" = 1 ] && [ "$failures" -gt 0 ]; then
+            why+=" (the script's verdict on its $failures failed checks above)"
+        elif [ "$rc" = 1 ]; then
+            why+=", though the script reported no failed check"
+        fi
+        fail "$SCRIPT_ENDS" "$why"
+    elif grep -qsx "closing" "$out"; then
+        why="sip.run did not return within ${CLOSE_GRACE}s of closing every endpoint"
+        fail "$SCRIPT_ENDS" "$why (exit status $rc)"
     elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        fail "$name" "still running after its time limit, stopped"
+        fail "$SCRIPT_ENDS" "still running after its time limit, stopped"
     else
-        fail "$name" "exit status $rc, no \"done\" line"
+        fail "$SCRIPT_ENDS" "exit status $rc, no \"done\" line"
     fi
 }
 
@@ -328,16 +359,17 @@ start_kamailio() {
 
 # sipp_run NAME ARGS...: SIPp in the foreground with its own control and media
 # ports and message/error logs $WORK/NAME.*; sets SIPP_RC.  A time limit
-# must be among ARGS (-timeout); `timeout` bounds it anyway.
+# must be among ARGS (-timeout); `timeout` bounds it anyway.  SIPp runs in
+# the directory SIPP_CWD when that is set (a failed cd fails the run).
 sipp_run() {
     local name=$1 cp mp
     shift
     pick_ports cp
     pick_ports mp 4
     SIPP_NAME=$name
-    timeout -k 2 30 sipp "$@" -i 127.0.0.1 -cp "$cp" -mp "$mp" -nostdin \
-        -trace_msg -message_file "$WORK/$name.msg" \
-        -trace_err -error_file "$WORK/$name.err" >"$WORK/$name.out" 2>&1 </dev/null
+    (cd "${SIPP_CWD:-.}" && exec timeout -k 2 30 sipp "$@" -i 127.0.0.1 -cp "$cp" -mp "$mp" \
+        -nostdin -trace_msg -message_file "$WORK/$name.msg" \
+        -trace_err -error_file "$WORK/$name.err") >"$WORK/$name.out" 2>&1 </dev/null
     SIPP_RC=$?
 }
 
@@ -373,10 +405,26 @@ sipp_ok() {
     return 1
 }
 
+# sipp_refused: SIPp failed its REGISTER because the answer to the
+# credentials was a second 401 (exit status 1 alone could be a timeout).
 sipp_refused() {
-    [ "$SIPP_RC" = 1 ] && return 0
-    WHY="sipp exit status $SIPP_RC, expected 1 (a second 401)"
+    [ "$SIPP_RC" = 1 ] &&
+        grep -qs "while expecting '200' (index [0-9]*), received 'SIP/2.0 401 " \
+            "$WORK/$SIPP_NAME.err" && return 0
+    WHY="sipp exit status $SIPP_RC, expected 1 on a second 401: $(grep -m1 -o \
+        "while expecting .*" "$WORK/$SIPP_NAME.err" 2>/dev/null || echo "no such error logged")"
     group_logs "$WORK/$SIPP_NAME.err" "$WORK/$SIPP_NAME.msg"
+    return 1
+}
+
+# sipp_granted SECONDS: the 200 SIPp got grants its Contact SECONDS (the
+# expires parameter the registrar puts there).
+sipp_granted() {
+    tr -d '\r' <"$WORK/$SIPP_NAME.msg" 2>/dev/null |
+        grep -qiE "^contact:.*;[[:space:]]*expires=$1([;, ]|\$)" && return 0
+    WHY="no Contact with expires=$1 in the 200: $(tr -d '\r' <"$WORK/$SIPP_NAME.msg" 2>/dev/null |
+        grep -iE '^contact:.*expires' | tail -n 1)"
+    group_logs "$WORK/$SIPP_NAME.msg"
     return 1
 }
 
@@ -399,6 +447,9 @@ group_registrar_peer() {
         sipp_register dave davepw udp peer-unregister-udp 0
         check "sipp unregisters dave over udp" sipp_ok
         check "kamailio logs the binding saved, then removed" kamailio_saw dave udp 1
+        sipp_register dave davepw udp peer-register-short 1
+        check "kamailio grants 4 s to a REGISTER that asks for 1 s" \
+            eval 'sipp_ok && sipp_granted 4'
         sipp_register dave davepw tcp peer-register-tcp
         check "sipp registers dave over tcp" sipp_ok
         sipp_register dave wrongpw udp peer-register-wrong
@@ -407,6 +458,7 @@ group_registrar_peer() {
         fail "sipp registers dave over udp" "kamailio is not running"
         fail "sipp unregisters dave over udp" "kamailio is not running"
         fail "kamailio logs the binding saved, then removed" "kamailio is not running"
+        fail "kamailio grants 4 s to a REGISTER that asks for 1 s" "kamailio is not running"
         fail "sipp registers dave over tcp" "kamailio is not running"
         fail "sipp with a wrong password is refused" "kamailio is not running"
     fi
@@ -450,7 +502,9 @@ group_sipp_plumbing() {
     sipp_bg plumb-uas-wrong -sf "$SIPP_DIR/uas.xml" -p "$uas_port" -t u1 -m 1 \
         -timeout 10s -timeout_error
     uas_pid=$BG_PID
-    wait_bound "$uas_port" udp 5 "$uas_pid"
+    if ! wait_bound "$uas_port" udp 5 "$uas_pid"; then
+        fail "sipp uas.xml starts" "port $uas_port not bound"
+    fi
     sipp_run plumb-message-wrong "127.0.0.1:$uas_port" -sf "$SIPP_DIR/message_uac.xml" \
         -s alice -p "$uac_port" -t u1 -m 1 -timeout 5s -timeout_error
     wait_pid "$uas_pid" 10
@@ -518,8 +572,8 @@ lua_wait() {
 
 REGISTER_CHECKS=(
     "register with digest auth"
-    "granted expiry reported"
-    "registration refreshed before expiry"
+    "reg.expires is the expiry the registrar granted, not the one asked"
+    "registration refreshed after the asked 1 s, before the granted expiry"
     "refresh keeps the Call-ID and raises the CSeq"
     "REGISTER sent over %s"
     "REGISTER binds the endpoint's URI (To and From)"
@@ -555,7 +609,7 @@ group_register() {
     group_begin "register $transport"
     group_logs "$KAM_LOG"
     if ! kamailio_running; then
-        for name in "${names[@]}" "script ends: sip.run returns after ua:close()" \
+        for name in "${names[@]}" "$SCRIPT_ENDS" \
             "kamailio: binding refreshed, then removed"; do
             fail "$name" "kamailio is not running"
         done
@@ -564,7 +618,7 @@ group_register() {
     fi
     KAM_MARK=$(wc -l <"$KAM_LOG")
     lua_start register "register-$transport" 20 KAM_PORT="$KAM_PORT" TRANSPORT="$transport" \
-        SIP_USER="$user" SIP_PASSWORD="$password" BAD_USER=bob EXPIRES=4
+        SIP_USER="$user" SIP_PASSWORD="$password" BAD_USER=bob EXPIRES=1
     lua_wait "register-$transport" 20
     script_results "$WORK/register-$transport.out" "$LUA_RC" "${names[@]}"
     check "kamailio: binding refreshed, then removed" kamailio_saw "$user" "$transport"

@@ -142,6 +142,52 @@ function M.register_expires(msg)
   return tonumber(M.header(msg, "Expires") or "")
 end
 
+-- The contacts of a message's Contact headers, each as { uri = ..., params
+-- = lower-case name -> value }: one header may list several, comma
+-- separated (RFC 3261 20.10); a comma inside <...> or quotes is not a
+-- separator.
+function M.contacts(msg)
+  local found = {}
+  for _, value in ipairs(msg and msg.headers.contact or {}) do
+    local parts, cur, depth, quoted = {}, {}, 0, false
+    for ch in value:gmatch(".") do
+      if ch == '"' then quoted = not quoted
+      elseif not quoted and ch == "<" then depth = depth + 1
+      elseif not quoted and ch == ">" then depth = depth - 1 end
+      if ch == "," and depth == 0 and not quoted then
+        parts[#parts + 1] = table.concat(cur)
+        cur = {}
+      else
+        cur[#cur + 1] = ch
+      end
+    end
+    parts[#parts + 1] = table.concat(cur)
+    for _, part in ipairs(parts) do
+      local uri = M.uri_of(part)
+      -- parameters after the name-addr (or after an addr-spec's URI)
+      local rest = part:match(">(.*)$") or part:match("^%s*[^;%s]+(.*)$") or ""
+      local params = {}
+      for name, val in rest:gmatch(";%s*([%w%-%.!%%%*_%+`'~]+)%s*=?%s*([^;]*)") do
+        params[name:lower()] = trim(val)
+      end
+      if uri and uri ~= "" then found[#found + 1] = { uri = uri, params = params } end
+    end
+  end
+  return found
+end
+
+-- The expiry a 2xx to a REGISTER granted the binding of contact_uri: the
+-- expires parameter of that contact in the response, else its Expires
+-- header (RFC 3261 10.2.4); nil when it says neither.
+function M.granted_expires(res, contact_uri)
+  for _, c in ipairs(M.contacts(res)) do
+    if c.uri == contact_uri and c.params.expires then
+      return tonumber(c.params.expires)
+    end
+  end
+  return tonumber(M.header(res, "Expires") or "")
+end
+
 -- ------------------------------------------------------------ trace
 
 -- Installs sip.trace and keeps every event, with the parsed message and the

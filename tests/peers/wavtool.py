@@ -15,9 +15,17 @@ and RTP captures, and measures WAV files.  Standard library only.
         the G.711 audio (RTP pt 0 or 8) of a pcap file (Ethernet, IPv4, UDP),
         decoded into OUT as 8 kHz mono: what a receiver should record
     wavtool.py compare REF WAV [--snr-min DB] [--max-shift S]
+                      [--duration MIN:MAX] [--max-missing S]
         WAV against REF, aligned (WAV may start up to S seconds, default
-        0.2, later or earlier): the signal-to-noise ratio over their common
-        part, and their lengths; exit 1 when the SNR is below DB (default 30)
+        0.2, later or earlier): the signal-to-noise ratio over the whole of
+        REF, where a part of REF that WAV does not hold counts as error, and
+        their lengths.  Exit 1 when the SNR is below DB (default 30), when
+        WAV does not hold REF whole (more than --max-missing seconds of it,
+        default 0.02, lie before WAV's start or after its end) or, with
+        --duration, when WAV does not last MIN..MAX seconds.
+    wavtool.py cut WAV OUT START END
+        the part of WAV from START to END seconds, into OUT (to try compare
+        on a truncated recording)
     wavtool.py info WAV
         one line: rate, seconds, rms (dBFS)
     wavtool.py segments WAV [--floor L] [--min S]
@@ -72,13 +80,19 @@ def write_wav(path, samples, rate, channels=1):
         w.writeframes(bytes(frames))
 
 
-def read_wav(path):
-    """(rate, mono samples as floats)."""
+def read_frames(path):
+    """(rate, channels, raw 16-bit frames)."""
     with wave.open(path, "rb") as w:
         rate, channels, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
         raw = w.readframes(w.getnframes())
     if width != 2:
         raise SystemExit("%s: only 16-bit PCM is read" % path)
+    return rate, channels, raw
+
+
+def read_wav(path):
+    """(rate, mono samples as floats)."""
+    rate, channels, raw = read_frames(path)
     values = struct.unpack("<%dh" % (len(raw) // 2), raw)
     if channels == 1:
         return rate, [float(v) for v in values]
@@ -207,16 +221,19 @@ def read_rtp_audio(path):
 
 
 def compare(ref, x, rate, max_shift):
-    """(snr dB, shift in samples of x against ref) at the best alignment."""
+    """(snr dB, shift in samples of x against ref) at the best alignment.
+    The SNR is over all of ref: where x has no sample for ref[i] (it starts
+    too late or ends too early), the whole of ref[i] is error, so that a
+    recording that lost part of what was sent cannot score well."""
     def snr_at(k, a, b):
-        # x[i + k] against ref[i]
-        lo, hi = max(a, -k), min(b, len(x) - k)
+        # x[i + k] against ref[i], for every i in a..b-1
         sig = noise = 0.0
-        for i in range(lo, hi):
+        for i in range(a, b):
             sig += ref[i] * ref[i]
-            d = x[i + k] - ref[i]
+            j = i + k
+            d = (x[j] if 0 <= j < len(x) else 0.0) - ref[i]
             noise += d * d
-        if hi <= lo or sig == 0:
+        if sig == 0:
             return -200.0
         return 10 * math.log10(sig / noise) if noise else 200.0
     # the loudest quarter of a second of ref finds the shift; then the
@@ -231,6 +248,12 @@ def compare(ref, x, rate, max_shift):
     shifts = range(-int(max_shift * rate), int(max_shift * rate) + 1)
     k = max(shifts, key=lambda k: snr_at(k, a, b))
     return snr_at(k, 0, len(ref)), k
+
+
+def missing(ref_len, x_len, k):
+    """Samples of ref (aligned at shift k) before the start of x, and after
+    its end."""
+    return max(0, -k), max(0, ref_len + k - x_len)
 
 
 # ------------------------------------------------------------ analysis
@@ -431,6 +454,13 @@ def main():
     p.add_argument("wav")
     p.add_argument("--snr-min", type=float, default=30.0)
     p.add_argument("--max-shift", type=float, default=0.2)
+    p.add_argument("--duration", type=span)
+    p.add_argument("--max-missing", type=float, default=0.02)
+    p = sub.add_parser("cut")
+    p.add_argument("wav")
+    p.add_argument("out")
+    p.add_argument("start", type=float)
+    p.add_argument("end", type=float)
     p = sub.add_parser("info")
     p.add_argument("wav")
     p = sub.add_parser("segments")
@@ -479,12 +509,32 @@ def main():
         if rrate != rate:
             raise SystemExit("%s and %s differ in rate" % (a.ref, a.wav))
         snr, k = compare(ref, x, rate, a.max_shift)
-        text = "SNR %.1f dB against %s, shifted %+d samples; %.3f s against %.3f s" % (
+        before, after = missing(len(ref), len(x), k)
+        text = "SNR %.1f dB over all of %s, shifted %+d samples; %.3f s against %.3f s" % (
             snr, a.ref, k, len(x) / rate, len(ref) / rate)
+        why = []
         if snr < a.snr_min:
-            print("FAIL: %s (below %g dB)" % (text, a.snr_min))
+            why.append("SNR below %g dB" % a.snr_min)
+        if (before + after) / rate > a.max_missing:
+            why.append("the recording misses %.3f s of the reference at its start and %.3f s "
+                       "at its end" % (before / rate, after / rate))
+        seconds = len(x) / rate
+        if a.duration and not a.duration[0] <= seconds <= a.duration[1]:
+            why.append("the recording lasts %.3f s, not %g-%g s" % (seconds, a.duration[0],
+                                                                   a.duration[1]))
+        if why:
+            print("FAIL: %s [%s]" % ("; ".join(why), text))
             return 1
         print("ok [%s]" % text)
+        return 0
+    if a.cmd == "cut":
+        rate, channels, frames = read_frames(a.wav)
+        lo, hi = int(a.start * rate), int(a.end * rate)
+        with wave.open(a.out, "wb") as w:
+            w.setnchannels(channels)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(frames[lo * channels * 2: hi * channels * 2])
         return 0
 
     rate, x, summary, rms = describe(a.wav)
