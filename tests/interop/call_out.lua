@@ -517,6 +517,7 @@ function modes.early_update(ua)
   sip.sleep(0.2)
   check_local_hangup(call)
   t.check_transport(call_events(call), transport)
+end
 
 -- An RFC 2543 peer (RFC 3261 12.1.2): SIPp's 200 has no To tag.  The call
 -- is up all the same, the 200 is ACKed, SIPp's INFO without a From tag is
