@@ -77,9 +77,7 @@ static bool is_loose(const osip_uri_t *u)
 	return osip_uri_uparam_get_byname((osip_uri_t *)u, "lr", &lr) == 0 && lr;
 }
 
-/* A URI as a mem string; as a Request-URI (§19.1.1, Table 1) without its
- * method parameter and its headers. */
-static char *uri_dup(const osip_uri_t *u, bool request_uri)
+char *sip_uri_dup(const osip_uri_t *u, bool request_uri)
 {
 	osip_uri_t *c = NULL;
 	char *s = NULL, *r = NULL;
@@ -133,7 +131,7 @@ static int set_route(struct sip_dialog *d, const struct sip_msg *m, bool reverse
 		if (first) {
 			first = false;
 			d->strict = !is_loose(rr->url);
-			d->route_uri = uri_dup(rr->url, d->strict);
+			d->route_uri = sip_uri_dup(rr->url, d->strict);
 			if (d->strict)
 				continue;  /* the Request-URI, not a Route */
 		}

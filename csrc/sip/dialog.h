@@ -79,4 +79,8 @@ bool sip_dialog_recv_request(struct sip_ua *ua, struct sip_strans *st,
 			     const struct sip_msg *req);
 bool sip_dialog_recv_stray(struct sip_ua *ua, const struct sip_msg *m);
 
+/* A URI as a mem string; as a Request-URI (§19.1.1, Table 1) without its
+ * method parameter and its headers (a route set entry, a 3xx's Contact). */
+char *sip_uri_dup(const osip_uri_t *u, bool request_uri);
+
 #endif

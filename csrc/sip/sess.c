@@ -147,6 +147,7 @@ static void sess_destroy(void *arg)
 	mem_deref(s->ack_body);
 	mem_deref(s->user);
 	mem_deref(s->password);
+	sess_targets_free(s);
 	sdp_local_close(&s->sdp);
 	mem_deref(s->ua);
 }

@@ -56,6 +56,17 @@ struct sip_sess_params {
 	const char *user, *password;
 	bool late_offer;            /* no SDP in the INVITE */
 	union sa rtp;               /* our RTP address for the SDP */
+	unsigned follow;            /* 3xx: INVITEs to at most this many more
+	                               targets (sess_redirect.c); 0: a 3xx ends
+	                               the call */
+};
+
+/* A target an outgoing call tried: its Request-URI and the final answer
+ * it gave (0 and NULL while it is the one being tried). */
+struct sip_sess_target {
+	const char *uri;
+	int status;
+	const char *reason;
 };
 
 /* Early dialogs of a forked INVITE we keep apart for PRACK. */
@@ -87,6 +98,8 @@ struct sip_sess {
 	bool got_provisional, cancel_pending, cancelling;
 	char *ack_body;                 /* late offer: our answer, in every ACK */
 	char *user, *password;          /* for requests in the call */
+	struct sess_targets *targets;   /* the target set while following 3xx
+	                                   (sess_redirect.c), else NULL */
 
 	/* incoming INVITE or re-INVITE answered 2xx, waiting for the ACK */
 	struct sip_strans *st;          /* the pending INVITE (incoming) */
@@ -173,6 +186,10 @@ int sip_sess_request(struct sip_sess *s, struct sip_uac **up, const char *method
 void sip_sess_release(struct sip_sess *s);
 /* The endpoint closes: every session ends (SIP_END_CLOSED), hung up first. */
 void sip_sess_close_all(struct sip_ua *ua);
+/* The i-th target an outgoing call that follows 3xx tried, in the order
+ * tried (the first is the call's own URI); false past the last, and for a
+ * call without params.follow. */
+bool sip_sess_tried(const struct sip_sess *s, unsigned i, struct sip_sess_target *t);
 const char *sip_sess_state_name(enum sip_sess_state st);
 const char *sip_sess_end_name(enum sip_sess_end why);
 
@@ -204,6 +221,18 @@ bool sess_prack_send(struct sip_sess *s, const struct sip_msg *resp);
 /* The index in s->forks of the early dialog with that remote tag, or -1. */
 int sess_find_fork(struct sip_sess *s, const char *tag);
 void sess_prack_stop(struct sip_sess *s);
+/* sess_connect.c: our INVITE went again as a new transaction (after a 422,
+ * or to another target): what its predecessor's answers set up is gone. */
+void sess_invite_restart(struct sip_sess *s);
+/* sess_redirect.c: the target set of a call that follows 3xx. init makes
+ * it with the first target; outcome tells it a final answer (err 0) or a
+ * failure (err < 0, resp NULL) of the current target and sends the INVITE
+ * to the next target when there is one to try (true: the call goes on);
+ * answered records the 2xx; free lets it go. */
+int sess_targets_init(struct sip_sess *s, const char *uri, unsigned follow);
+bool sess_targets_outcome(struct sip_sess *s, int err, const struct sip_msg *resp);
+void sess_targets_answered(struct sip_sess *s, const struct sip_msg *resp);
+void sess_targets_free(struct sip_sess *s);
 /* sess_timer.c: Session-Expires and Min-SE of a request (false when it was
  * answered 422), of a 2xx to ours; the header lines we send; the timer. */
 bool sess_timer_request(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req);

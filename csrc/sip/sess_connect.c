@@ -1,6 +1,7 @@
 /* Placing a call (RFC 3261 §13.2): the INVITE with our offer (or none, a
  * late offer), provisional answers and early media, the 2xx and its ACK,
- * CANCEL, and the extra 2xx of a forked INVITE. */
+ * CANCEL, and the extra 2xx of a forked INVITE; 3xx are followed in
+ * sess_redirect.c. */
 #include "sip/sess.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
@@ -122,6 +123,7 @@ static void on_2xx(struct sip_sess *s, const struct sip_msg *resp)
 		return;
 	}
 	s->invite_cseq = resp->cseq;
+	sess_targets_answered(s, resp);
 	int err = 0;
 	int fork = sess_find_fork(s, resp->to_tag);
 	if (fork >= 0) {
@@ -196,6 +198,19 @@ static void on_provisional(struct sip_sess *s, const struct sip_msg *resp)
 		s->h->progress(s->arg, resp);
 }
 
+void sess_invite_restart(struct sip_sess *s)
+{
+	s->invite_cseq = sip_uac_cseq(s->uac);
+	sip_dialog_close(s->dlg);
+	s->dlg = NULL;
+	close_forks(s);
+	s->state = SIP_SESS_CALLING;
+	s->got_provisional = false;
+	s->peer_rseq = 0;
+	s->have_media = false;
+	s->early_answer_acked = false;
+}
+
 /* RFC 4028 §6, §7.1: 422 Session Interval Too Small. The INVITE goes
  * again, as after a 401 (same Call-ID and From tag, the next CSeq), with
  * the interval the 422 asks for; the early dialogs of the first one ended
@@ -209,15 +224,7 @@ static bool retry_after_422(struct sip_sess *s, const struct sip_msg *resp)
 	mem_deref(h);
 	if (err)
 		return false;
-	s->invite_cseq = sip_uac_cseq(s->uac);
-	sip_dialog_close(s->dlg);
-	s->dlg = NULL;
-	close_forks(s);
-	s->state = SIP_SESS_CALLING;
-	s->got_provisional = false;
-	s->peer_rseq = 0;
-	s->have_media = false;
-	s->early_answer_acked = false;
+	sess_invite_restart(s);
 	return true;
 }
 
@@ -226,7 +233,9 @@ static void on_response(int err, const struct sip_msg *resp, void *arg)
 	struct sip_sess *s = arg;
 	mem_ref(s);
 	if (err) {
-		if (s->state != SIP_SESS_ENDED && s->state != SIP_SESS_CONFIRMED) {
+		if (sess_targets_outcome(s, err, NULL)) {
+			/* the INVITE went to the next target */
+		} else if (s->state != SIP_SESS_ENDED && s->state != SIP_SESS_CONFIRMED) {
 			if (err == -ETIMEDOUT)
 				sess_end(s, SIP_END_TIMEOUT, 408, "Request Timeout", NULL);
 			else if (err == -ECANCELED)
@@ -241,6 +250,8 @@ static void on_response(int err, const struct sip_msg *resp, void *arg)
 		on_2xx(s, resp);
 	} else if (resp->status == 422 && retry_after_422(s, resp)) {
 		/* the INVITE went again */
+	} else if (sess_targets_outcome(s, 0, resp)) {
+		/* the INVITE went to the next target (a 3xx, or this one failed) */
 	} else if (s->state != SIP_SESS_ENDED) {
 		sess_end(s, s->cancelling ? SIP_END_LOCAL : SIP_END_REJECTED, resp->status,
 			 resp->reason, resp);
@@ -277,6 +288,8 @@ int sip_sess_connect(struct sip_sess **sp, struct sip_ua *ua, const struct sip_s
 		.headers = hdrs.len ? hdrs.d : NULL, .body = offer, .body_len = offer_len,
 		.user = p->user, .password = p->password, .contact = true,
 	};
+	if (!err && p->follow)
+		err = sess_targets_init(s, p->uri, p->follow);
 	if (!err)
 		err = hdrs.err ? -ENOMEM : sip_uac_send(&s->uac, ua, &up, on_response, s);
 	sbuf_free(&hdrs);

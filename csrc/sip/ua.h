@@ -108,6 +108,10 @@ int sip_uac_cancel(struct sip_uac *u);
  * for a change (422 Session Interval Too Small), from its callback. */
 int sip_uac_retry(struct sip_uac *u, const char *headers);
 const char *sip_uac_headers(const struct sip_uac *u);
+/* The request again as a new transaction to another Request-URI (a target
+ * of a 3xx, RFC 3261 §8.1.3.4): as sip_uac_retry, with the credentials
+ * kept and a challenge of the old target forgotten. */
+int sip_uac_redirect(struct sip_uac *u, const char *uri);
 
 /* Resolves a SIP URI to where a request for it goes (numeric hosts and
  * localhost; port 5060 by default; ;transport=udp|tcp). */

@@ -280,6 +280,32 @@ int sip_uac_retry(struct sip_uac *u, const char *headers)
 	return send_again(u);
 }
 
+int sip_uac_redirect(struct sip_uac *u, const char *uri)
+{
+	struct sip_peer dst;
+	bool explicit_transport;
+	int err = sip_uri_dest(uri, &dst, &explicit_transport);
+	if (err)
+		return err;
+	char *copy = mem_strdup(uri);
+	if (!copy) {
+		sip_peer_clear(&dst);
+		return -ENOMEM;
+	}
+	mem_deref(u->uri);
+	u->uri = copy;
+	mem_deref(u->next_hop);
+	u->next_hop = NULL;
+	sip_peer_clear(&u->dst);
+	u->dst = dst;
+	u->explicit_transport = explicit_transport;
+	/* a new target challenges us afresh: its realm and nonce are its own */
+	u->have_chal = false;
+	u->auth_tries = 0;
+	u->nc = 0;
+	return send_again(u);
+}
+
 const char *sip_uac_headers(const struct sip_uac *u)
 {
 	return u->headers;

@@ -2720,6 +2720,145 @@ static void test_in_strict_router_first_in_route_set(void **state)
 	assert_string_equal(bye->to_tag, PEER_TAG);
 }
 
+/* ------------------------------------------------------------------------ */
+/* following redirections (§8.1.3.4, sess_redirect.c)                       */
+
+static const struct sip_msg *dial_follow(struct t *t, unsigned follow)
+{
+	struct sip_sess_params p = { .uri = PEER_URI, .rtp = t->rtp, .follow = follow };
+	assert_int_equal(sip_sess_connect(&t->s, t->ua, &p, &sess_h, t), 0);
+	return next_req(t, "INVITE");
+}
+
+/* The INVITE to the next target: a new transaction of the same call
+ * attempt (same Call-ID, From tag, To and offer, the next CSeq). */
+static const struct sip_msg *next_target(struct t *t, const struct sip_msg *prev,
+					 const char *ruri, const char *host, uint16_t port)
+{
+	const struct sip_msg *inv = next_req(t, "INVITE");
+	assert_string_equal(inv->ruri, ruri);
+	assert_sent_to(last(t), host, port);
+	assert_string_equal(inv->call_id, prev->call_id);
+	assert_string_equal(inv->from_tag, prev->from_tag);
+	assert_string_equal(hdr(inv, "To"), hdr(prev, "To"));
+	assert_int_equal(inv->cseq, prev->cseq + 1);
+	assert_string_not_equal(inv->via.branch, prev->via.branch);
+	assert_true(has_sdp(inv));
+	return inv;
+}
+
+static void assert_tried(struct t *t, unsigned i, const char *uri, int status)
+{
+	struct sip_sess_target tg;
+	assert_true(sip_sess_tried(t->s, i, &tg));
+	assert_string_equal(tg.uri, uri);
+	assert_int_equal(tg.status, status);
+}
+
+static void test_redirect_contacts_in_q_order_failure_moves_on(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = dial_follow(t, 5);
+	respond(t, inv, 180, PEER_TAG, "Contact: " PEER_CONTACT "\r\n", NULL);
+	/* no q is q=1; equal q in the order given */
+	respond(t, inv, 302, PEER_TAG,
+		"Contact: <sip:c@192.0.2.30:5060>;q=0.5, \"Dee\" <sip:d@192.0.2.40:5062>;q=0.9\r\n"
+		"Contact: <sip:e@192.0.2.50?Subject=x>, <sip:f@192.0.2.60;method=INVITE>;q=1.0\r\n",
+		NULL);
+	const struct sip_msg *ack = next_req(t, "ACK");   /* the 302's, hop by hop */
+	assert_string_equal(ack->via.branch, inv->via.branch);
+	assert_int_equal(t->ev.ended, 0);
+	assert_int_equal(t->s->state, SIP_SESS_CALLING);
+	/* the URI as it is, without its headers and method parameter */
+	const struct sip_msg *e = next_target(t, inv, "sip:e@192.0.2.50", "192.0.2.50", 5060);
+	no_more(t);
+	respond(t, e, 486, "etag", NULL, NULL);
+	next_req(t, "ACK");
+	const struct sip_msg *f = next_target(t, e, "sip:f@192.0.2.60", "192.0.2.60", 5060);
+	respond(t, f, 503, NULL, NULL, NULL);
+	next_req(t, "ACK");
+	const struct sip_msg *d = next_target(t, f, "sip:d@192.0.2.40:5062", "192.0.2.40", 5062);
+	respond(t, d, 180, "dtag", "Contact: <sip:d@192.0.2.40:5062>\r\n", NULL);
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+	respond(t, d, 200, "dtag", "Contact: <sip:d@192.0.2.40:5062>\r\n", PEER_SDP("1", ""));
+	ack = next_req(t, "ACK");
+	assert_string_equal(ack->ruri, "sip:d@192.0.2.40:5062");
+	assert_string_equal(ack->to_tag, "dtag");
+	assert_int_equal(t->ev.established, 1);
+	assert_int_equal(t->ev.ended, 0);
+	no_more(t);
+	assert_tried(t, 0, PEER_URI, 302);
+	assert_tried(t, 1, "sip:e@192.0.2.50", 486);
+	assert_tried(t, 2, "sip:f@192.0.2.60", 503);
+	assert_tried(t, 3, "sip:d@192.0.2.40:5062", 200);
+	struct sip_sess_target tg;
+	assert_false(sip_sess_tried(t->s, 4, &tg));   /* c was never needed */
+}
+
+static void test_redirect_loop_ends_with_last_failure(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = dial_follow(t, 5);
+	respond(t, inv, 302, PEER_TAG, "Contact: <sip:carol@192.0.2.30>\r\n", NULL);
+	next_req(t, "ACK");
+	const struct sip_msg *c = next_target(t, inv, "sip:carol@192.0.2.30", "192.0.2.30", 5060);
+	/* back to bob and to carol: equal URIs by §19.1.4 (a parameter only
+	 * one of them has does not count; the host's case does not) */
+	respond(t, c, 302, "ctag",
+		"Contact: <sip:bob@192.0.2.9:5070;foo=bar>, <sip:carol@192.0.2.30;lr>\r\n", NULL);
+	next_req(t, "ACK");
+	no_more(t);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.why, SIP_END_REJECTED);
+	assert_int_equal(t->ev.status, 302);
+	assert_int_equal(t->s->state, SIP_SESS_ENDED);
+	assert_tried(t, 0, PEER_URI, 302);
+	assert_tried(t, 1, "sip:carol@192.0.2.30", 302);
+}
+
+static void test_redirect_hop_limit_and_6xx_end_the_search(void **state)
+{
+	struct t *t = *state;
+	/* one new INVITE at most */
+	const struct sip_msg *inv = dial_follow(t, 1);
+	respond(t, inv, 301, NULL, "Contact: <sip:carol@192.0.2.30>\r\n", NULL);
+	next_req(t, "ACK");
+	const struct sip_msg *c = next_target(t, inv, "sip:carol@192.0.2.30", "192.0.2.30", 5060);
+	respond(t, c, 302, NULL, "Contact: <sip:dave@192.0.2.40>\r\n", NULL);
+	next_req(t, "ACK");
+	no_more(t);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.status, 302);
+	sip_sess_release(t->s);
+	t->s = NULL;
+	memset(&t->ev, 0, sizeof(t->ev));
+
+	/* a 6xx: the user is found and declines; the other Contact is not tried */
+	inv = dial_follow(t, 5);
+	respond(t, inv, 300, NULL,
+		"Contact: <sip:carol@192.0.2.30>;q=0.8, <sip:dave@192.0.2.40>;q=0.7\r\n", NULL);
+	next_req(t, "ACK");
+	c = next_target(t, inv, "sip:carol@192.0.2.30", "192.0.2.30", 5060);
+	respond(t, c, 603, NULL, NULL, NULL);
+	next_req(t, "ACK");
+	no_more(t);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.status, 603);
+}
+
+static void test_redirect_not_followed_without_follow(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = dial(t, false);
+	respond(t, inv, 302, NULL, "Contact: <sip:carol@192.0.2.30>\r\n", NULL);
+	next_req(t, "ACK");
+	no_more(t);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.status, 302);
+	struct sip_sess_target tg;
+	assert_false(sip_sess_tried(t->s, 0, &tg));
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2809,6 +2948,10 @@ int main(int argc, char **argv)
 		T(test_out_strict_router_first_in_route_set),
 		T(test_out_strict_router_alone_early_dialog),
 		T(test_in_strict_router_first_in_route_set),
+		T(test_redirect_contacts_in_q_order_failure_moves_on),
+		T(test_redirect_loop_ends_with_last_failure),
+		T(test_redirect_hop_limit_and_6xx_end_the_search),
+		T(test_redirect_not_followed_without_follow),
 #undef T
 	};
 	/* sess.sh NAME: only the tests whose name matches the glob */
