@@ -336,12 +336,12 @@ static void keep_alive(lua_State *L, struct lcall *c)
 	c->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/* ua:call({uri=, from=, to=, headers=, user=, password=, late_offer=})
- *   -> call | nil, code, reason */
+/* ua:call({uri=, from=, to=, headers=, user=, password=, late_offer=,
+ *          follow=}) -> call | nil, code, reason */
 int lsip_ua_call(lua_State *L)
 {
 	static const char *const keys[] = { "uri", "from", "to", "headers", "user", "password",
-		"late_offer", NULL };
+		"late_offer", "follow", NULL };
 	struct sip_ua *ua = lsip_check_ua(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lsip_check_keys(L, 2, "call", keys);
@@ -353,6 +353,9 @@ int lsip_ua_call(lua_State *L)
 	p.password = lsip_optfield_string(L, 2, "password");
 	lua_getfield(L, 2, "late_offer");
 	p.late_offer = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	lua_getfield(L, 2, "follow");   /* new INVITEs after 3xx, at most */
+	p.follow = (unsigned)luaL_optinteger(L, -1, 0);
 	lua_pop(L, 1);
 	if (!p.uri)
 		return luaL_error(L, "call: uri is required");
@@ -672,6 +675,30 @@ static int l_info(lua_State *L)
 	return 1;
 }
 
+/* call:history() -> {{uri=, status=, reason=}, ...}: the targets an
+ * outgoing call that follows 3xx tried, in order; nil for other calls */
+static int l_history(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	struct sip_sess_target t;
+	if (!sip_sess_tried(c->s, 0, &t))
+		return 0;
+	lua_newtable(L);
+	for (unsigned i = 0; sip_sess_tried(c->s, i, &t); i++) {
+		lua_createtable(L, 0, 3);
+		lua_pushstring(L, t.uri);
+		lua_setfield(L, -2, "uri");
+		if (t.status) {
+			lua_pushinteger(L, t.status);
+			lua_setfield(L, -2, "status");
+		}
+		push_opt_string(L, t.reason);
+		lua_setfield(L, -2, "reason");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
 /* call:state() -> "incoming" | ... : call.state without building info() */
 static int l_state(lua_State *L)
 {
@@ -755,6 +782,7 @@ void lsip_open_call(lua_State *L)
 		{"request", l_request},
 		{"info", l_info},
 		{"state", l_state},
+		{"history", l_history},
 		{"media", l_media},
 		{"play", l_play},
 		{"stop_play", l_stop_play},

@@ -1,6 +1,7 @@
 /* Messages for Lua: a request handed to a handler (it can be answered) or a
  * response handed back from ua:request. Fields are read on demand. */
 #include "lsip.h"
+#include "sip/dialog.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
 
@@ -166,6 +167,32 @@ static void push_uri(lua_State *L, osip_from_t *f)
 	}
 }
 
+/* msg.contacts: the Contact URIs, q descending (equal q in the order
+ * given), as a 3xx lists its targets (RFC 3261 §8.1.3.4) */
+static void push_contacts(lua_State *L, const struct sip_msg *m)
+{
+	const osip_message_t *o = sip_msg_osip(m);
+	osip_contact_t *c, *by_q[32];
+	int n = 0;
+	for (int i = 0; o && n < 32 && (c = osip_list_get(&o->contacts, i)) != NULL; i++) {
+		if (!c->url)
+			continue;
+		int j = n++;
+		for (; j > 0 && sip_contact_q(by_q[j - 1]) < sip_contact_q(c); j--)
+			by_q[j] = by_q[j - 1];
+		by_q[j] = c;
+	}
+	lua_createtable(L, n, 0);
+	for (int i = 0; i < n; i++) {
+		char *s = sip_uri_dup(by_q[i]->url, false);
+		if (!s)
+			continue;
+		lua_pushstring(L, s);
+		mem_deref(s);
+		lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+	}
+}
+
 static int l_index(lua_State *L)
 {
 	struct lmsg *lm = check_msg(L, 1);
@@ -208,6 +235,8 @@ static int l_index(lua_State *L)
 		lua_pushinteger(L, sa_port(&m->src.addr));
 	else if (strcmp(k, "text") == 0)
 		lua_pushlstring(L, m->buf, m->len);
+	else if (strcmp(k, "contacts") == 0)
+		push_contacts(L, m);
 	else if (strcmp(k, "answered") == 0)
 		lua_pushboolean(L, lm->st ? sip_strans_answered(lm->st) : 1);
 	else

@@ -77,6 +77,21 @@ static bool is_loose(const osip_uri_t *u)
 	return osip_uri_uparam_get_byname((osip_uri_t *)u, "lr", &lr) == 0 && lr;
 }
 
+unsigned sip_contact_q(const osip_contact_t *c)
+{
+	osip_generic_param_t *p = NULL;
+	osip_contact_param_get_byname((osip_contact_t *)c, "q", &p);
+	const char *s = p ? p->gvalue : NULL;
+	if (!s || (s[0] != '0' && s[0] != '1'))
+		return 1000;
+	unsigned q = (unsigned)(s[0] - '0') * 1000, scale = 100;
+	const char *d = s + 1;
+	if (*d == '.')
+		for (d++; *d >= '0' && *d <= '9' && scale; d++, scale /= 10)
+			q += (unsigned)(*d - '0') * scale;
+	return *d || q > 1000 ? 1000 : q;
+}
+
 char *sip_uri_dup(const osip_uri_t *u, bool request_uri)
 {
 	osip_uri_t *c = NULL;

@@ -82,5 +82,8 @@ bool sip_dialog_recv_stray(struct sip_ua *ua, const struct sip_msg *m);
 /* A URI as a mem string; as a Request-URI (§19.1.1, Table 1) without its
  * method parameter and its headers (a route set entry, a 3xx's Contact). */
 char *sip_uri_dup(const osip_uri_t *u, bool request_uri);
+/* A Contact's q (RFC 3261 §20.10) in thousandths: "0.5" is 500; none, or
+ * one out of range or malformed, is 1000 (q=1.0). */
+unsigned sip_contact_q(const osip_contact_t *c);
 
 #endif

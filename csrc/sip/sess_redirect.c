@@ -23,7 +23,7 @@
 #include <strings.h>
 
 #define SESS_MAX_TARGETS 16   /* Contacts beyond it are left out */
-#define Q_DEFAULT 1000        /* a Contact without q: q=1.0 */
+#define Q_DEFAULT 1000        /* the first target's q */
 
 struct target {
 	char *uri;          /* a Request-URI: no method parameter, no headers */
@@ -105,20 +105,6 @@ static bool known(const struct sess_targets *ts, const osip_uri_t *u)
 	return found;
 }
 
-/* A q value ("0.5", "1", "1.000") in thousandths; out of range or
- * malformed: the default. */
-static unsigned parse_q(const char *s)
-{
-	if (!s || (s[0] != '0' && s[0] != '1'))
-		return Q_DEFAULT;
-	unsigned q = (unsigned)(s[0] - '0') * 1000, scale = 100;
-	const char *p = s + 1;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9' && scale; p++, scale /= 10)
-			q += (unsigned)(*p - '0') * scale;
-	return *p || q > 1000 ? Q_DEFAULT : q;
-}
-
 static bool add(struct sess_targets *ts, const osip_uri_t *u, unsigned q)
 {
 	if (ts->n == SESS_MAX_TARGETS || !u->scheme || !u->host ||
@@ -144,9 +130,7 @@ static void add_contacts(struct sess_targets *ts, const struct sip_msg *resp)
 	for (int i = 0; (c = osip_list_get(&o->contacts, i)) != NULL; i++) {
 		if (!c->url)
 			continue;
-		osip_generic_param_t *q = NULL;
-		osip_contact_param_get_byname(c, "q", &q);
-		if (!add(ts, c->url, parse_q(q ? q->gvalue : NULL)))
+		if (!add(ts, c->url, sip_contact_q(c)))
 			return;
 	}
 }

@@ -20,6 +20,7 @@ Call.__index = function(self, k)
   if k == "state" then return self.core:state() end  -- the field read most
   if live_fields[k] then return self.core:info()[k] end
   if k == "media" then return self.core:media() end
+  if k == "history" then return self.core:history() end
   return nil
 end
 
@@ -161,7 +162,17 @@ function Call.incoming(self, handler, req, ccall)
 end
 
 local call_options = set { "timeout", "auth", "headers", "from", "to", "offer",
-                           "on_progress", "on_early" }
+                           "on_progress", "on_early", "follow" }
+
+-- follow = true | n: new INVITEs after 3xx, at most (true: 5)
+local function follow_hops(follow)
+  if follow == nil or follow == false then return 0 end
+  if follow == true then return 5 end
+  if math.type(follow) ~= "integer" or follow < 0 then
+    error("ua:call: follow must be true or a number of hops", 3)
+  end
+  return follow
+end
 
 -- Places a call and waits until it is answered: the call, or nil, code,
 -- reason, response.
@@ -185,9 +196,10 @@ function Call.place(self, uri, opts)
       error(("ua:call: %s must be a string"):format(name), 2)
     end
   end
+  local follow = follow_hops(opts.follow)
   current_task("ua:call")
   local p = { uri = uri, from = opts.from, to = opts.to, headers = opts.headers,
-              late_offer = opts.offer == false }
+              late_offer = opts.offer == false, follow = follow }
   auth_fields("ua:call", opts.auth, p)
   local ccall, code, reason = self.core:call(p)
   if not ccall then return nil, code, reason end
@@ -203,6 +215,8 @@ function Call.place(self, uri, opts)
   local ok, c, r, res = wait("ua:call", call.waiters, "established")
   if timer then timer:cancel() end
   if ok then return call end
+  -- following 3xx, the targets tried come fifth (there is no call to hold them)
+  if follow > 0 then return nil, c, r, res, call.core:history() end
   return nil, c, r, res
 end
 
@@ -231,9 +245,30 @@ function Call:reject(status, reason, headers)
   return self.core:reject(status, reason, headers)
 end
 
-function Call:redirect(uri, status)
-  if type(uri) ~= "string" or uri:find("[\r\n<>]") then error("call:redirect: expected a URI", 2) end
-  return self.core:reject(status or 302, nil, { Contact = "<" .. uri .. ">" })
+-- 3xx (302 by default) with one Contact, or several from a list: q
+-- descending in the order given (RFC 3261 §8.1.3.4 has the caller try
+-- the highest q first).
+function Call:redirect(targets, status)
+  if type(targets) == "string" then targets = { targets } end
+  if type(targets) ~= "table" or #targets == 0 then error("call:redirect: expected a URI or a list of URIs", 2) end
+  status = status or 302
+  if math.type(status) ~= "integer" or status < 300 or status > 399 then
+    error("call:redirect: status must be 300-399", 2)
+  end
+  local contacts = {}
+  for i, uri in ipairs(targets) do
+    if type(uri) ~= "string" or uri == "" or uri:find("[\r\n<>]") then
+      error("call:redirect: expected a URI", 2)
+    end
+    if #targets == 1 then
+      contacts[i] = "<" .. uri .. ">"
+    else
+      -- 1.0, 0.9 ... down to 0.1, then 0.1 for the rest (their order stands)
+      local q = math.max(10 - (i - 1), 1)
+      contacts[i] = ("<%s>;q=%s"):format(uri, q == 10 and "1.0" or ("0." .. q))
+    end
+  end
+  return self.core:reject(status, nil, { Contact = table.concat(contacts, ", ") })
 end
 
 function Call:hangup()
