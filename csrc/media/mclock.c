@@ -149,7 +149,7 @@ void mclock_add(struct mclock *c, struct mclock_client *cl)
 	list_append(&c->clients, &cl->le);
 	if (c->nclients++ == 0) {
 		/* a new run of the clock: tick 0 is one period from now */
-		c->start_ns = (c->driven ? c->driven_ns : uv_hrtime()) + TICK_NS;
+		c->start_ns = mclock_now(c) + TICK_NS;
 		c->next = 0;
 		arm(c);
 		uv_poll_start(&c->wake, UV_READABLE, on_wake);

@@ -73,4 +73,10 @@ void mclock_remove(struct mclock *c, struct mclock_client *cl);
  * machine's; a running process never calls it. */
 void mclock_advance(struct mclock *c, uint64_t now_ns);
 
+/* The clock's time in nanoseconds: uv_hrtime, or a driven clock's. */
+static inline uint64_t mclock_now(const struct mclock *c)
+{
+	return c->driven ? c->driven_ns : uv_hrtime();
+}
+
 #endif
