@@ -4,7 +4,13 @@
  * flush closes the spares of a range so that their ports are free again.
  * With the loop's pass count, only a pair released in this pass or the
  * last one is emptied by asking its sockets: an older spare has had what
- * arrived read and dropped by the loop. */
+ * arrived read and dropped by the loop.
+ *
+ * The pairs are bound from a fixed range and the tests check which ports are
+ * free, so they run in a network namespace of their own (netns.h). Nothing
+ * waits for a time: "nothing arrived" is checked by sending one packet more
+ * and waiting for it, which comes after anything that was left. */
+#define _GNU_SOURCE  /* unshare (netns.h) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,9 +18,11 @@
 #include <cmocka.h>
 
 #include "media/rtp_sock.h"
+#include "netns.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -55,19 +63,50 @@ static void count(void *arg, const uint8_t *buf, size_t len, const union sa *src
 	w->got++;
 }
 
-static void on_timeout(uv_timer_t *t)
+static void on_hang(uv_timer_t *t)
 {
+	*(bool *)t->data = true;
 }
 
-/* Runs the loop for ms milliseconds: the pairs do not keep it alive. */
-static void run_for(struct world *w, uint64_t ms)
+/* Runs the loop until done(w) (the pairs do not keep it alive: a timer
+ * does, and stops a hung test after 10 s; it is not what is waited for). */
+static void run_until(struct world *w, bool (*done)(struct world *w))
 {
+	bool hung = false;
 	uv_timer_t t;
 	uv_timer_init(&w->uv, &t);
-	uv_timer_start(&t, on_timeout, ms, 0);
-	uv_run(&w->uv, UV_RUN_DEFAULT);
+	t.data = &hung;
+	uv_timer_start(&t, on_hang, 10000, 0);
+	while (!done(w) && !hung)
+		uv_run(&w->uv, UV_RUN_ONCE);
 	uv_close((uv_handle_t *)&t, NULL);
 	uv_run(&w->uv, UV_RUN_DEFAULT);
+	assert_false(hung);
+}
+
+static bool got_one(struct world *w)
+{
+	return w->got > 0;
+}
+
+static bool closed(struct world *w)
+{
+	return true;  /* run_until's last pass runs the close callbacks */
+}
+
+static bool got_two(struct world *w)
+{
+	return w->got > 1;
+}
+
+static struct rtp_sock *unread_of;
+
+/* The loop has read (and dropped) all that waited on unread_of's RTP port. */
+static bool all_read(struct world *w)
+{
+	int n = 0;
+	assert_int_equal(ioctl(unread_of->rtp_fd, FIONREAD, &n), 0);
+	return n == 0;
 }
 
 /* True when a new socket can bind port on loopback. */
@@ -106,11 +145,10 @@ static void test_released_pair_is_reused_empty(void **state)
 	assert_ptr_equal(a, b);
 	assert_int_equal(w->pool.n, 0);
 	rtp_sock_recv(b, count, w);
-	run_for(w, 20);
-	assert_int_equal(w->got, 0);
-	/* what comes now is the new call's */
+	/* what comes now is the new call's: it is all that reaches the
+	 * handler (the late packets, had they been left, came before it) */
 	send_to(b);
-	run_for(w, 20);
+	run_until(w, got_one);
 	assert_int_equal(w->got, 1);
 	rtp_sock_close(b);
 }
@@ -138,7 +176,7 @@ static void test_pool_keeps_at_most_max(void **state)
 	for (int i = 0; i < 3; i++)
 		rtp_sock_release(r[i]);
 	assert_int_equal(w->pool.n, 2);
-	run_for(w, 0);
+	run_until(w, closed);
 	assert_true(port_free(last));
 }
 
@@ -154,7 +192,7 @@ static void test_flush_frees_the_ports(void **state)
 	assert_int_equal(w->pool.n, 1);
 	rtp_pool_flush(&w->pool, RANGE_MIN, RANGE_MAX);
 	assert_int_equal(w->pool.n, 0);
-	run_for(w, 0);
+	run_until(w, closed);
 	assert_true(port_free(port));
 	assert_true(port_free((uint16_t)(port + 1)));
 }
@@ -175,8 +213,9 @@ static void test_spare_of_the_last_pass_is_emptied(void **state)
 	assert_int_equal(rtp_sock_alloc(&b, &w->pool, &w->uv, &w->ip, RANGE_MIN, RANGE_MAX), 0);
 	assert_ptr_equal(a, b);
 	rtp_sock_recv(b, count, w);
-	run_for(w, 20);
-	assert_int_equal(w->got, 0);
+	send_to(b);  /* after the two: it alone reaches the handler */
+	run_until(w, got_one);
+	assert_int_equal(w->got, 1);
 	rtp_sock_close(b);
 }
 
@@ -192,19 +231,24 @@ static void test_spare_of_older_passes_is_taken_as_it_is(void **state)
 	assert_int_equal(rtp_sock_alloc(&a, &w->pool, &w->uv, &w->ip, RANGE_MIN, RANGE_MAX), 0);
 	rtp_sock_release(a);
 	send_to(a);
-	run_for(w, 20);  /* read with no handler: dropped */
+	unread_of = a;
+	run_until(w, all_read);  /* read with no handler: dropped */
 	send_to(a);
 	w->turns += 2;
 	assert_int_equal(rtp_sock_alloc(&b, &w->pool, &w->uv, &w->ip, RANGE_MIN, RANGE_MAX), 0);
 	assert_ptr_equal(a, b);
 	rtp_sock_recv(b, count, w);
-	run_for(w, 20);
-	assert_int_equal(w->got, 1);
+	run_until(w, got_one);
+	send_to(b);  /* and nothing before this one is left */
+	run_until(w, got_two);
+	assert_int_equal(w->got, 2);
 	rtp_sock_close(b);
 }
 
 int main(void)
 {
+	if (netns_enter() != 0)
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_released_pair_is_reused_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_range_binds_anew, setup, teardown),
