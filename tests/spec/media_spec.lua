@@ -281,9 +281,9 @@ end
 local CATCHUP = 10
 
 -- In a task: waits until what `sender` has sent so far has gone through `receiver`'s jitter
--- buffer (2 frames of delay, JB_DEPTH in csrc/media/stream.c) into what it records: the
--- sender keeps sending (quiet audio), so that is once a few more packets have come after
--- it; the limit is a guard that they did.
+-- buffer (2 frames of delay, JB_DEPTH in csrc/media/stream.c) into what it records: a
+-- sound is followed by 10 frames of quiet audio (TAIL_TICKS there), so that is once 5 more
+-- packets have come after it; the limit is a guard that they did.
 local function arrived(sender, receiver)
   local sent = sender:stats().packets_sent
   return h.wait_until(function() return receiver:stats().packets_received >= sent + 5 end, 5)
