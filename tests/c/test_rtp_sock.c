@@ -4,7 +4,12 @@
  * flush closes the spares of a range so that their ports are free again.
  * With the loop's pass count, only a pair released in this pass or the
  * last one is emptied by asking its sockets: an older spare has had what
- * arrived read and dropped by the loop. */
+ * arrived read and dropped by the loop.
+ *
+ * The range below is asserted free, so tests/c/run.sh runs this test in a
+ * private network namespace where it is. Arrivals are waited for as
+ * events: a marker datagram sent last (loopback keeps the order) is read
+ * after everything sent before it, however slow the machine. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,6 +20,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,6 +32,7 @@ struct world {
 	struct rtp_pool pool;
 	union sa ip;
 	unsigned got;
+	bool marker;                /* the datagram sent last has been read */
 	uint64_t turns;             /* stands for sip_loop.turns */
 };
 
@@ -49,10 +56,14 @@ static int teardown(void **state)
 	return 0;
 }
 
+#define MARKER 0x4d
+
 static void count(void *arg, const uint8_t *buf, size_t len, const union sa *src)
 {
 	struct world *w = arg;
 	w->got++;
+	if (len > 1 && buf[1] == MARKER)
+		w->marker = true;
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -81,13 +92,49 @@ static bool port_free(uint16_t port)
 	return ok;
 }
 
-static void send_to(const struct rtp_sock *r)
+/* Runs the loop a millisecond at a time until done(w), for at most a
+ * generous number of passes (a guard that it happened, not a speed check:
+ * loopback has queued a datagram by the time sendto returns). */
+static bool run_until(struct world *w, bool (*done)(struct world *w))
+{
+	for (int i = 0; i < 5000 && !done(w); i++)
+		run_for(w, 1);
+	return done(w);
+}
+
+static bool marker_read(struct world *w)
+{
+	return w->marker;
+}
+
+static void send_pkt(const struct rtp_sock *r, uint8_t second_byte)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	static const uint8_t pkt[12] = { 0x80 };
+	const uint8_t pkt[12] = { 0x80, second_byte };
 	assert_int_equal(sendto(fd, pkt, sizeof(pkt), 0, &r->addr.sa, sa_len(&r->addr)),
 			 (ssize_t)sizeof(pkt));
 	close(fd);
+}
+
+static void send_to(const struct rtp_sock *r)
+{
+	send_pkt(r, 0);
+}
+
+/* Sends the marker and runs the loop until it has been read. */
+static void send_marker_and_wait(struct world *w, const struct rtp_sock *r)
+{
+	send_pkt(r, MARKER);
+	assert_true(run_until(w, marker_read));
+}
+
+static const struct rtp_sock *watched;
+
+static bool nothing_queued(struct world *w)
+{
+	int n = -1;
+	assert_int_equal(ioctl(watched->rtp_fd, FIONREAD, &n), 0);
+	return n == 0;
 }
 
 static void test_released_pair_is_reused_empty(void **state)
@@ -106,11 +153,8 @@ static void test_released_pair_is_reused_empty(void **state)
 	assert_ptr_equal(a, b);
 	assert_int_equal(w->pool.n, 0);
 	rtp_sock_recv(b, count, w);
-	run_for(w, 20);
-	assert_int_equal(w->got, 0);
-	/* what comes now is the new call's */
-	send_to(b);
-	run_for(w, 20);
+	/* what comes now is the new call's, and only that */
+	send_marker_and_wait(w, b);
 	assert_int_equal(w->got, 1);
 	rtp_sock_close(b);
 }
@@ -175,8 +219,8 @@ static void test_spare_of_the_last_pass_is_emptied(void **state)
 	assert_int_equal(rtp_sock_alloc(&b, &w->pool, &w->uv, &w->ip, RANGE_MIN, RANGE_MAX), 0);
 	assert_ptr_equal(a, b);
 	rtp_sock_recv(b, count, w);
-	run_for(w, 20);
-	assert_int_equal(w->got, 0);
+	send_marker_and_wait(w, b);
+	assert_int_equal(w->got, 1);  /* the marker alone */
 	rtp_sock_close(b);
 }
 
@@ -192,14 +236,15 @@ static void test_spare_of_older_passes_is_taken_as_it_is(void **state)
 	assert_int_equal(rtp_sock_alloc(&a, &w->pool, &w->uv, &w->ip, RANGE_MIN, RANGE_MAX), 0);
 	rtp_sock_release(a);
 	send_to(a);
-	run_for(w, 20);  /* read with no handler: dropped */
+	watched = a;
+	assert_true(run_until(w, nothing_queued));  /* read with no handler: dropped */
 	send_to(a);
 	w->turns += 2;
 	assert_int_equal(rtp_sock_alloc(&b, &w->pool, &w->uv, &w->ip, RANGE_MIN, RANGE_MAX), 0);
 	assert_ptr_equal(a, b);
 	rtp_sock_recv(b, count, w);
-	run_for(w, 20);
-	assert_int_equal(w->got, 1);
+	send_marker_and_wait(w, b);
+	assert_int_equal(w->got, 2);  /* the one not read yet, and the marker */
 	rtp_sock_close(b);
 }
 
