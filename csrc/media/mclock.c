@@ -23,7 +23,7 @@ static void on_wake(uv_poll_t *p, int status, int events)
 	/* clears the readiness; EAGAIN when a re-arm raced the wake-up */
 	if (read(c->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		return;
-	uint64_t now = uv_hrtime();
+	uint64_t now = c->now();
 	uint64_t due = c->start_ns + c->next * TICK_NS;
 	if (now < due) {
 		arm(c);  /* a wake-up left over from an earlier arming */
@@ -108,6 +108,7 @@ int mclock_init(struct mclock *c, uv_loop_t *uv)
 	c->late_h = NULL;
 	c->pressure = NULL;
 	c->pressed = false;
+	c->now = uv_hrtime;
 	return 0;
 }
 
@@ -124,7 +125,7 @@ void mclock_add(struct mclock *c, struct mclock_client *cl)
 	list_append(&c->clients, &cl->le);
 	if (c->nclients++ == 0) {
 		/* a new run of the clock: tick 0 is one period from now */
-		c->start_ns = uv_hrtime() + TICK_NS;
+		c->start_ns = c->now() + TICK_NS;
 		c->next = 0;
 		arm(c);
 		uv_poll_start(&c->wake, UV_READABLE, on_wake);

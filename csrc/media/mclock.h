@@ -52,6 +52,9 @@ struct mclock {
 	bool (*pressure)(void *arg);
 	void *pressure_arg;
 	bool pressed;
+	/* The time it ticks on, in ns: uv_hrtime, whose clock the timer fd
+	 * counts on. A test may set its own before the first client. */
+	uint64_t (*now)(void);
 };
 
 /* 0, or a negative errno when no timer fd can be had. */
