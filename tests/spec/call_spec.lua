@@ -582,7 +582,8 @@ describe("a call that is not answered", function()
       local alice, bob = pair(t)
       local got = callee(bob, function(call, g)
         call:ring()
-        sip.sleep(0.6)
+        -- answers once the CANCEL has ended the call, whenever that is
+        h.wait_until(function() return call.state == "ended" end, 5)
         g.answer = table.pack(call:answer())
         g.state = call.state
       end)
