@@ -281,12 +281,17 @@ end
 local CATCHUP = 10
 
 -- In a task: waits until what `sender` has sent so far has gone through `receiver`'s jitter
--- buffer (2 frames of delay, JB_DEPTH in csrc/media/stream.c) into what it records: a
--- sound is followed by 10 frames of quiet audio (TAIL_TICKS there), so that is once 5 more
--- packets have come after it; the limit is a guard that they did.
+-- buffer (2 frames of delay, JB_DEPTH in csrc/media/stream.c) into what it records: until
+-- it has all arrived (the limit is a guard that it did), and then for five ticks of the
+-- media clock. Those are 100 ms of real time whatever the machine's speed: the clock
+-- runs on real time, and catches up the ticks a busy loop was late for.
 local function arrived(sender, receiver)
   local sent = sender:stats().packets_sent
-  return h.wait_until(function() return receiver:stats().packets_received >= sent + 5 end, 5)
+  if not h.wait_until(function() return receiver:stats().packets_received >= sent end, 5) then
+    return false
+  end
+  sip.sleep(5 * 0.02)
+  return true
 end
 
 local function done(r, limit) return h.wait_until(function() return r.res ~= nil end, limit) end
@@ -616,20 +621,29 @@ describe("digits", function()
     h.run(function(t)
       local call, got = connect(t, function(c, g)
         local prompt = sip.tone{freqs = {600}, on = 3, off = 0}
+        g.sent0 = c:stats().packets_sent
         g.res = table.pack(c:collect{max = 2, timeout = 2, prompt = prompt})
         g.at = sip.now()
       end)
       local r, path = recorder(call)
-      sip.sleep(0.4)
+      -- 0.4 s of the prompt, counted in the packets that carried it
+      assert.is_true(h.wait_until(function()
+        return got.call and got.sent0 and got.call:stats().packets_sent - got.sent0 >= 20 end, 5))
+      local sent_at_digit = got.call:stats().packets_sent
       assert.is_true(call:send_dtmf("78"))
       assert.is_true(h.wait_until(function() return got.at ~= nil end, 3), "collect did not return")
       assert.same({"78", n = 1}, got.res)
-      sip.sleep(0.2)
+      assert.is_true(arrived(got.call, call), "what bob sent did not reach alice")
       call:stop()
       assert.is_true(done(r, 1))
       local x = recording(path)
-      local secs = loud_seconds(x)
-      assert.is_true(secs > 0.25 and secs < 0.8, ("%.2f s of prompt; %s"):format(secs, describe_segs(x)))
+      -- the prompt played until the first key and stopped there: no more of it than bob
+      -- sent before the key went out, and the key's way (alice's next tick, read before
+      -- bob's next one, and a catch-up burst of a late clock), in 20 ms frames
+      local frames = loud_seconds(x) * RATE / FRAME
+      local before = sent_at_digit - got.sent0
+      assert.is_true(frames >= 20 and frames <= before + 2 + CATCHUP,
+        ("%d frames of prompt, %d sent before the key; %s"):format(frames, before, describe_segs(x)))
     end)
   end)
 
