@@ -15,20 +15,27 @@
 #define TICK_NS (MCLOCK_PTIME_MS * 1000000ull)
 
 static void arm(struct mclock *c);
-static void disarm_timer(struct mclock *c);
 
-/* Every tick that is due at now, each visiting every client. */
-static void run_due(struct mclock *c, uint64_t now)
+static void on_wake(uv_poll_t *p, int status, int events)
 {
-	uint64_t due = c->start_ns + c->next * TICK_NS;
-	if (now < due)
+	struct mclock *c = p->data;
+	uint64_t expirations;
+	/* clears the readiness; EAGAIN when a re-arm raced the wake-up */
+	if (read(c->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		return;
+	uint64_t now = c->now();
+	uint64_t due = c->start_ns + c->next * TICK_NS;
+	if (now < due) {
+		arm(c);  /* a wake-up left over from an earlier arming */
+		return;
+	}
 	uint64_t behind = (now - due) / TICK_NS;
 	if (behind >= MCLOCK_MAX_CATCHUP) {
 		c->skipped += behind;
 		c->next += behind;
 	}
-	/* a client may remove itself (or another) while it runs */
+	/* every tick that is due, each visiting every client; a client may
+	 * remove itself (or another) while it runs */
 	while (c->nclients && c->start_ns + c->next * TICK_NS <= now) {
 		uint64_t late = now - (c->start_ns + c->next * TICK_NS);
 		if (late > c->late_max_ns)
@@ -56,37 +63,12 @@ static void run_due(struct mclock *c, uint64_t now)
 				cl->flush(cl);
 		}
 	}
-}
-
-static void on_wake(uv_poll_t *p, int status, int events)
-{
-	struct mclock *c = p->data;
-	uint64_t expirations;
-	/* clears the readiness; EAGAIN when a re-arm raced the wake-up */
-	if (read(c->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		return;
-	if (c->driven)
-		return;  /* readiness from before mclock_advance took over */
-	/* a wake-up before the next deadline is one left over from an earlier
-	 * arming: run_due runs nothing and the timer is armed again */
-	run_due(c, uv_hrtime());
 	if (c->nclients)
 		arm(c);
 }
 
-void mclock_advance(struct mclock *c, uint64_t now_ns)
-{
-	if (!c->driven)
-		disarm_timer(c);
-	c->driven = true;
-	c->driven_ns = now_ns;
-	run_due(c, now_ns);
-}
-
 static void arm(struct mclock *c)
 {
-	if (c->driven)
-		return;
 	uint64_t due = c->start_ns + c->next * TICK_NS;
 	/* one shot at an absolute time: a deadline already past fires at once */
 	struct itimerspec its = {
@@ -96,15 +78,10 @@ static void arm(struct mclock *c)
 	timerfd_settime(c->fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-static void disarm_timer(struct mclock *c)
+static void disarm(struct mclock *c)
 {
 	struct itimerspec off = { 0 };
 	timerfd_settime(c->fd, TFD_TIMER_ABSTIME, &off, NULL);
-}
-
-static void disarm(struct mclock *c)
-{
-	disarm_timer(c);
 	uv_poll_stop(&c->wake);
 }
 
@@ -131,8 +108,7 @@ int mclock_init(struct mclock *c, uv_loop_t *uv)
 	c->late_h = NULL;
 	c->pressure = NULL;
 	c->pressed = false;
-	c->driven = false;
-	c->driven_ns = 0;
+	c->now = uv_hrtime;
 	return 0;
 }
 
@@ -149,7 +125,7 @@ void mclock_add(struct mclock *c, struct mclock_client *cl)
 	list_append(&c->clients, &cl->le);
 	if (c->nclients++ == 0) {
 		/* a new run of the clock: tick 0 is one period from now */
-		c->start_ns = mclock_now(c) + TICK_NS;
+		c->start_ns = c->now() + TICK_NS;
 		c->next = 0;
 		arm(c);
 		uv_poll_start(&c->wake, UV_READABLE, on_wake);

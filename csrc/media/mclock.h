@@ -52,10 +52,9 @@ struct mclock {
 	bool (*pressure)(void *arg);
 	void *pressure_arg;
 	bool pressed;
-	/* Set by mclock_advance: the clock's time is the owner's (a test's
-	 * virtual time) and the timer is never armed. */
-	bool driven;
-	uint64_t driven_ns;
+	/* The time it ticks on, in ns: uv_hrtime, whose clock the timer fd
+	 * counts on. A test may set its own before the first client. */
+	uint64_t (*now)(void);
 };
 
 /* 0, or a negative errno when no timer fd can be had. */
@@ -66,17 +65,5 @@ void mclock_close(struct mclock *c, uv_close_cb cb);
 /* The clock runs while it has clients. */
 void mclock_add(struct mclock *c, struct mclock_client *cl);
 void mclock_remove(struct mclock *c, struct mclock_client *cl);
-
-/* Makes the clock a driven one for good and runs every tick due at now_ns
- * on that time (which starts where its owner says, 0 say, and must not go
- * back). Tests use it to count ticks on virtual time instead of the
- * machine's; a running process never calls it. */
-void mclock_advance(struct mclock *c, uint64_t now_ns);
-
-/* The clock's time in nanoseconds: uv_hrtime, or a driven clock's. */
-static inline uint64_t mclock_now(const struct mclock *c)
-{
-	return c->driven ? c->driven_ns : uv_hrtime();
-}
 
 #endif

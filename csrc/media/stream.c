@@ -354,8 +354,8 @@ static void rx_jitter(struct rtp_stream *s, const struct rtp_hdr *h)
 	/* arrival time in timestamp units (8 kHz), and the transit, modulo
 	 * 2^32 as the timestamps are: a peer's timestamps wrap (they start
 	 * anywhere), and the difference of two transits is small across it;
-	 * on the media clock's time, which tests drive */
-	uint32_t arrival = (uint32_t)(mclock_now(s->clock) / 125000ull);
+	 * on the media clock's time (uv_hrtime, or a test's) */
+	uint32_t arrival = (uint32_t)(s->clock->now() / 125000ull);
 	uint32_t transit = arrival - h->ts;
 	if (s->rx_received > 1) {
 		int64_t d = (int32_t)(transit - s->last_transit);

@@ -44,6 +44,19 @@ else
 	done
 fi
 
+# Each binary runs in a private network namespace of its own when one can be
+# made (unshare -n as root, else unshare -rn): test_rtp_sock.c binds and
+# asserts free a range of ports, which on the shared host other processes
+# may hold. Without one, the binaries run on the host's network.
+netns=()
+for flags in -n -rn; do
+	if unshare $flags sh -c 'ip link set lo up' >/dev/null 2>&1; then
+		netns=(unshare "$flags" sh -c 'ip link set lo up && exec "$0"')
+		break
+	fi
+done
+[ ${#netns[@]} -eq 0 ] && echo "# no private network namespace: the tests use the host's ports"
+
 mkdir -p "$BUILD_DIR"
 passed=0
 failed=0
@@ -61,7 +74,7 @@ for src in "${tests[@]}"; do
 		failed=$((failed + 1))
 		continue
 	fi
-	"$bin" >"$log" 2>&1
+	"${netns[@]}" "$bin" >"$log" 2>&1
 	rc=$?
 	cat "$log"
 	cmocka_tally "$log" "$rc"

@@ -87,8 +87,12 @@ describe("sip.ua", function()
       local _, uport = ua:address("udp")
       local _, tport = ua:address("tcp")
       ua:close()
-      sip.sleep(0.05)
-      local again, code, reason = t.ua{listen = {"udp:127.0.0.1:" .. uport, "tcp:127.0.0.1:" .. tport}}
+      -- the sockets are closed by the loop after close returns: try again until they are
+      local again, code, reason
+      h.wait_until(function()
+        again, code, reason = t.ua{listen = {"udp:127.0.0.1:" .. uport, "tcp:127.0.0.1:" .. tport}}
+        return again ~= nil
+      end, 5)
       assert.is_not_nil(again, tostring(code) .. " " .. tostring(reason))
       local _, p = again:address("udp")
       assert.equal(uport, p)
