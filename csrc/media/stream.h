@@ -1,8 +1,11 @@
 /* The RTP stream of a call (RFC 3550, RFC 3551, RFC 4733): one G.711
  * audio stream and its telephone-events, sent on the media clock's ticks
  * and received from the call's RTP socket. The owner says what the SDP
- * agreed (where to, which payload types, which directions) and gives the
- * audio to send through fill; what is received goes to audio and digit. */
+ * agreed (where to, which payload types, which directions) and connects
+ * two ports (port.h): in the clock's send phase the stream gets what it
+ * sends from its source, in the read phase it puts what it received (the
+ * jitter buffer's frame) into its sink. Digits received as
+ * telephone-events go to the digit handler. */
 #ifndef LUASIP_STREAM_H
 #define LUASIP_STREAM_H
 
@@ -12,19 +15,15 @@
 
 #include "media/jbuf.h"
 #include "media/mclock.h"
+#include "media/port.h"
 #include "media/rtp.h"
 #include "media/rtp_sock.h"
 
 #define RTP_FRAME 160               /* samples (and G.711 octets) in 20 ms */
 
 struct rtp_stream_handlers {
-	/* One frame of audio to send, in the law of pt (0: µ-law, 8: A-law);
-	 * false: nothing to play (silence for a second, then nothing). */
-	bool (*fill)(void *arg, uint8_t *frame, int pt);
-	/* 20 ms of what the far end sends, decoded, once per tick from the
-	 * jitter buffer (in order, gaps concealed) while the stream receives. */
-	void (*audio)(void *arg, const int16_t *pcm, size_t n);
-	/* A DTMF digit received as telephone-events, once per event. */
+	/* A DTMF digit received as telephone-events, once per event (from
+	 * the socket's callback, never from the clock's tick). */
 	void (*digit)(void *arg, char digit);
 };
 
@@ -41,12 +40,19 @@ struct rtp_stats {
 };
 
 struct rtp_stream {
-	struct mclock_client clk;
+	struct mclock_client clk;       /* send phase, while it sends or receives */
+	struct mclock_client rd;        /* read phase, while it has frames for its sink */
 	struct mclock *clock;
 	struct rtp_sock *sock;
 	const struct rtp_stream_handlers *h;
 	void *arg;
 	bool running;
+	/* What it sends: one frame a tick, in the law of pt; nothing (NULL,
+	 * or a get that says false): silence for a second, then nothing. */
+	struct port *source;
+	/* What the far end sends, decoded, one frame a tick from the jitter
+	 * buffer (in order, gaps concealed) while the stream receives. */
+	struct port *sink;
 
 	/* what the SDP agreed */
 	union sa remote;                /* signalled */
@@ -95,6 +101,9 @@ struct rtp_stream {
 
 void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock *sock,
 		     const struct rtp_stream_handlers *h, void *arg);
+/* Connects what the stream sends and where what it receives goes (either
+ * may be NULL). */
+void rtp_stream_attach(struct rtp_stream *s, struct port *source, struct port *sink);
 /* What offer and answer agreed; starts (or stops) sending and receiving.
  * A new remote address forgets the latched source. */
 void rtp_stream_set(struct rtp_stream *s, const union sa *remote, int pt, int rtp_pt, int te_pt,
