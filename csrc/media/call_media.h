@@ -16,8 +16,9 @@
  * the clock and the socket, stops the player, closes a recording, lets the
  * socket go and drops the owner's reference: the memory goes with the last
  * reference, never with the owner's. The handlers run from the SIP timer
- * queue or a socket's callback, never from inside the clock's tick, so
- * they may close the call's media, or another's, as they please. */
+ * queue (a recording that a close ends is told by the close), never from
+ * inside the clock's tick or a socket's callback, so they may close the
+ * call's media, or another's, as they please. */
 #ifndef LUASIP_CALL_MEDIA_H
 #define LUASIP_CALL_MEDIA_H
 

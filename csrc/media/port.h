@@ -16,6 +16,12 @@
  *   far end --RTP--> stream --put--> sink      (read phase)
  *                    stream <--get-- source    (send phase)
  *
+ * The clocked path is for audio that is made or combined here. A bridge
+ * of two legs with the same codec and nothing played into either
+ * direction is no port: it relays each packet as it arrives, and joins
+ * the graph (a sink of one leg, the source of the other) only while
+ * something is played into a direction.
+ *
  * A frame carries its audio in the form its maker had it: 16-bit PCM, or
  * G.711 already encoded (a clip holds both laws, so a player feeding a
  * stream of the same law hands over the bytes it sends, encoding

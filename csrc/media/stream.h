@@ -39,44 +39,51 @@ struct rtp_stats {
 	double remote_jitter_ms;
 };
 
+/* The fields a tick reads for a stream that sends come first, packed
+ * into the fewest cache lines: with thousands of streams each one is cold
+ * by its next tick, and every line it spans is a miss (docs/performance-
+ * media.md). What only receiving, digits or reports use comes after. */
 struct rtp_stream {
 	struct mclock_client clk;       /* send phase, while it sends or receives */
-	struct mclock_client rd;        /* read phase, while it has frames for its sink */
 	struct mclock *clock;
 	struct rtp_sock *sock;
-	const struct rtp_stream_handlers *h;
-	void *arg;
-	bool running;
 	/* What it sends: one frame a tick, in the law of pt; nothing (NULL,
 	 * or a get that says false): silence for a second, then nothing. */
 	struct port *source;
+
+	/* what the SDP agreed */
+	bool running;
+	bool send, recv;
+	bool latched;
+	int pt, rtp_pt, te_pt;          /* codec (0, 8), its number on the wire, events (-1) */
+
+	/* sending */
+	bool marker;                    /* the next audio packet starts a talkspurt */
+	bool opening;                   /* warmup ticks are the first second's, not a tail */
+	uint16_t seq;
+	uint32_t ssrc, ts;
+	unsigned warmup;                /* ticks of silence still sent without a sound */
+	unsigned dtmf_len;              /* digits waiting to be sent */
+	int dtmf_event;                 /* the event being sent, -1 none */
+	unsigned dtmf_gap;
+	size_t tx_len, tx_payload;      /* 0: none */
+	uint64_t rtcp_tick;             /* the tick the next RTCP report is due */
+	union sa remote;                /* signalled */
+	union sa peer;                  /* where packets come from, once latched */
+	uint8_t tx[RTP_HEADER_SIZE + RTP_FRAME];   /* this tick's packet, sent at the flush */
+
+	const struct rtp_stream_handlers *h;
+	void *arg;
+	char dtmf[64];
+	uint32_t dtmf_ts;
+	uint16_t dtmf_dur;
+	unsigned dtmf_ends;
+
+	/* receiving */
+	struct mclock_client rd;        /* read phase, while it has frames for its sink */
 	/* What the far end sends, decoded, one frame a tick from the jitter
 	 * buffer (in order, gaps concealed) while the stream receives. */
 	struct port *sink;
-
-	/* what the SDP agreed */
-	union sa remote;                /* signalled */
-	union sa peer;                  /* where packets come from, once latched */
-	bool latched;
-	int pt, rtp_pt, te_pt;          /* codec (0, 8), its number on the wire, events (-1) */
-	bool send, recv;
-
-	/* sending */
-	uint32_t ssrc, ts;
-	uint16_t seq;
-	bool marker;                    /* the next audio packet starts a talkspurt */
-	unsigned warmup;                /* ticks of silence still sent without a sound */
-	bool opening;                   /* they are the first second's, not a tail */
-	char dtmf[64];                  /* digits waiting to be sent */
-	unsigned dtmf_len;
-	int dtmf_event;                 /* the event being sent, -1 none */
-	uint32_t dtmf_ts;
-	uint16_t dtmf_dur;
-	unsigned dtmf_ends, dtmf_gap;
-	uint8_t tx[RTP_HEADER_SIZE + RTP_FRAME];   /* this tick's packet, sent at the flush */
-	size_t tx_len, tx_payload;      /* 0: none */
-
-	/* receiving */
 	bool rx_started;
 	uint32_t rx_ssrc;
 	uint16_t rx_max_seq;
@@ -89,7 +96,6 @@ struct rtp_stream {
 	struct jbuf *jb;                /* from the first audio packet on */
 
 	/* RTCP */
-	uint64_t rtcp_tick;             /* the tick the next report is due */
 	uint32_t rx_expected_prior;     /* for the fraction lost of each report */
 	uint64_t rx_received_prior;
 	uint32_t peer_lsr;              /* the middle of the NTP time of its last SR */
