@@ -8,15 +8,17 @@
  * (csrc/media/jbuf.c) and the telephone-event de-duplication of RFC 4733;
  * on the RTCP port the reports (loss, jitter, round trip). The jitter
  * buffer's frames come out on the clock's ticks and go through the in-band
- * DTMF detector, as csrc/lua/l_call.c does.
+ * DTMF detector's sink port, as csrc/media/call_media.c has them.
  *
  * stream.c reaches the network only through rtp_sock_recv, rtp_sock_send
  * and their RTCP twins, and the clock only through mclock_add and
  * mclock_remove, so this file defines those (instead of linking rtp_sock.c
  * and mclock.c): the handlers the stream registers are called with the
- * fuzzer's datagrams directly, and its clock tick is run by hand, so
- * sending (audio, silence, telephone-events, reports) and the jitter
- * buffer's output interleave with receiving as on a live call.
+ * fuzzer's datagrams directly, and its clock ticks are run by hand in the
+ * clock's phases (the read phase's frame to the stream's sink port, then
+ * the send phase's from its source port, then the flush), so sending
+ * (audio, silence, telephone-events, reports) and the jitter buffer's
+ * output interleave with receiving as on a live call.
  * rand_u64 is defined here as well (instead of util/rand.c) so that an input
  * replays the same way.
  *
@@ -55,7 +57,7 @@
 static struct {
 	rtp_sock_recv_h *recvh, *rtcph;
 	void *arg, *rtcp_arg;
-	struct mclock_client *clk;
+	struct mclock_client *clk[MCLOCK_PHASES];
 	uint64_t sent, sent_bytes;
 	uint64_t rng;
 } w;
@@ -101,15 +103,35 @@ int rtp_sock_rtcp_send(struct rtp_sock *r, const union sa *dst, const uint8_t *b
 	return 0;
 }
 
+/* one stream: at most one client a phase */
 void mclock_add(struct mclock *c, struct mclock_client *cl)
 {
-	w.clk = cl;
+	CHECK(w.clk[cl->phase] == NULL || w.clk[cl->phase] == cl);
+	w.clk[cl->phase] = cl;
 }
 
 void mclock_remove(struct mclock *c, struct mclock_client *cl)
 {
-	if (w.clk == cl)
-		w.clk = NULL;
+	if (w.clk[cl->phase] == cl)
+		w.clk[cl->phase] = NULL;
+}
+
+/* A tick as mclock.c runs it: the phases in their order, then the flush. */
+static bool run_tick(uint64_t tick)
+{
+	static const enum mclock_phase order[] = { MCLOCK_READ, MCLOCK_MIX, MCLOCK_SEND };
+	bool any = false;
+	for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		struct mclock_client *cl = w.clk[order[i]];
+		if (cl) {
+			cl->tick(cl, tick);
+			any = true;
+		}
+	}
+	struct mclock_client *send = w.clk[MCLOCK_SEND];
+	if (send && send->flush)
+		send->flush(send);
+	return any;
 }
 
 uint64_t rand_u64(void)
@@ -132,19 +154,30 @@ void rand_hex(char *buf, size_t n)
 
 struct owner {
 	struct rtp_stream s;
-	struct dtmf_detector det;
+	struct port source, sink;
+	struct dtmf_sink det;
 	unsigned audio_frames, digits, inband;
 	unsigned fills;
 	bool play;
 };
 
-static bool on_fill(void *arg, uint8_t *frame, int pt)
+/* What plays: in the stream's law (as a clip gives it) or, every other
+ * frame, as PCM the stream encodes. */
+static bool on_get(struct port *p, struct frame *f)
 {
-	struct owner *o = arg;
-	CHECK(pt == 0 || pt == 8);
+	struct owner *o = container_of(p, struct owner, source);
+	CHECK(f->want == 0 || f->want == 8);
 	if (!o->play)
 		return false;
-	memset(frame, (int)(o->fills++ & 0xff), RTP_FRAME);
+	if (o->fills & 1) {
+		for (int i = 0; i < PORT_FRAME; i++)
+			f->pcm[i] = (int16_t)(o->fills * 251 + i * 97);
+		f->has_pcm = true;
+	} else {
+		memset(f->g711, (int)(o->fills & 0xff), PORT_FRAME);
+		f->law = f->want;
+	}
+	o->fills++;
 	return true;
 }
 
@@ -155,12 +188,13 @@ static void on_inband(char digit, void *arg)
 	o->inband++;
 }
 
-static void on_audio(void *arg, const int16_t *pcm, size_t n)
+static void on_put(struct port *p, struct frame *f)
 {
-	struct owner *o = arg;
-	CHECK(n == JBUF_FRAME);  /* even frames, whatever the packets were */
+	struct owner *o = container_of(p, struct owner, sink);
+	/* even frames of PCM, whatever the packets were */
+	CHECK(f->has_pcm && f->law == -1);
 	if (o->s.te_pt < 0)
-		dtmf_detect(&o->det, pcm, n, on_inband, o);
+		port_put(&o->det.port, f);
 	o->audio_frames++;
 }
 
@@ -171,7 +205,7 @@ static void on_digit(void *arg, char digit)
 	o->digits++;
 }
 
-static const struct rtp_stream_handlers handlers = { on_fill, on_audio, on_digit };
+static const struct rtp_stream_handlers handlers = { on_digit };
 
 /* ---- the parsers on their own ---- */
 
@@ -257,8 +291,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sa_set(&sock.addr, "127.0.0.1", 30000);
 	struct mclock clock;
 	memset(&clock, 0, sizeof(clock));
-	dtmf_detector_init(&o.det);
+	dtmf_sink_init(&o.det, on_inband, &o);
 	rtp_stream_init(&o.s, &clock, &sock, &handlers, &o);
+	o.source.get = on_get;
+	o.sink.put = on_put;
+	rtp_stream_attach(&o.s, &o.source, &o.sink);
 
 	union sa remote, remote_rtcp, peer_port, other;
 	sa_set(&remote, "127.0.0.1", 40000);
@@ -298,12 +335,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case OP_TICK:
 			/* up to 256 ticks: a second of DTMF, warm-up or playing */
-			for (unsigned i = 0; i <= (len ? d[0] : 0u) && w.clk; i++) {
-				w.clk->tick(w.clk, ticks++);
-				/* the clock sends what the tick made, as mclock.c
-				 * does once every stream has ticked */
-				if (w.clk && w.clk->flush)
-					w.clk->flush(w.clk);
+			for (unsigned i = 0; i <= (len ? d[0] : 0u); i++) {
+				/* the read phase runs only for a stream that
+				 * receives and has had audio */
+				CHECK(!w.clk[MCLOCK_READ] || (o.s.recv && o.s.jb && w.clk[MCLOCK_SEND]));
+				if (!run_tick(ticks))
+					break;
+				ticks++;
 			}
 			break;
 		case OP_SET: {
@@ -346,6 +384,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(o.digits <= st.rx_packets);
 	CHECK(o.audio_frames <= ticks);
 	rtp_stream_close(&o.s);  /* and its jitter buffer */
-	CHECK(w.recvh == NULL && w.rtcph == NULL && w.clk == NULL);
+	CHECK(w.recvh == NULL && w.rtcph == NULL && w.clk[MCLOCK_READ] == NULL &&
+	      w.clk[MCLOCK_SEND] == NULL);
 	return 0;
 }

@@ -68,7 +68,7 @@ done
 # (sip/addr.c) and memory; the socket, the clock and rand_u64 are the
 # fuzzer's own (see fuzz/fuzz_rtp.c), so rtp_sock.c, mclock.c and
 # util/rand.c stay out.
-src=(csrc/media/stream.c csrc/media/rtp.c csrc/media/rtcp.c csrc/media/jbuf.c
+src=(csrc/media/stream.c csrc/media/port.c csrc/media/rtp.c csrc/media/rtcp.c csrc/media/jbuf.c
 	csrc/media/dtmf.c csrc/media/g711.c
 	csrc/sip/addr.c csrc/util/mem.c csrc/util/slab.c)
 # Words of the input format and of the packets: op bytes with a length (RTP

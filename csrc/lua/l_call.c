@@ -11,11 +11,9 @@
  *   fn("recorded", seconds)                  the recording reached max or silence
  * lua/sip/init.lua turns them into the blocking call API. */
 #include "lsip.h"
-#include "media/dtmf.h"
-#include "media/player.h"
-#include "media/recorder.h"
+#include "media/call_media.h"
+#include "media/flow.h"
 #include "media/rtp_sock.h"
-#include "media/stream.h"
 #include "sip/sess.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
@@ -31,15 +29,11 @@
 
 struct lcall {
 	struct sip_sess *s;
-	struct rtp_sock *rtp;
+	struct call_media *media;   /* until the call ends (call_media.h) */
 	int cb_ref;                 /* the events function */
 	int self_ref;               /* a call that is not over stays alive */
-	/* media */
-	struct rtp_stream stream;
-	struct player player;
-	struct recorder *rec;
-	struct dtmf_detector *det;  /* from the first audio of a peer without events */
-	bool early_sent;            /* incoming: 183 with SDP went, early media flows */
+	bool sdp_sent;              /* incoming: our SDP went in a 183 or the 2xx */
+	struct rtp_stats final;     /* the media's counts at its end, for call:stats() */
 };
 
 static struct lcall *check_call(lua_State *L, int idx)
@@ -61,32 +55,17 @@ static bool begin_event(struct lcall *c, const char *name)
 	return true;
 }
 
-/* ---- media: the stream follows the SDP ---- */
+/* ---- media: the stream follows the SDP (flow.h has the rules) ---- */
 
 static void media_update(struct lcall *c)
 {
-	const struct sip_sess *s = c->s;
-	if (!c->rtp || !s || s->state == SIP_SESS_ENDED || !s->have_media || s->media.pt < 0) {
-		rtp_stream_stop(&c->stream);
-		return;
-	}
-	bool confirmed = s->state == SIP_SESS_CONFIRMED;
-	if (!confirmed && !(s->outgoing ? s->state == SIP_SESS_EARLY : c->early_sent)) {
-		rtp_stream_stop(&c->stream);
-		return;
-	}
-	enum sdp_dir d = s->media.dir;
-	bool send = d == SDP_SENDRECV || d == SDP_SENDONLY;
-	bool recv = d == SDP_SENDRECV || d == SDP_RECVONLY;
-	/* a caller hears early media; it sends once the call is up */
-	if (!confirmed && s->outgoing)
-		send = false;
-	rtp_stream_set(&c->stream, &s->media.remote, s->media.pt, s->media.rtp_pt, s->media.te_pt,
-		       send, recv);
+	if (c->media && c->s)
+		call_media_set(c->media, &c->s->media, media_flow(c->s, c->sdp_sent));
 }
 
-static void tell_digit(struct lcall *c, char digit)
+static void media_digit(void *arg, char digit)
 {
+	struct lcall *c = arg;
 	char d[2] = { digit, 0 };
 	if (begin_event(c, "dtmf")) {
 		lua_pushstring(lsip->L, d);
@@ -94,98 +73,49 @@ static void tell_digit(struct lcall *c, char digit)
 	}
 }
 
-/* Closes the recording; "recorded" tells its seconds, and a write that
- * failed as its error name and message. */
-static void finish_recording(struct lcall *c, bool tell)
-{
-	double secs;
-	char err[512];
-	int e = recorder_close(c->rec, &secs, err, sizeof(err));
-	c->rec = NULL;
-	if (tell && begin_event(c, "recorded")) {
-		lua_pushnumber(lsip->L, secs);
-		if (!e) {
-			lsip_pcall(lsip->L, 2);
-			return;
-		}
-		lua_pushstring(lsip->L, lsip_errname(e));
-		lua_pushstring(lsip->L, err);
-		lsip_pcall(lsip->L, 4);
-	}
-}
-
-static bool media_fill(void *arg, uint8_t *frame, int pt)
-{
-	struct lcall *c = arg;
-	return player_fill(&c->player, frame, RTP_FRAME, pt);
-}
-
-static void on_inband_digit(char digit, void *arg)
-{
-	tell_digit(arg, digit);
-}
-
-static void media_audio(void *arg, const int16_t *pcm, size_t n)
-{
-	struct lcall *c = arg;
-	/* a peer that sends telephone-events does not need its tones heard */
-	if (c->stream.te_pt < 0) {
-		/* allocated here, not in the call: most calls never need it,
-		 * and a call object over 1 KB costs every call a slower path
-		 * of malloc */
-		if (!c->det && (c->det = malloc(sizeof(*c->det))) != NULL)
-			dtmf_detector_init(c->det);
-		if (c->det)
-			dtmf_detect(c->det, pcm, n, on_inband_digit, c);
-	}
-	if (c->rec && recorder_write(c->rec, pcm, n))
-		finish_recording(c, true);
-}
-
-static void media_digit(void *arg, char digit)
-{
-	tell_digit(arg, digit);
-}
-
-static const struct rtp_stream_handlers media_handlers = {
-	.fill = media_fill,
-	.audio = media_audio,
-	.digit = media_digit,
-};
-
-static void on_played(void *arg)
+static void media_played(void *arg)
 {
 	struct lcall *c = arg;
 	if (begin_event(c, "played"))
 		lsip_pcall(lsip->L, 1);
 }
 
-static void media_init(struct lcall *c)
+/* "recorded" tells the seconds, and a write that failed as its error
+ * name and message. */
+static void media_recorded(void *arg, double secs, int err, const char *msg)
 {
-	rtp_stream_init(&c->stream, &lsip->clock, c->rtp, &media_handlers, c);
-	player_init(&c->player, &lsip->loop.tq, on_played, c);
+	struct lcall *c = arg;
+	if (!begin_event(c, "recorded"))
+		return;
+	lua_pushnumber(lsip->L, secs);
+	if (!err) {
+		lsip_pcall(lsip->L, 2);
+		return;
+	}
+	lua_pushstring(lsip->L, lsip_errname(err));
+	lua_pushstring(lsip->L, msg);
+	lsip_pcall(lsip->L, 4);
 }
+
+static const struct call_media_handlers media_handlers = {
+	.digit = media_digit,
+	.played = media_played,
+	.recorded = media_recorded,
+};
 
 /* tell: the call ended (a recording's task hears how long it got), not
  * collected */
 static void media_close(struct lcall *c, bool tell)
 {
-	if (!c->rtp)
+	struct call_media *m = c->media;
+	if (!m)
 		return;
-	rtp_stream_close(&c->stream);
-	player_stop(&c->player);
-	free(c->det);
-	c->det = NULL;
-	if (c->rec)
-		finish_recording(c, tell);
+	call_media_stats(m, &c->final);
+	c->media = NULL;  /* a handler run by the close finds no media */
 	/* the pair serves the endpoint's next call; an endpoint that closes
 	 * takes its spares with it (l_ua.c) and the pairs of its calls */
 	struct sip_ua *ua = c->s ? c->s->ua : NULL;
-	if (ua && !ua->closed && !ua->closing)
-		rtp_sock_release(c->rtp);
-	else
-		rtp_sock_close(c->rtp);
-	c->rtp = NULL;
+	call_media_close(m, ua && !ua->closed && !ua->closing, tell);
 }
 
 static void on_progress(void *arg, const struct sip_msg *resp)
@@ -307,7 +237,7 @@ static const struct sip_sess_handlers call_handlers = {
 
 /* Binds an RTP pair on the address of the endpoint's transport for proto
  * and family: the SDP then names an address the peer can reach us at. */
-static int bind_rtp(struct lcall *c, struct sip_ua *ua, enum sip_proto proto, int family)
+static int bind_rtp(struct rtp_sock **rp, struct sip_ua *ua, enum sip_proto proto, int family)
 {
 	struct sip_transport *tp = sip_ua_transport(ua, proto, family);
 	if (!tp)
@@ -317,8 +247,7 @@ static int bind_rtp(struct lcall *c, struct sip_ua *ua, enum sip_proto proto, in
 	union sa ip = tp->addr;
 	if (sa_is_any(&ip))
 		sa_set(&ip, ip.sa.sa_family == AF_INET6 ? "::1" : "127.0.0.1", 0);
-	return rtp_sock_alloc(&c->rtp, &lsip->rtp_spares, lsip->loop.uv, &ip, ua->rtp_min,
-			      ua->rtp_max);
+	return rtp_sock_alloc(rp, &lsip->rtp_spares, lsip->loop.uv, &ip, ua->rtp_min, ua->rtp_max);
 }
 
 static struct lcall *new_call(lua_State *L)
@@ -326,8 +255,22 @@ static struct lcall *new_call(lua_State *L)
 	struct lcall *c = lua_newuserdatauv(L, sizeof(*c), 0);
 	memset(c, 0, sizeof(*c));
 	c->cb_ref = c->self_ref = LUA_NOREF;
+	c->final.rtt_ms = -1;
 	luaL_setmetatable(L, CALL_MT);
 	return c;
+}
+
+/* The call's media on a socket pair bound for ua: 0 or a negative errno. */
+static int new_media(struct lcall *c, struct sip_ua *ua, enum sip_proto proto, int family)
+{
+	struct rtp_sock *rtp;
+	int err = bind_rtp(&rtp, ua, proto, family);
+	if (err)
+		return err;
+	err = call_media_alloc(&c->media, &lsip->clock, &lsip->loop.tq, rtp, &media_handlers, c);
+	if (err)
+		rtp_sock_release(rtp);
+	return err;
 }
 
 static void keep_alive(lua_State *L, struct lcall *c)
@@ -379,17 +322,17 @@ int lsip_ua_call(lua_State *L)
 	p.headers = hb.d;
 
 	struct lcall *c = new_call(L);
-	err = bind_rtp(c, ua, dst.proto, dst.addr.sa.sa_family);
+	err = new_media(c, ua, dst.proto, dst.addr.sa.sa_family);
 	if (!err) {
-		media_init(c);
-		p.rtp = c->rtp->addr;
+		p.rtp = c->media->sock->addr;
 		sip_loop_update(&lsip->loop);
 		err = sip_sess_connect(&c->s, ua, &p, &call_handlers, c);
 	}
 	sbuf_free(&hb);
 	if (err) {
-		rtp_sock_release(c->rtp);
-		c->rtp = NULL;
+		if (c->media)
+			call_media_close(c->media, true, false);
+		c->media = NULL;
 		return lsip_push_failure(L, err, NULL);
 	}
 	keep_alive(L, c);
@@ -400,20 +343,19 @@ bool lsip_push_incoming_call(lua_State *L, struct sip_ua *ua, struct sip_strans 
 			     const struct sip_msg *req)
 {
 	struct lcall *c = new_call(L);
-	int err = bind_rtp(c, ua, req->src.proto, req->src.addr.sa.sa_family);
+	int err = new_media(c, ua, req->src.proto, req->src.addr.sa.sa_family);
 	if (err) {
 		sip_strans_reply(st, 503, "No RTP Port", NULL, NULL, 0);
 		lua_pop(L, 1);
 		return false;
 	}
-	media_init(c);
 	sip_loop_update(&lsip->loop);
-	err = sip_sess_accept(&c->s, ua, st, req, &c->rtp->addr, &call_handlers, c);
+	err = sip_sess_accept(&c->s, ua, st, req, &c->media->sock->addr, &call_handlers, c);
 	if (err) {
 		if (!sip_strans_answered(st))
 			sip_strans_reply(st, 500, NULL, NULL, NULL, 0);
-		rtp_sock_release(c->rtp);
-		c->rtp = NULL;
+		call_media_close(c->media, true, false);
+		c->media = NULL;
 		lua_pop(L, 1);
 		return false;
 	}
@@ -456,7 +398,7 @@ static int l_progress(lua_State *L)
 	sip_loop_update(&lsip->loop);
 	int err = sip_sess_progress(c->s);
 	if (!err) {
-		c->early_sent = !c->s->offer_in_2xx;  /* 183 with SDP: early media */
+		c->sdp_sent = !c->s->offer_in_2xx;  /* 183 with SDP: early media */
 		media_update(c);
 	}
 	return result(L, err);
@@ -468,7 +410,7 @@ static int l_answer(lua_State *L)
 	sip_loop_update(&lsip->loop);
 	int err = sip_sess_answer(c->s);
 	if (!err) {
-		c->early_sent = !c->s->offer_in_2xx;  /* the 200 has the answer: media flows */
+		c->sdp_sent = !c->s->offer_in_2xx;  /* the 200 has the answer: media flows */
 		media_update(c);
 	}
 	return result(L, err);
@@ -479,16 +421,17 @@ static int l_play(lua_State *L)
 {
 	struct lcall *c = check_call(L, 1);
 	struct media_clip *clip = lsip_check_clip(L, 2);
-	if (!c->rtp)
+	if (!c->media)
 		return result(L, -ENOTCONN);
-	player_start(&c->player, clip, lua_toboolean(L, 3));
+	call_media_play(c->media, clip, lua_toboolean(L, 3));
 	return result(L, 0);
 }
 
 /* call:stop_play() -> whether something played */
 static int l_stop_play(lua_State *L)
 {
-	lua_pushboolean(L, player_stop(&check_call(L, 1)->player));
+	struct lcall *c = check_call(L, 1);
+	lua_pushboolean(L, c->media && call_media_stop_play(c->media));
 	return 1;
 }
 
@@ -498,12 +441,12 @@ static int l_record(lua_State *L)
 	struct lcall *c = check_call(L, 1);
 	const char *path = luaL_checkstring(L, 2);
 	double max = luaL_optnumber(L, 3, 0), silence = luaL_optnumber(L, 4, 0);
-	if (!c->rtp)
+	if (!c->media)
 		return result(L, -ENOTCONN);
-	if (c->rec)
-		return result(L, -EBUSY);
 	char err[512];
-	int e = recorder_open(&c->rec, path, max, silence, err, sizeof(err));
+	int e = call_media_record(c->media, path, max, silence, err, sizeof(err));
+	if (e == -EBUSY)
+		return result(L, e);
 	if (e) {
 		lua_pushnil(L);
 		lua_pushstring(L, lsip_errname(e));
@@ -518,12 +461,11 @@ static int l_record(lua_State *L)
 static int l_stop_record(lua_State *L)
 {
 	struct lcall *c = check_call(L, 1);
-	if (!c->rec)
+	if (!c->media || !call_media_recording(c->media))
 		return 0;
 	double secs;
 	char err[512];
-	int e = recorder_close(c->rec, &secs, err, sizeof(err));
-	c->rec = NULL;
+	int e = call_media_stop_record(c->media, &secs, err, sizeof(err));
 	if (e) {
 		lua_pushboolean(L, 0);
 		lua_pushstring(L, lsip_errname(e));
@@ -539,17 +481,18 @@ static int l_dtmf(lua_State *L)
 {
 	struct lcall *c = check_call(L, 1);
 	const char *digits = luaL_checkstring(L, 2);
-	if (!c->rtp || !c->stream.send)
+	if (!c->media)
 		return result(L, -ENOTCONN);
-	return result(L, rtp_stream_dtmf(&c->stream, digits));
+	return result(L, call_media_dtmf(c->media, digits));
 }
 
 /* call:stats() -> {packets_sent=, ...} */
 static int l_stats(lua_State *L)
 {
 	struct lcall *c = check_call(L, 1);
-	struct rtp_stats st;
-	rtp_stream_stats(&c->stream, &st);
+	struct rtp_stats st = c->final;
+	if (c->media)
+		call_media_stats(c->media, &st);
 	lua_createtable(L, 0, 8);
 	lua_pushinteger(L, (lua_Integer)st.tx_packets);
 	lua_setfield(L, -2, "packets_sent");

@@ -1,5 +1,6 @@
 /* DTMF over RTP (RFC 4733) and in the audio (ITU-T Q.23, Q.24). */
 #include "media/dtmf.h"
+#include "util/list.h"
 
 #include <errno.h>
 #include <math.h>
@@ -137,4 +138,19 @@ void dtmf_detect(struct dtmf_detector *d, const int16_t *pcm, size_t n,
 			d->reported = false;
 		}
 	}
+}
+
+static void dtmf_sink_put(struct port *port, struct frame *f)
+{
+	struct dtmf_sink *s = container_of(port, struct dtmf_sink, port);
+	dtmf_detect(&s->det, frame_pcm(f), PORT_FRAME, s->digit_h, s->arg);
+}
+
+void dtmf_sink_init(struct dtmf_sink *s, void (*digit_h)(char digit, void *arg), void *arg)
+{
+	s->port.get = NULL;
+	s->port.put = dtmf_sink_put;
+	dtmf_detector_init(&s->det);
+	s->digit_h = digit_h;
+	s->arg = arg;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "media/port.h"
+
 /* One telephone-event payload: 4 octets. */
 struct te_payload {
 	uint8_t event;              /* 0-9, 10 '*', 11 '#', 12-15 A-D, 16 flash */
@@ -39,5 +41,16 @@ void dtmf_detector_init(struct dtmf_detector *d);
 /* Calls digit_h for each digit found in the samples. */
 void dtmf_detect(struct dtmf_detector *d, const int16_t *pcm, size_t n,
 		 void (*digit_h)(char digit, void *arg), void *arg);
+
+/* The detector as a sink port (port.h): digit_h hears each digit in the
+ * frames put into it (from inside the clock's tick). */
+struct dtmf_sink {
+	struct port port;           /* put only */
+	struct dtmf_detector det;
+	void (*digit_h)(char digit, void *arg);
+	void *arg;
+};
+
+void dtmf_sink_init(struct dtmf_sink *s, void (*digit_h)(char digit, void *arg), void *arg);
 
 #endif

@@ -34,37 +34,48 @@ static void on_wake(uv_poll_t *p, int status, int events)
 		c->skipped += behind;
 		c->next += behind;
 	}
-	/* every tick that is due, each visiting every client; a client may
-	 * remove itself (or another) while it runs */
+	/* every tick that is due, each visiting every client */
 	while (c->nclients && c->start_ns + c->next * TICK_NS <= now) {
 		uint64_t late = now - (c->start_ns + c->next * TICK_NS);
 		if (late > c->late_max_ns)
 			c->late_max_ns = late;
 		if (c->late_h)
 			c->late_h(c->late_arg, late);
-		uint64_t tick = c->next++;
-		c->pressed = c->pressure && c->pressure(c->pressure_arg);
-		/* a client's tick may remove any client, itself or the next one
-		 * (a call that ends stops another's stream): mclock_remove
-		 * moves iter_next past the one it takes out */
-		/* With thousands of calls a client is cold by its next tick:
-		 * the next one is fetched while this one works */
-		for (struct le *e = c->clients.next; e != &c->clients; e = c->iter_next) {
-			c->iter_next = e->next;
-			__builtin_prefetch(e->next);
-			struct mclock_client *cl = container_of(e, struct mclock_client, le);
-			cl->tick(cl, tick);
-		}
-		c->iter_next = NULL;
-		for (struct le *e = c->clients.next; e != &c->clients; e = e->next) {
-			__builtin_prefetch(e->next);
-			struct mclock_client *cl = container_of(e, struct mclock_client, le);
-			if (cl->flush)
-				cl->flush(cl);
-		}
+		mclock_tick(c);
 	}
 	if (c->nclients)
 		arm(c);
+}
+
+/* One phase: a client's tick may remove any client, itself or the next
+ * one (a call that ends stops another's stream): mclock_remove moves
+ * iter_next past the one it takes out. With thousands of calls a client
+ * is cold by its next tick: the next one is fetched while this one works. */
+static void run_phase(struct mclock *c, struct le *list, uint64_t tick)
+{
+	for (struct le *e = list->next; e != list; e = c->iter_next) {
+		c->iter_next = e->next;
+		__builtin_prefetch(e->next);
+		struct mclock_client *cl = container_of(e, struct mclock_client, le);
+		cl->tick(cl, tick);
+	}
+	c->iter_next = NULL;
+}
+
+void mclock_tick(struct mclock *c)
+{
+	uint64_t tick = c->next++;
+	c->pressed = c->pressure && c->pressure(c->pressure_arg);
+	run_phase(c, &c->clients[MCLOCK_READ], tick);
+	run_phase(c, &c->clients[MCLOCK_MIX], tick);
+	run_phase(c, &c->clients[MCLOCK_SEND], tick);
+	struct le *send = &c->clients[MCLOCK_SEND];
+	for (struct le *e = send->next; e != send; e = e->next) {
+		__builtin_prefetch(e->next);
+		struct mclock_client *cl = container_of(e, struct mclock_client, le);
+		if (cl->flush)
+			cl->flush(cl);
+	}
 }
 
 static void arm(struct mclock *c)
@@ -99,7 +110,10 @@ int mclock_init(struct mclock *c, uv_loop_t *uv)
 	c->wake.data = c;
 	/* the clock alone does not keep the loop alive: the calls do */
 	uv_unref((uv_handle_t *)&c->wake);
-	list_init(&c->clients);
+	for (int i = 0; i < MCLOCK_PHASES; i++) {
+		list_init(&c->clients[i]);
+		c->nphase[i] = 0;
+	}
 	c->nclients = 0;
 	c->iter_next = NULL;
 	c->next = 0;
@@ -122,7 +136,8 @@ void mclock_close(struct mclock *c, uv_close_cb cb)
 
 void mclock_add(struct mclock *c, struct mclock_client *cl)
 {
-	list_append(&c->clients, &cl->le);
+	list_append(&c->clients[cl->phase], &cl->le);
+	c->nphase[cl->phase]++;
 	if (c->nclients++ == 0) {
 		/* a new run of the clock: tick 0 is one period from now */
 		c->start_ns = c->now() + TICK_NS;
@@ -139,6 +154,7 @@ void mclock_remove(struct mclock *c, struct mclock_client *cl)
 	if (c->iter_next == &cl->le)
 		c->iter_next = cl->le.next;
 	list_unlink(&cl->le);
+	c->nphase[cl->phase]--;
 	if (--c->nclients == 0)
 		disarm(c);
 }

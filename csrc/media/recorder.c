@@ -1,6 +1,7 @@
 /* Recording through libsndfile. */
 #include "media/recorder.h"
 #include "media/sndfile_open.h"
+#include "util/list.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,6 +17,10 @@
 #define HELD_MAX 4000
 
 struct recorder {
+	struct port port;           /* a sink: put only */
+	bool over;
+	void (*end_h)(void *arg);
+	void *end_arg;
 	SNDFILE *f;
 	char *path;                 /* for the message of a failed write */
 	uint64_t samples, max_samples;
@@ -94,6 +99,24 @@ bool recorder_write(struct recorder *r, const int16_t *pcm, size_t n)
 	}
 	return r->error || (r->max_samples && r->samples >= r->max_samples) ||
 	       (r->silence_samples && r->heard && r->quiet >= r->silence_samples);
+}
+
+static void recorder_put(struct port *port, struct frame *f)
+{
+	struct recorder *r = container_of(port, struct recorder, port);
+	if (r->over || !recorder_write(r, frame_pcm(f), PORT_FRAME))
+		return;
+	r->over = true;
+	if (r->end_h)
+		r->end_h(r->end_arg);
+}
+
+struct port *recorder_port(struct recorder *r, void (*end_h)(void *arg), void *arg)
+{
+	r->port.put = recorder_put;
+	r->end_h = end_h;
+	r->end_arg = arg;
+	return &r->port;
 }
 
 double recorder_seconds(const struct recorder *r)

@@ -1,12 +1,16 @@
 /* A recorder: what the far end sends, decoded, written to a WAV file
  * (8 kHz, 16-bit mono) through libsndfile, until a maximum length or a
- * stretch of silence. */
+ * stretch of silence. It is a sink port (port.h): the frames put into it
+ * are written until the recording is over, which its end handler hears
+ * once (from inside the clock's tick: the handler only takes note). */
 #ifndef LUASIP_RECORDER_H
 #define LUASIP_RECORDER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "media/port.h"
 
 struct recorder;
 
@@ -22,5 +26,8 @@ bool recorder_write(struct recorder *r, const int16_t *pcm, size_t n);
  * with a message naming the file in err. */
 int recorder_close(struct recorder *r, double *secs, char *err, size_t errlen);
 double recorder_seconds(const struct recorder *r);
+/* The recorder as a sink; end_h is called once when the recording is
+ * over, and nothing more is written after it. */
+struct port *recorder_port(struct recorder *r, void (*end_h)(void *arg), void *arg);
 
 #endif

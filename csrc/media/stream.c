@@ -23,6 +23,7 @@
 #define JB_DEPTH 2                   /* 40 ms of jitter buffer */
 
 static void on_tick(struct mclock_client *cl, uint64_t tick);
+static void on_read(struct mclock_client *cl, uint64_t tick);
 static void on_flush(struct mclock_client *cl);
 static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa *src);
 static void on_rtcp(void *arg, const uint8_t *buf, size_t len, const union sa *src);
@@ -34,6 +35,9 @@ void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock
 	memset(s, 0, sizeof(*s));
 	s->clk.tick = on_tick;
 	s->clk.flush = on_flush;
+	s->clk.phase = MCLOCK_SEND;
+	s->rd.tick = on_read;
+	s->rd.phase = MCLOCK_READ;
 	s->clock = clock;
 	s->sock = sock;
 	s->h = h;
@@ -46,6 +50,25 @@ void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock
 	s->ts = (uint32_t)rand_u64();
 	s->marker = true;
 	s->st.rtt_ms = -1;
+}
+
+/* The read phase is only for a stream with frames to give: one that
+ * receives, has had audio (its jitter buffer) and somewhere to put it. A
+ * stream that only plays costs the clock's read phase nothing. */
+static void read_phase(struct rtp_stream *s)
+{
+	bool want = s->running && s->recv && s->jb && s->sink;
+	if (want && !le_linked(&s->rd.le))
+		mclock_add(s->clock, &s->rd);
+	else if (!want)
+		mclock_remove(s->clock, &s->rd);
+}
+
+void rtp_stream_attach(struct rtp_stream *s, struct port *source, struct port *sink)
+{
+	s->source = source;
+	s->sink = sink;
+	read_phase(s);
 }
 
 static void run(struct rtp_stream *s, bool on)
@@ -67,6 +90,7 @@ static void run(struct rtp_stream *s, bool on)
 		rtp_sock_recv(s->sock, NULL, NULL);
 		rtp_sock_rtcp_recv(s->sock, NULL, NULL);
 	}
+	read_phase(s);
 }
 
 void rtp_stream_set(struct rtp_stream *s, const union sa *remote, int pt, int rtp_pt, int te_pt,
@@ -86,6 +110,7 @@ void rtp_stream_set(struct rtp_stream *s, const union sa *remote, int pt, int rt
 	if (!s->send)
 		s->marker = true;
 	run(s, s->send || s->recv);
+	read_phase(s);
 }
 
 void rtp_stream_stop(struct rtp_stream *s)
@@ -195,9 +220,12 @@ static void on_tick(struct mclock_client *cl, uint64_t tick)
 {
 	struct rtp_stream *s = container_of(cl, struct rtp_stream, clk);
 	if (s->send && !dtmf_tick(s)) {
-		uint8_t frame[RTP_FRAME];
-		if (s->h->fill && s->h->fill(s->arg, frame, s->pt)) {
-			send_packet(s, s->rtp_pt, s->marker, s->ts, frame, sizeof(frame));
+		struct frame f;
+		frame_init(&f, s->pt);
+		if (s->source && port_get(s->source, &f)) {
+			/* a source that had it in our law (a clip) was copied,
+			 * not encoded */
+			send_packet(s, s->rtp_pt, s->marker, s->ts, frame_g711(&f, s->pt), RTP_FRAME);
 			s->marker = false;
 			s->warmup = TAIL_TICKS;
 			s->opening = false;
@@ -217,8 +245,8 @@ static void on_tick(struct mclock_client *cl, uint64_t tick)
 			if (s->opening && s->clock->pressed) {
 				s->marker = true;
 			} else {
-				memset(frame, s->pt == 8 ? 0xd5 : 0xff, sizeof(frame));
-				send_packet(s, s->rtp_pt, s->marker, s->ts, frame, sizeof(frame));
+				memset(f.g711, s->pt == 8 ? 0xd5 : 0xff, RTP_FRAME);
+				send_packet(s, s->rtp_pt, s->marker, s->ts, f.g711, RTP_FRAME);
 				s->marker = false;
 			}
 		} else {
@@ -226,15 +254,26 @@ static void on_tick(struct mclock_client *cl, uint64_t tick)
 		}
 	}
 	s->ts += RTP_FRAME;  /* the clock of the stream runs on while nothing is sent */
-	int16_t pcm[JBUF_FRAME];
-	if (s->recv && s->h->audio && s->jb && jbuf_get(s->jb, pcm))
-		s->h->audio(s->arg, pcm, JBUF_FRAME);
 	if (s->rtcp_tick == 0)
 		s->rtcp_tick = tick + RTCP_TICKS / 2;
 	else if (tick >= s->rtcp_tick) {
 		s->rtcp_tick = tick + RTCP_TICKS;
 		if (sa_port(&s->remote))
 			send_rtcp(s, false);
+	}
+}
+
+/* The read phase: this tick's frame of what the far end sent goes to the
+ * sink before any stream sends, so a port that passes it on to another
+ * stream (a bridge, a mixer) adds one tick whatever the order of streams. */
+static void on_read(struct mclock_client *cl, uint64_t tick)
+{
+	struct rtp_stream *s = container_of(cl, struct rtp_stream, rd);
+	struct frame f;
+	frame_init(&f, PORT_PCM);
+	if (jbuf_get(s->jb, f.pcm)) {
+		f.has_pcm = true;
+		port_put(s->sink, &f);
 	}
 }
 
@@ -401,6 +440,7 @@ static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa 
 			if (!s->jb)
 				return;
 			jbuf_init(s->jb, JB_DEPTH);
+			read_phase(s);
 		}
 		g711_decode(s->pt, payload, pcm, n);
 		jbuf_put(s->jb, h.ts, pcm, n);

@@ -1,8 +1,11 @@
 /* The RTP stream of a call (RFC 3550, RFC 3551, RFC 4733): one G.711
  * audio stream and its telephone-events, sent on the media clock's ticks
  * and received from the call's RTP socket. The owner says what the SDP
- * agreed (where to, which payload types, which directions) and gives the
- * audio to send through fill; what is received goes to audio and digit. */
+ * agreed (where to, which payload types, which directions) and connects
+ * two ports (port.h): in the clock's send phase the stream gets what it
+ * sends from its source, in the read phase it puts what it received (the
+ * jitter buffer's frame) into its sink. Digits received as
+ * telephone-events go to the digit handler. */
 #ifndef LUASIP_STREAM_H
 #define LUASIP_STREAM_H
 
@@ -12,19 +15,15 @@
 
 #include "media/jbuf.h"
 #include "media/mclock.h"
+#include "media/port.h"
 #include "media/rtp.h"
 #include "media/rtp_sock.h"
 
 #define RTP_FRAME 160               /* samples (and G.711 octets) in 20 ms */
 
 struct rtp_stream_handlers {
-	/* One frame of audio to send, in the law of pt (0: µ-law, 8: A-law);
-	 * false: nothing to play (silence for a second, then nothing). */
-	bool (*fill)(void *arg, uint8_t *frame, int pt);
-	/* 20 ms of what the far end sends, decoded, once per tick from the
-	 * jitter buffer (in order, gaps concealed) while the stream receives. */
-	void (*audio)(void *arg, const int16_t *pcm, size_t n);
-	/* A DTMF digit received as telephone-events, once per event. */
+	/* A DTMF digit received as telephone-events, once per event (from
+	 * the socket's callback, never from the clock's tick). */
 	void (*digit)(void *arg, char digit);
 };
 
@@ -40,37 +39,51 @@ struct rtp_stats {
 	double remote_jitter_ms;
 };
 
+/* The fields a tick reads for a stream that sends come first, packed
+ * into the fewest cache lines: with thousands of streams each one is cold
+ * by its next tick, and every line it spans is a miss (docs/performance-
+ * media.md). What only receiving, digits or reports use comes after. */
 struct rtp_stream {
-	struct mclock_client clk;
+	struct mclock_client clk;       /* send phase, while it sends or receives */
 	struct mclock *clock;
 	struct rtp_sock *sock;
-	const struct rtp_stream_handlers *h;
-	void *arg;
-	bool running;
+	/* What it sends: one frame a tick, in the law of pt; nothing (NULL,
+	 * or a get that says false): silence for a second, then nothing. */
+	struct port *source;
 
 	/* what the SDP agreed */
-	union sa remote;                /* signalled */
-	union sa peer;                  /* where packets come from, once latched */
+	bool running;
+	bool send, recv;
 	bool latched;
 	int pt, rtp_pt, te_pt;          /* codec (0, 8), its number on the wire, events (-1) */
-	bool send, recv;
 
 	/* sending */
-	uint32_t ssrc, ts;
-	uint16_t seq;
 	bool marker;                    /* the next audio packet starts a talkspurt */
+	bool opening;                   /* warmup ticks are the first second's, not a tail */
+	uint16_t seq;
+	uint32_t ssrc, ts;
 	unsigned warmup;                /* ticks of silence still sent without a sound */
-	bool opening;                   /* they are the first second's, not a tail */
-	char dtmf[64];                  /* digits waiting to be sent */
-	unsigned dtmf_len;
+	unsigned dtmf_len;              /* digits waiting to be sent */
 	int dtmf_event;                 /* the event being sent, -1 none */
+	unsigned dtmf_gap;
+	size_t tx_len, tx_payload;      /* 0: none */
+	uint64_t rtcp_tick;             /* the tick the next RTCP report is due */
+	union sa remote;                /* signalled */
+	union sa peer;                  /* where packets come from, once latched */
+	uint8_t tx[RTP_HEADER_SIZE + RTP_FRAME];   /* this tick's packet, sent at the flush */
+
+	const struct rtp_stream_handlers *h;
+	void *arg;
+	char dtmf[64];
 	uint32_t dtmf_ts;
 	uint16_t dtmf_dur;
-	unsigned dtmf_ends, dtmf_gap;
-	uint8_t tx[RTP_HEADER_SIZE + RTP_FRAME];   /* this tick's packet, sent at the flush */
-	size_t tx_len, tx_payload;      /* 0: none */
+	unsigned dtmf_ends;
 
 	/* receiving */
+	struct mclock_client rd;        /* read phase, while it has frames for its sink */
+	/* What the far end sends, decoded, one frame a tick from the jitter
+	 * buffer (in order, gaps concealed) while the stream receives. */
+	struct port *sink;
 	bool rx_started;
 	uint32_t rx_ssrc;
 	uint16_t rx_max_seq;
@@ -83,7 +96,6 @@ struct rtp_stream {
 	struct jbuf *jb;                /* from the first audio packet on */
 
 	/* RTCP */
-	uint64_t rtcp_tick;             /* the tick the next report is due */
 	uint32_t rx_expected_prior;     /* for the fraction lost of each report */
 	uint64_t rx_received_prior;
 	uint32_t peer_lsr;              /* the middle of the NTP time of its last SR */
@@ -95,6 +107,9 @@ struct rtp_stream {
 
 void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock *sock,
 		     const struct rtp_stream_handlers *h, void *arg);
+/* Connects what the stream sends and where what it receives goes (either
+ * may be NULL). */
+void rtp_stream_attach(struct rtp_stream *s, struct port *source, struct port *sink);
 /* What offer and answer agreed; starts (or stops) sending and receiving.
  * A new remote address forgets the latched source. */
 void rtp_stream_set(struct rtp_stream *s, const union sa *remote, int pt, int rtp_pt, int te_pt,

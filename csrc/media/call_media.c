@@ -1,0 +1,220 @@
+/* The media of a call: the stream, its player, recorder and DTMF detector,
+ * and what they tell the call's owner. */
+#include "media/call_media.h"
+#include "media/recorder.h"
+#include "media/rtp_sock.h"
+#include "sip/sdp.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What the clock's tick found (a digit heard in-band, a recording at its
+ * end) is told from the timer queue, where the owner's handler may close
+ * this media or another call's; so is a telephone-event, for one order of
+ * digits whichever way they came. */
+static void on_tell(void *arg);
+
+static void tell_later(struct call_media *m)
+{
+	if (!tmr_running(&m->tell_tmr))
+		tmr_start(m->tq, &m->tell_tmr, 0, on_tell, m);
+}
+
+static void queue_digit(struct call_media *m, char digit)
+{
+	if (m->ndigits < sizeof(m->digits))
+		m->digits[m->ndigits++] = digit;
+	tell_later(m);
+}
+
+static void on_event_digit(void *arg, char digit)
+{
+	queue_digit(arg, digit);
+}
+
+static void on_inband_digit(char digit, void *arg)
+{
+	queue_digit(arg, digit);
+}
+
+static void on_record_end(void *arg)
+{
+	struct call_media *m = arg;
+	m->rec_over = true;
+	tell_later(m);
+}
+
+/* The stream's sink: what the far end sent goes to the recorder and, for
+ * a peer that sends no telephone-events, to the in-band detector (a peer
+ * that sends events does not need its tones heard). The two share the
+ * frame's one decoding. */
+static void rx_put(struct port *port, struct frame *f)
+{
+	struct call_media *m = container_of(port, struct call_media, rx);
+	if (m->stream.te_pt < 0) {
+		/* allocated here, not with the call: most calls never need it */
+		if (!m->det && (m->det = malloc(sizeof(*m->det))) != NULL)
+			dtmf_sink_init(m->det, on_inband_digit, m);
+		if (m->det)
+			port_put(&m->det->port, f);
+	}
+	if (m->rec)
+		port_put(m->rec_port, f);
+}
+
+/* Closes the recording; tell: the owner hears its seconds (and the error
+ * of a write that failed). */
+static void finish_recording(struct call_media *m, bool tell)
+{
+	double secs;
+	char err[512] = "";
+	int e = recorder_close(m->rec, &secs, err, sizeof(err));
+	m->rec = NULL;
+	m->rec_over = false;
+	if (tell && m->h->recorded)
+		m->h->recorded(m->arg, secs, e, e ? err : NULL);
+}
+
+static void on_tell(void *arg)
+{
+	struct call_media *m = arg;
+	/* each handler may close the media: the reference keeps the memory
+	 * until the loop below has looked at closed */
+	mem_ref(m);
+	while (!m->closed && m->ndigits) {
+		char d = m->digits[0];
+		memmove(m->digits, m->digits + 1, --m->ndigits);
+		if (m->h->digit)
+			m->h->digit(m->arg, d);
+	}
+	if (!m->closed && m->rec_over && m->rec)
+		finish_recording(m, true);
+	mem_deref(m);
+}
+
+static void on_played(void *arg)
+{
+	struct call_media *m = arg;
+	mem_ref(m);
+	if (!m->closed && m->h->played)
+		m->h->played(m->arg);
+	mem_deref(m);
+}
+
+static const struct rtp_stream_handlers stream_handlers = {
+	.digit = on_event_digit,
+};
+
+/* Off the clock, off the socket, nothing playing or pending. */
+static void shut(struct call_media *m, bool spare, bool tell)
+{
+	m->closed = true;
+	rtp_stream_close(&m->stream);
+	player_stop(&m->player);
+	tmr_cancel(&m->tell_tmr);
+	m->ndigits = 0;
+	free(m->det);
+	m->det = NULL;
+	/* the pair serves the endpoint's next call */
+	if (m->sock) {
+		if (spare)
+			rtp_sock_release(m->sock);
+		else
+			rtp_sock_close(m->sock);
+		m->sock = NULL;
+	}
+	if (m->rec)
+		finish_recording(m, tell);
+}
+
+static void destroy(void *arg)
+{
+	struct call_media *m = arg;
+	if (!m->closed)
+		shut(m, false, false);
+}
+
+int call_media_alloc(struct call_media **mp, struct mclock *clock, struct tmrq *tq,
+		     struct rtp_sock *sock, const struct call_media_handlers *h, void *arg)
+{
+	struct call_media *m = mem_alloc(sizeof(*m), destroy);
+	if (!m)
+		return -ENOMEM;
+	m->sock = sock;
+	m->tq = tq;
+	m->h = h;
+	m->arg = arg;
+	tmr_init(&m->tell_tmr);
+	rtp_stream_init(&m->stream, clock, sock, &stream_handlers, m);
+	player_init(&m->player, tq, on_played, m);
+	m->rx.put = rx_put;
+	rtp_stream_attach(&m->stream, &m->player.port, &m->rx);
+	*mp = m;
+	return 0;
+}
+
+void call_media_set(struct call_media *m, const struct sdp_result *r, struct media_flow f)
+{
+	if (!f.on)
+		rtp_stream_stop(&m->stream);
+	else
+		rtp_stream_set(&m->stream, &r->remote, r->pt, r->rtp_pt, r->te_pt, f.send, f.recv);
+}
+
+void call_media_play(struct call_media *m, struct media_clip *clip, bool loop)
+{
+	player_start(&m->player, clip, loop);
+}
+
+bool call_media_stop_play(struct call_media *m)
+{
+	return player_stop(&m->player);
+}
+
+int call_media_record(struct call_media *m, const char *path, double max_s, double silence_s,
+		      char *err, size_t errlen)
+{
+	if (m->rec)
+		return -EBUSY;
+	int e = recorder_open(&m->rec, path, max_s, silence_s, err, errlen);
+	if (e)
+		return e;
+	m->rec_port = recorder_port(m->rec, on_record_end, m);
+	m->rec_over = false;
+	return 0;
+}
+
+bool call_media_recording(const struct call_media *m)
+{
+	return m->rec != NULL;
+}
+
+int call_media_stop_record(struct call_media *m, double *secs, char *err, size_t errlen)
+{
+	int e = recorder_close(m->rec, secs, err, errlen);
+	m->rec = NULL;
+	m->rec_over = false;
+	return e;
+}
+
+int call_media_dtmf(struct call_media *m, const char *digits)
+{
+	if (!m->stream.send)
+		return -ENOTCONN;
+	return rtp_stream_dtmf(&m->stream, digits);
+}
+
+void call_media_stats(const struct call_media *m, struct rtp_stats *st)
+{
+	rtp_stream_stats(&m->stream, st);
+}
+
+void call_media_close(struct call_media *m, bool spare, bool tell)
+{
+	if (m->closed)
+		return;
+	shut(m, spare, tell);
+	mem_deref(m);
+}
