@@ -368,12 +368,11 @@ int lsip_ua_call(lua_State *L)
 	if (err)
 		return lsip_push_failure(L, err, NULL);
 
-	struct sbuf hb;
-	sbuf_init(&hb);
+	struct sbuf *hb = lsip_sbuf_new(L);
 	lua_getfield(L, 2, "headers");
-	lsip_add_headers(L, -1, &hb);
+	lsip_add_headers(L, -1, hb);
 	lua_pop(L, 1);
-	p.headers = hb.d;
+	p.headers = hb->d;
 
 	struct lcall *c = new_call(L);
 	err = bind_rtp(c, ua, dst.proto, dst.addr.sa.sa_family);
@@ -383,7 +382,7 @@ int lsip_ua_call(lua_State *L)
 		sip_loop_update(&lsip->loop);
 		err = sip_sess_connect(&c->s, ua, &p, &call_handlers, c);
 	}
-	sbuf_free(&hb);
+	sbuf_free(hb);
 	if (err) {
 		rtp_sock_release(c->rtp);
 		c->rtp = NULL;
@@ -586,12 +585,12 @@ static int l_reject(lua_State *L)
 		return luaL_error(L, "reject: status %d is not 300-699", (int)status);
 	if (reason && strpbrk(reason, "\r\n"))
 		return luaL_error(L, "reject: the reason may not hold line breaks");
-	struct sbuf hb;
-	sbuf_init(&hb);
-	lsip_add_headers(L, 4, &hb);
+	lua_settop(L, 4);  /* the builder goes above the arguments */
+	struct sbuf *hb = lsip_sbuf_new(L);
+	lsip_add_headers(L, 4, hb);
 	sip_loop_update(&lsip->loop);
-	int err = sip_sess_reject(c->s, (int)status, reason, hb.d);
-	sbuf_free(&hb);
+	int err = sip_sess_reject(c->s, (int)status, reason, hb->d);
+	sbuf_free(hb);
 	return result(L, err);
 }
 
@@ -621,6 +620,7 @@ static int l_request(lua_State *L)
 	size_t blen = 0;
 	const char *body = luaL_optlstring(L, 4, NULL, &blen);
 	luaL_checktype(L, 5, LUA_TFUNCTION);
+	lua_settop(L, 5);  /* the builder goes above the arguments */
 	for (const char *m = method; *m; m++)
 		if (!(*m >= 'A' && *m <= 'Z'))
 			return luaL_error(L, "call:send: bad method '%s'", method);
@@ -628,13 +628,12 @@ static int l_request(lua_State *L)
 	    !strcmp(method, "BYE") || !strcmp(method, "PRACK"))
 		return luaL_error(L, "call:send: the call sends %s itself (call:modify, "
 				  "call:hangup)", method);
-	struct sbuf hb;
-	sbuf_init(&hb);
-	lsip_add_headers(L, 3, &hb);
+	struct sbuf *hb = lsip_sbuf_new(L);
+	lsip_add_headers(L, 3, hb);
 	struct lsip_req *r = lsip_req_new(L, 5);
 	sip_loop_update(&lsip->loop);
-	int err = sip_sess_request(c->s, &r->uac, method, hb.d, body, blen, lsip_req_outcome, r);
-	sbuf_free(&hb);
+	int err = sip_sess_request(c->s, &r->uac, method, hb->d, body, blen, lsip_req_outcome, r);
+	sbuf_free(hb);
 	if (err)
 		lsip_req_free(L, r);
 	return result(L, err);

@@ -90,26 +90,26 @@ static int l_respond(lua_State *L)
 	int hidx = i++;
 	size_t body_len = 0;
 	const char *body = luaL_optlstring(L, i, NULL, &body_len);
+	lua_settop(L, i);  /* the builder goes above the arguments, absent ones nil */
 	if (!lm->st)
 		return luaL_error(L, "respond: this message is not a request that can be answered");
 	if (status < 100 || status > 699)
 		return luaL_error(L, "respond: status %d is not in 100-699", status);
 	if (reason && strpbrk(reason, "\r\n"))
 		return luaL_error(L, "respond: reason has a line break");
-	struct sbuf b;
-	sbuf_init(&b);
-	lsip_add_headers(L, hidx, &b);
-	if (body && body_len && !has_header(&b, "Content-Type"))
-		sbuf_puts(&b, "Content-Type: text/plain\r\n");
+	struct sbuf *b = lsip_sbuf_new(L);
+	lsip_add_headers(L, hidx, b);
+	if (body && body_len && !has_header(b, "Content-Type"))
+		sbuf_puts(b, "Content-Type: text/plain\r\n");
 	if (lm->ua && sip_method_is(lm->m, "OPTIONS") && status / 100 == 2 &&
-	    !has_header(&b, "Allow")) {
+	    !has_header(b, "Allow")) {
 		/* what we accept, as an answer to OPTIONS should say (§11.2) */
-		sbuf_puts(&b, "Allow: ");
-		sbuf_puts(&b, sip_ua_allow(lm->ua, false));
-		sbuf_puts(&b, "\r\n");
+		sbuf_puts(b, "Allow: ");
+		sbuf_puts(b, sip_ua_allow(lm->ua, false));
+		sbuf_puts(b, "\r\n");
 	}
-	int err = sip_strans_reply(lm->st, status, reason, b.d, body, body_len);
-	sbuf_free(&b);
+	int err = sip_strans_reply(lm->st, status, reason, b->d, body, body_len);
+	sbuf_free(b);
 	if (err) {
 		lua_pushnil(L);
 		lua_pushstring(L, err == -EALREADY ? "answered" : lsip_errname(err));
@@ -117,6 +117,15 @@ static int l_respond(lua_State *L)
 	}
 	lua_pushboolean(L, 1);
 	return 1;
+}
+
+/* Pushes the value of h unfolded, built in lauxlib's buffer: a memory
+ * error leaves nothing of it behind. */
+static void push_unfolded(lua_State *L, const struct sip_hdr *h)
+{
+	luaL_Buffer b;
+	char *v = luaL_buffinitsize(L, &b, h->value_len + 1);
+	luaL_pushresultsize(&b, sip_hdr_unfold(h, v));
 }
 
 /* msg:header(name) -> the first value, unfolded, or nil */
@@ -127,12 +136,7 @@ static int l_header(lua_State *L)
 	struct sip_hdr h;
 	if (!sip_msg_hdr(lm->m, name, 0, &h))
 		return 0;
-	char *v = malloc(h.value_len + 1);
-	if (!v)
-		return luaL_error(L, "out of memory");
-	size_t n = sip_hdr_unfold(&h, v);
-	lua_pushlstring(L, v, n);
-	free(v);
+	push_unfolded(L, &h);
 	return 1;
 }
 
@@ -144,12 +148,7 @@ static int l_headers(lua_State *L)
 	struct sip_hdr h;
 	lua_newtable(L);
 	for (unsigned i = 0; sip_msg_hdr(lm->m, name, i, &h); i++) {
-		char *v = malloc(h.value_len + 1);
-		if (!v)
-			return luaL_error(L, "out of memory");
-		size_t n = sip_hdr_unfold(&h, v);
-		lua_pushlstring(L, v, n);
-		free(v);
+		push_unfolded(L, &h);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	return 1;

@@ -242,17 +242,16 @@ static int l_request(lua_State *L)
 	lsip_check_clean(L, "request", "to", p.to, "\r\n");
 	lsip_check_clean(L, "request", "user", p.user, "\r\n\"\\");
 	lsip_check_clean(L, "request", "password", p.password, "\r\n\"\\");
-	struct sbuf hb;
-	sbuf_init(&hb);
+	struct sbuf *hb = lsip_sbuf_new(L);
 	lua_getfield(L, 2, "headers");
-	lsip_add_headers(L, -1, &hb);
+	lsip_add_headers(L, -1, hb);
 	lua_pop(L, 1);
-	p.headers = hb.d;
+	p.headers = hb->d;
 
 	struct lsip_req *r = lsip_req_new(L, 3);
 	sip_loop_update(&lsip->loop);  /* timers count from now, not the last loop pass */
 	int err = sip_uac_send(&r->uac, u->ua, &p, lsip_req_outcome, r);
-	sbuf_free(&hb);
+	sbuf_free(hb);
 	if (err) {
 		lsip_req_free(L, r);
 		return lsip_push_failure(L, err, NULL);

@@ -50,13 +50,18 @@ void lsip_trace(bool out, enum sip_proto proto, const union sa *peer, const char
 /* l_msg.c: a message for Lua; st makes it a request that can be answered. */
 void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st,
 		   struct sip_ua *ua);
-/* Appends the headers of a {Name = value or {values}} table as lines. */
+/* Appends the headers of a {Name = value or {values}} table as lines;
+ * raises on a bad name or value, so b is one of lsip_sbuf_new's. */
 struct sbuf;
 bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b);
 /* Gives the state's small blocks to the slab allocator, where the state
  * has luaL_newstate's allocator (l_alloc.c). */
 void lsip_use_slab(lua_State *L);
 void lsip_open_msg(lua_State *L);
+/* l_sbuf.c: pushes an empty message builder that an error raised before
+ * the C function returns frees (it is closed then, or when the function
+ * returns); what it built stays valid until then. */
+struct sbuf *lsip_sbuf_new(lua_State *L);
 /* l_ua.c, l_reg.c */
 int lsip_ua_new(lua_State *L);
 void lsip_open_ua(lua_State *L);

@@ -1,0 +1,80 @@
+-- Newcomer friction on the call API (issue 17): errors raised while C builds a message
+-- (run under ASan by `tests/run.sh asan`, where a builder left on the heap is a leak),
+-- the answer to a pending call's hangup, 405 with Allow, the dialog's tags, display names
+-- in from and uri, several trace sinks, DTMF in early media.
+local h = dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./") .. "helper.lua")
+local sip = require "sip"
+
+local function errmsg(e)
+  if type(e) == "table" and e.message then return tostring(e.message) end
+  return tostring(e)
+end
+
+-- alice and bob on UDP on 127.0.0.1.
+local function pair(t, aopts, bopts)
+  local function make(uri, extra)
+    local o = {uri = uri, listen = {"udp:127.0.0.1:0"}}
+    for k, v in pairs(extra or {}) do o[k] = v end
+    local ua, code, reason = t.ua(o)
+    assert(ua, ("sip.ua failed: %s %s"):format(tostring(code), tostring(reason)))
+    return ua
+  end
+  return make("sip:alice@example.com", aopts), make("sip:bob@example.org", bopts)
+end
+
+-- A header list whose first value grows the message builder onto the heap and whose
+-- second one is refused: the error is raised with the heap buffer built.
+local function big_then_bad()
+  return {["X-Big"] = {string.rep("a", 4096), "bad\r\nInjected: 1"}}
+end
+
+-- A value whose __tostring raises while the builder holds the first one.
+local function big_then_raising()
+  local bad = setmetatable({}, {__tostring = function() error("tostring refused") end})
+  return {["X-Big"] = {string.rep("b", 4096), bad}}
+end
+
+describe("an error raised while a message is built", function()
+  it("leaves nothing on the heap: ua:call, ua:request, call:send, call:reject, req:respond", function()
+    h.run(function(t)
+      local alice, bob = pair(t)
+      local target = h.uri_of(bob, "udp")
+      local incoming = {}
+      bob:on("INVITE", function(call)
+        incoming[#incoming + 1] = call
+        for _, hdrs in ipairs { big_then_bad(), big_then_raising() } do
+          local ok, e = pcall(call.reject, call, 486, nil, hdrs)
+          assert.is_false(ok)
+          assert.is_truthy(errmsg(e):find("line break") or errmsg(e):find("tostring refused"))
+        end
+        call:answer()
+        call:wait()
+      end)
+      bob:on("MESSAGE", function(req)
+        local ok, e = pcall(req.respond, req, 200, nil, big_then_bad())
+        assert.is_false(ok)
+        assert.matches("line break", errmsg(e))
+        req:respond(200)
+      end)
+
+      for _, hdrs in ipairs { big_then_bad(), big_then_raising() } do
+        local ok, e = pcall(alice.call, alice, target, {headers = hdrs})
+        assert.is_false(ok)
+        assert.is_truthy(errmsg(e):find("line break") or errmsg(e):find("tostring refused"))
+        ok = pcall(alice.request, alice, {method = "OPTIONS", uri = target, headers = hdrs})
+        assert.is_false(ok)
+      end
+      local res = alice:request {method = "MESSAGE", uri = target, body = "hi"}
+      assert.equals(200, res and res.status)
+
+      local call, code, reason = alice:call(target)
+      assert(call, ("call failed: %s %s"):format(tostring(code), tostring(reason)))
+      for _, hdrs in ipairs { big_then_bad(), big_then_raising() } do
+        local ok = pcall(call.send, call, {method = "INFO", headers = hdrs})
+        assert.is_false(ok)
+      end
+      call:hangup()
+      assert.equals(1, #incoming)
+    end)
+  end)
+end)
