@@ -388,8 +388,10 @@ int sip_sess_hangup(struct sip_sess *s)
 		}
 		if (!s->st || sip_strans_answered(s->st))
 			return -EALREADY;
-		int err = sip_strans_reply(s->st, 486, NULL, NULL, NULL, 0);
-		sess_end(s, SIP_END_LOCAL, 486, "Busy Here", NULL);
+		/* the callee is not taking the call: 480, as when nobody
+		 * answers; a script that means busy rejects with 486 */
+		int err = sip_strans_reply(s->st, 480, NULL, NULL, NULL, 0);
+		sess_end(s, SIP_END_LOCAL, 480, "Temporarily Unavailable", NULL);
 		return err;
 	}
 	case SIP_SESS_CONFIRMED:

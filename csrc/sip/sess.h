@@ -157,7 +157,7 @@ int sip_sess_progress(struct sip_sess *s);      /* 183 with SDP */
 int sip_sess_answer(struct sip_sess *s);        /* 200 with SDP */
 /* 3xx-6xx to an incoming call; extra: header lines (Contact for 3xx). */
 int sip_sess_reject(struct sip_sess *s, int status, const char *reason, const char *extra);
-/* BYE, CANCEL, or 486 for an incoming call not yet answered. */
+/* BYE, CANCEL, or 480 for an incoming call not yet answered. */
 int sip_sess_hangup(struct sip_sess *s);
 /* A new offer: re-INVITE, or UPDATE (also before the 2xx, in the early
  * dialog, once the INVITE's offer/answer is done: RFC 3311 §5.1).

@@ -236,8 +236,15 @@ function Call:redirect(uri, status)
   return self.core:reject(status or 302, nil, { Contact = "<" .. uri .. ">" })
 end
 
-function Call:hangup()
+-- BYE, or CANCEL; an incoming call not answered yet gets 480, or the
+-- status given (busy: 486).
+function Call:hangup(status, reason)
+  if status ~= nil and (math.type(status) ~= "integer" or status < 300 or status > 699) then
+    error("call:hangup: status must be an integer 300-699", 2)
+  end
+  if reason ~= nil and type(reason) ~= "string" then error("call:hangup: reason must be a string", 2) end
   if self.state == "ended" then return true end
+  if status and pending(self) then return self.core:reject(status, reason) end
   return self.core:hangup()
 end
 

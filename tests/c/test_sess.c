@@ -1417,6 +1417,24 @@ static void test_in_release_ringing_480(void **state)
 	no_more(t);
 }
 
+/* Hanging up a call that rings says the callee is not available, not busy:
+ * 480, as when the handler lets it go (issue 17) */
+static void test_in_hangup_ringing_480(void **state)
+{
+	struct t *t = *state;
+	incoming(t, PEER_SDP("1", ""), NULL);
+	assert_int_equal(sip_sess_ring(t->s), 0);
+	learn_our_tag(t, next_resp(t, 180, "INVITE"));
+	assert_int_equal(sip_sess_hangup(t->s), 0);
+	const struct sip_msg *r = next_resp(t, 480, "INVITE");
+	assert_string_equal(r->to_tag, t->our_tag);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.why, SIP_END_LOCAL);
+	assert_int_equal(t->ev.status, 480);
+	assert_int_equal(sip_sess_hangup(t->s), -EALREADY);
+	no_more(t);
+}
+
 static void test_in_offerless_invite_offer_in_2xx_answer_in_ack(void **state)
 {
 	struct t *t = *state;
@@ -2759,6 +2777,7 @@ int main(int argc, char **argv)
 		T(test_in_early_bye_200_and_487),
 		T(test_in_reinvite_before_final_500_retry_after),
 		T(test_in_release_ringing_480),
+		T(test_in_hangup_ringing_480),
 		T(test_in_offerless_invite_offer_in_2xx_answer_in_ack),
 		T(test_in_offerless_invite_ack_without_answer_bye),
 		T(test_ua_close_ends_calls_with_bye),
