@@ -251,7 +251,7 @@ static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 	struct lcall *c = arg;
 	lua_State *L = lsip->L;
 	if (!begin_event(c, "request")) {
-		sip_strans_reply(st, 405, NULL, NULL, NULL, 0);
+		sip_sess_reply_unhandled(c->s, st);
 		return;
 	}
 	lsip_push_msg(L, (struct sip_msg *)req, st, c->s->ua);
@@ -639,6 +639,28 @@ static int l_request(lua_State *L)
 	return result(L, err);
 }
 
+/* call:allow() -> the Allow value of the call: what it takes without a
+ * handler of call:on (lua/sip/call.lua adds those it has) */
+static int l_allow(lua_State *L)
+{
+	lua_pushstring(L, sip_ua_allow(check_call(L, 1)->s->ua, true));
+	return 1;
+}
+
+void lsip_push_call_methods(lua_State *L)
+{
+	static const char *const by[] = {
+		[SIP_SESS_ANSWERS] = "call",
+		[SIP_SESS_OWNER_OR_200] = "handler or 200",
+		[SIP_SESS_OWNER_OR_405] = "handler or 405",
+	};
+	lua_newtable(L);
+	for (const struct sip_sess_method *m = sip_sess_methods; m->name; m++) {
+		lua_pushstring(L, by[m->by]);
+		lua_setfield(L, -2, m->name);
+	}
+}
+
 static void push_opt_string(lua_State *L, const char *s)
 {
 	if (s)
@@ -753,6 +775,7 @@ void lsip_open_call(lua_State *L)
 		{"modify", l_modify},
 		{"request", l_request},
 		{"info", l_info},
+		{"allow", l_allow},
 		{"state", l_state},
 		{"media", l_media},
 		{"play", l_play},

@@ -425,5 +425,7 @@ int luaopen_sip_core(lua_State *L)
 	luaL_newlib(L, core_funcs);
 	lua_pushstring(L, LUASIP_VERSION);
 	lua_setfield(L, -2, "version");
+	lsip_push_call_methods(L);
+	lua_setfield(L, -2, "call_methods");
 	return 1;
 }

@@ -101,11 +101,13 @@ static int l_respond(lua_State *L)
 	lsip_add_headers(L, hidx, b);
 	if (body && body_len && !has_header(b, "Content-Type"))
 		sbuf_puts(b, "Content-Type: text/plain\r\n");
-	if (lm->ua && sip_method_is(lm->m, "OPTIONS") && status / 100 == 2 &&
+	if (lm->ua && ((sip_method_is(lm->m, "OPTIONS") && status / 100 == 2) || status == 405) &&
 	    !has_header(b, "Allow")) {
-		/* what we accept, as an answer to OPTIONS should say (§11.2) */
+		/* what we accept, as an answer to OPTIONS should say (§11.2)
+		 * and a 405 must (§21.4.6); in a dialog, what its call takes */
+		bool in_dialog = lm->m->to_tag && *lm->m->to_tag;
 		sbuf_puts(b, "Allow: ");
-		sbuf_puts(b, sip_ua_allow(lm->ua, false));
+		sbuf_puts(b, sip_ua_allow(lm->ua, in_dialog));
 		sbuf_puts(b, "\r\n");
 	}
 	int err = sip_strans_reply(lm->st, status, reason, b->d, body, body_len);

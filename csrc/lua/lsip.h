@@ -96,5 +96,8 @@ int lsip_ua_call(lua_State *L);
 bool lsip_push_incoming_call(lua_State *L, struct sip_ua *ua, struct sip_strans *st,
 			     const struct sip_msg *req);
 void lsip_open_call(lua_State *L);
+/* Pushes {METHOD = "call" | "handler or 200" | "handler or 405"}: the
+ * requests a call takes and who answers them (sip_sess_methods). */
+void lsip_push_call_methods(lua_State *L);
 
 #endif

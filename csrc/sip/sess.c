@@ -272,6 +272,41 @@ void sess_end(struct sip_sess *s, enum sip_sess_end why, int status, const char 
 
 /* ---- requests in the dialog ---- */
 
+const struct sip_sess_method sip_sess_methods[] = {
+	{ "INVITE", SIP_SESS_ANSWERS },
+	{ "ACK", SIP_SESS_ANSWERS },
+	{ "BYE", SIP_SESS_ANSWERS },
+	{ "CANCEL", SIP_SESS_ANSWERS },
+	{ "UPDATE", SIP_SESS_ANSWERS },
+	{ "PRACK", SIP_SESS_ANSWERS },
+	/* RFC 6086: a call takes INFO it has no use for (and OPTIONS is a
+	 * question any UA answers) */
+	{ "INFO", SIP_SESS_OWNER_OR_200 },
+	{ "OPTIONS", SIP_SESS_OWNER_OR_200 },
+	{ "REFER", SIP_SESS_OWNER_OR_405 },
+	{ "NOTIFY", SIP_SESS_OWNER_OR_405 },
+	{ "MESSAGE", SIP_SESS_OWNER_OR_405 },
+	{ NULL, SIP_SESS_ANSWERS },
+};
+
+const struct sip_sess_method *sip_sess_method(const char *method)
+{
+	for (const struct sip_sess_method *m = sip_sess_methods; m->name; m++)
+		if (strcmp(m->name, method) == 0)
+			return m;
+	return NULL;
+}
+
+int sip_sess_reply_unhandled(struct sip_sess *s, struct sip_strans *st)
+{
+	const struct sip_sess_method *m = sip_sess_method(sip_strans_request(st)->method);
+	if (m && m->by == SIP_SESS_OWNER_OR_200)
+		return sip_strans_reply(st, 200, NULL, NULL, NULL, 0);
+	char allow[160];
+	snprintf(allow, sizeof(allow), "Allow: %s\r\n", sip_ua_allow(s->ua, true));
+	return sip_strans_reply(st, 405, NULL, allow, NULL, 0);
+}
+
 static void recv_bye(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req)
 {
 	sess_reply(s, st, 200, NULL, NULL, 0);
@@ -293,7 +328,7 @@ static void dlg_request(void *arg, struct sip_strans *st, const struct sip_msg *
 	else if (s->h && s->h->request)
 		s->h->request(s->arg, st, req);
 	else
-		sip_strans_reply(st, sip_method_is(req, "OPTIONS") ? 200 : 405, NULL, NULL, NULL, 0);
+		sip_sess_reply_unhandled(s, st);
 }
 
 static void dlg_ack(void *arg, const struct sip_msg *ack)

@@ -39,15 +39,11 @@ static bool handles(struct sip_ua *ua, const char *method)
 	return ua->h->handles && ua->h->handles(ua->arg, method);
 }
 
-/* What a call answers by itself once there is one (sess.c). */
-static bool call_method(const char *m)
+/* What a call answers without a handler once there is one (sess.c). */
+static bool call_method(const char *name)
 {
-	static const char *const in_call[] = { "INVITE", "ACK", "BYE", "CANCEL", "UPDATE",
-		"PRACK", "INFO", NULL };
-	for (int i = 0; in_call[i]; i++)
-		if (strcmp(in_call[i], m) == 0)
-			return true;
-	return false;
+	const struct sip_sess_method *m = sip_sess_method(name);
+	return m && m->by != SIP_SESS_OWNER_OR_405;
 }
 
 const char *sip_ua_allow(struct sip_ua *ua, bool in_call)

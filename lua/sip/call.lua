@@ -107,12 +107,35 @@ function Call:_hold_check()
   end
 end
 
+-- The requests a call takes and who answers them, from the one list in C
+-- (csrc/sip/sess.c): "call" (the session itself), "handler or 200",
+-- "handler or 405".
+local call_methods = core.call_methods
+
+-- The Allow value of this call: what it takes without a handler, and the
+-- methods it has a handler for.
+function Call:_allow()
+  local allow = self.core:allow()
+  local have = {}
+  for m in allow:gmatch("[^, ]+") do have[m] = true end
+  for event in pairs(self.handlers or {}) do
+    local m = event:upper()
+    if call_methods[m] and not have[m] then allow = allow .. ", " .. m end
+  end
+  return allow
+end
+
 -- INFO and the like: call:on("info", fn(call, req)) answers like a request
--- handler; without one INFO and OPTIONS get 200, anything else 405.
+-- handler; without one INFO and OPTIONS get 200, anything else 405 with
+-- the Allow header of RFC 3261 §21.4.6.
 function Call:_request(req)
   local fn = self.handlers and self.handlers[req.method:lower()]
   if not fn then
-    req:respond((req.method == "INFO" or req.method == "OPTIONS") and 200 or 405)
+    if call_methods[req.method] == "handler or 200" then
+      req:respond(200)
+    else
+      req:respond(405, nil, { Allow = self:_allow() })
+    end
     return
   end
   spawn_task(function(ok, status, reason, headers, body)
@@ -304,13 +327,28 @@ function Call:info(opts)
   return self:send { method = "INFO", headers = opts.headers, body = opts.body }
 end
 
--- Events of a call; a request in the call is the event named by its method.
-local call_events = set { "ended", "modified", "hold", "unhold", "dtmf", "info", "refer",
-                          "notify", "options", "message" }
+-- Events of a call: those of the session, and a request in the call that
+-- a handler may answer, named by its method in lower case.
+local call_events = set { "ended", "modified", "hold", "unhold", "dtmf" }
+for method, by in pairs(call_methods) do
+  if by ~= "call" then call_events[method:lower()] = true end
+end
+local function event_names()
+  local names = {}
+  for name in pairs(call_events) do names[#names + 1] = name end
+  table.sort(names)
+  return table.concat(names, ", ")
+end
 
 function Call:on(event, fn)
   if type(event) ~= "string" then error("call:on: expected an event name", 2) end
-  if not call_events[event] then error("call:on: unknown event '" .. event .. "'", 2) end
+  if not call_events[event] then
+    if call_methods[event:upper()] == "call" then
+      error(("call:on: the call answers %s itself (call:on(\"modified\") tells a change, "
+             .. "call:on(\"ended\") the end)"):format(event:upper()), 2)
+    end
+    error(("call:on: unknown event '%s' (%s)"):format(event, event_names()), 2)
+  end
   if fn ~= nil and type(fn) ~= "function" then error("call:on: expected a function or nil", 2) end
   local handlers = self.handlers or {}
   self.handlers = handlers

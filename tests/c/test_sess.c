@@ -117,6 +117,12 @@ static void h_request(void *arg, struct sip_strans *st, const struct sip_msg *re
 {
 	struct t *t = arg;
 	t->ev.requests++;
+	/* the owner without a handler for these (test_in_unhandled_405_allow) */
+	if (sip_method_is(req, "MESSAGE") || sip_method_is(req, "SUBSCRIBE") ||
+	    sip_method_is(req, "OPTIONS")) {
+		sip_sess_reply_unhandled(t->s, st);
+		return;
+	}
 	sip_strans_reply(st, 200, NULL, NULL, NULL, 0);
 }
 
@@ -1741,6 +1747,31 @@ static void test_glare_their_retry_accepted_during_backoff(void **state)
 	assert_int_equal(t->ev.modified, 1);
 }
 
+/* A request the owner has no handler for: 200 for OPTIONS (as INFO), else
+ * 405 with what the call takes (RFC 3261 §21.4.6), from sip_sess_methods */
+static void test_in_unhandled_405_allow(void **state)
+{
+	struct t *t = *state;
+	call_in_up(t);
+	request(t, &(struct rq){ .method = "OPTIONS", .cseq = t->peer_cseq + 1 });
+	next_resp(t, 200, "OPTIONS");
+	const char *const refused[] = { "MESSAGE", "SUBSCRIBE" };
+	for (unsigned i = 0; i < N(refused); i++) {
+		request(t, &(struct rq){ .method = refused[i], .cseq = t->peer_cseq + 2 + i });
+		const char *allow = hdr(next_resp(t, 405, refused[i]), "Allow");
+		if (!allow)
+			fail_msg("the 405 to %s has no Allow", refused[i]);
+		for (const struct sip_sess_method *m = sip_sess_methods; m->name; m++) {
+			bool listed = strstr(allow, m->name) != NULL;
+			if (listed != (m->by != SIP_SESS_OWNER_OR_405))
+				fail_msg("Allow: %s: %s should%s be there", allow, m->name,
+					 listed ? " not" : "");
+		}
+	}
+	assert_int_equal(t->ev.requests, 3);
+	no_more(t);
+}
+
 static void test_lower_cseq_500(void **state)
 {
 	struct t *t = *state;
@@ -2778,6 +2809,7 @@ int main(int argc, char **argv)
 		T(test_in_reinvite_before_final_500_retry_after),
 		T(test_in_release_ringing_480),
 		T(test_in_hangup_ringing_480),
+		T(test_in_unhandled_405_allow),
 		T(test_in_offerless_invite_offer_in_2xx_answer_in_ack),
 		T(test_in_offerless_invite_ack_without_answer_bye),
 		T(test_ua_close_ends_calls_with_bye),

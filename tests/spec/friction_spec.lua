@@ -117,3 +117,85 @@ describe("call:hangup() on an incoming call not answered yet", function()
     end)
   end)
 end)
+
+-- The folder of the repository (for docs/api.md).
+local root = (debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./") .. "../../"
+
+describe("a request in a call without a handler", function()
+  it("gets 405 with Allow: what the call takes and what it has handlers for", function()
+    h.run(function(t)
+      local alice, bob = pair(t)
+      bob:on("INVITE", function(call)
+        call:on("refer", function() return 202 end)
+        call:answer()
+        call:wait()
+      end)
+      local call = assert(alice:call(h.uri_of(bob, "udp")))
+      for _, method in ipairs { "MESSAGE", "SUBSCRIBE", "NOTIFY" } do
+        local ok, code, _, res = call:send { method = method }
+        assert.is_nil(ok, method)
+        assert.equals(405, code, method)
+        local allow = res:header("Allow")
+        assert.is_string(allow, method .. " has no Allow")
+        local have = {}
+        for m in allow:gmatch("[^, ]+") do have[m] = true end
+        for _, m in ipairs { "INVITE", "ACK", "BYE", "CANCEL", "UPDATE", "PRACK", "INFO",
+                             "OPTIONS", "REFER" } do
+          assert.is_true(have[m], method .. ": Allow: " .. allow .. " lacks " .. m)
+        end
+        assert.is_nil(have.MESSAGE, "Allow: " .. allow)
+        assert.is_nil(have.NOTIFY, "Allow: " .. allow)
+      end
+      local ok, res = call:send { method = "INFO" }
+      assert.is_true(ok)
+      assert.equals(200, res.status)
+      call:hangup()
+    end)
+  end)
+
+  it("call:on takes the events of the one list and says why it refuses another", function()
+    h.run(function(t)
+      local alice, bob = pair(t)
+      local errs = {}
+      bob:on("INVITE", function(call)
+        for _, ev in ipairs { "update", "bogus" } do
+          local ok, e = pcall(call.on, call, ev, function() end)
+          errs[ev] = not ok and errmsg(e)
+        end
+        for method, by in pairs(require("sip.core").call_methods) do
+          if by ~= "call" then call:on(method:lower(), function() return 200 end) end
+        end
+        return 486
+      end)
+      alice:call(h.uri_of(bob, "udp"))
+      assert.matches("call:on: the call answers UPDATE itself", errs.update)
+      assert.matches("call:on: unknown event 'bogus' %(dtmf, ended, hold, info, message, "
+                     .. "modified, notify, options, refer, unhold%)", errs.bogus)
+    end)
+  end)
+
+  it("docs/api.md lists the call's methods as the C list has them", function()
+    local f = assert(io.open(root .. "docs/api.md"))
+    local text = f:read("a")
+    f:close()
+    local documented = {}
+    for method, by in text:gmatch("\n| (%u+) +| ([^\n]-) |") do documented[method] = by end
+    local expect = {
+      ["call"] = "^the call",
+      ["handler or 200"] = "or 200 without a handler$",
+      ["handler or 405"] = "or 405 without a handler$",
+    }
+    local n = 0
+    for method, by in pairs(require("sip.core").call_methods) do
+      n = n + 1
+      assert.is_string(documented[method], method .. " is not in docs/api.md's table")
+      assert.matches(expect[by], documented[method], 1, false, method)
+      if by ~= "call" then
+        assert.truthy(documented[method]:find('call:on("' .. method:lower() .. '")', 1, true))
+      end
+    end
+    local m = 0
+    for _ in pairs(documented) do m = m + 1 end
+    assert.equals(n, m)
+  end)
+end)
