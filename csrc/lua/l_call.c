@@ -670,12 +670,12 @@ static void push_opt_string(lua_State *L, const char *s)
 }
 
 /* call:info() -> {state=, id=, local_uri=, remote_uri=, remote_sdp=,
- *                 local_sdp=, outgoing=} */
+ *                 local_sdp=, outgoing=, local_tag=, remote_tag=} */
 static int l_info(lua_State *L)
 {
 	struct lcall *c = check_call(L, 1);
 	struct sip_sess *s = c->s;
-	lua_createtable(L, 0, 8);
+	lua_createtable(L, 0, 10);
 	lua_pushstring(L, sip_sess_state_name(s->state));
 	lua_setfield(L, -2, "state");
 	push_opt_string(L, s->call_id);
@@ -690,7 +690,21 @@ static int l_info(lua_State *L)
 	lua_setfield(L, -2, "local_sdp");
 	lua_pushboolean(L, s->outgoing);
 	lua_setfield(L, -2, "outgoing");
+	push_opt_string(L, sip_sess_local_tag(s));
+	lua_setfield(L, -2, "local_tag");
+	push_opt_string(L, sip_sess_remote_tag(s));
+	lua_setfield(L, -2, "remote_tag");
 	return 1;
+}
+
+/* call:invite() -> the INVITE that set the call up (received, or the one
+ * we sent last) as a message, or nil */
+static int l_invite(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	struct sip_msg **slot = lsip_push_msg_slot(L);
+	*slot = sip_sess_request_msg(c->s);
+	return *slot ? 1 : 0;
 }
 
 /* call:state() -> "incoming" | ... : call.state without building info() */
@@ -776,6 +790,7 @@ void lsip_open_call(lua_State *L)
 		{"request", l_request},
 		{"info", l_info},
 		{"allow", l_allow},
+		{"invite", l_invite},
 		{"state", l_state},
 		{"media", l_media},
 		{"play", l_play},

@@ -31,6 +31,16 @@ void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st, struc
 	luaL_setmetatable(L, MSG_MT);
 }
 
+struct sip_msg **lsip_push_msg_slot(lua_State *L)
+{
+	struct lmsg *lm = lua_newuserdatauv(L, sizeof(*lm), 0);
+	lm->m = NULL;
+	lm->st = NULL;
+	lm->ua = NULL;
+	luaL_setmetatable(L, MSG_MT);
+	return &lm->m;
+}
+
 bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b)
 {
 	if (lua_isnoneornil(L, idx))

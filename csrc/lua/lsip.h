@@ -50,6 +50,10 @@ void lsip_trace(bool out, enum sip_proto proto, const union sa *peer, const char
 /* l_msg.c: a message for Lua; st makes it a request that can be answered. */
 void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st,
 		   struct sip_ua *ua);
+/* Pushes a message object that takes the message put in the slot: made
+ * before the message, so that a memory error raised in the making holds
+ * nothing. Pop it when no message comes. */
+struct sip_msg **lsip_push_msg_slot(lua_State *L);
 /* Appends the headers of a {Name = value or {values}} table as lines;
  * raises on a bad name or value, so b is one of lsip_sbuf_new's. */
 struct sbuf;

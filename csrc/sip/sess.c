@@ -140,6 +140,8 @@ static void sess_destroy(void *arg)
 	sip_uac_release(s->mod_prev);
 	mem_deref(s->st);
 	mem_deref(s->invite);
+	mem_deref(s->local_tag);
+	mem_deref(s->remote_tag);
 	mem_deref(s->call_id);
 	mem_deref(s->local_uri);
 	mem_deref(s->remote_uri);
@@ -245,6 +247,11 @@ static void teardown(struct sip_sess *s)
 	tmr_cancel(&s->guard);
 	if (s->st)
 		sip_strans_on_cancel(s->st, NULL, NULL);
+	if (s->dlg) {
+		/* the call's tags stay readable after its end */
+		s->local_tag = mem_ref(s->dlg->local_tag);
+		s->remote_tag = mem_ref(s->dlg->remote_tag);
+	}
 	sip_dialog_close(s->dlg);
 	s->dlg = NULL;
 	for (int i = 0; i < SESS_MAX_FORKS; i++) {
@@ -268,6 +275,32 @@ void sess_end(struct sip_sess *s, enum sip_sess_end why, int status, const char 
 		mem_deref(s);
 	}
 	mem_deref(s);  /* the caller must hold s if it goes on using it */
+}
+
+/* ---- what the owner reads ---- */
+
+struct sip_msg *sip_sess_request_msg(const struct sip_sess *s)
+{
+	if (!s->outgoing)
+		return mem_ref(s->invite);
+	size_t len;
+	const char *text = s->uac ? sip_uac_sent(s->uac, &len) : NULL;
+	return text ? sip_msg_decode(text, len, false) : NULL;
+}
+
+const char *sip_sess_local_tag(const struct sip_sess *s)
+{
+	if (s->dlg)
+		return s->dlg->local_tag;
+	if (s->local_tag)
+		return s->local_tag;
+	return s->outgoing && s->uac ? sip_uac_from_tag(s->uac) : NULL;
+}
+
+const char *sip_sess_remote_tag(const struct sip_sess *s)
+{
+	const char *tag = s->dlg ? s->dlg->remote_tag : s->remote_tag;
+	return tag && *tag ? tag : NULL;
 }
 
 /* ---- requests in the dialog ---- */

@@ -90,6 +90,7 @@ struct sip_sess {
 	char *call_id;
 	char *local_uri, *remote_uri;   /* our URI and theirs (From/To, no tags) */
 	struct sip_msg *invite;         /* the initial INVITE (incoming), or NULL */
+	char *local_tag, *remote_tag;   /* the dialog's, kept when it goes */
 
 	/* offer/answer */
 	struct sdp_local sdp;
@@ -173,6 +174,14 @@ int sip_sess_progress(struct sip_sess *s);      /* 183 with SDP */
 int sip_sess_answer(struct sip_sess *s);        /* 200 with SDP */
 /* 3xx-6xx to an incoming call; extra: header lines (Contact for 3xx). */
 int sip_sess_reject(struct sip_sess *s, int status, const char *reason, const char *extra);
+/* The INVITE that set the call up: the one received, or the one we sent
+ * last (a retry after a challenge or a 422), parsed anew; NULL when there is
+ * none. The caller owns the reference. */
+struct sip_msg *sip_sess_request_msg(const struct sip_sess *s);
+/* The dialog's tags: ours (for a call we place, from its INVITE on) and the
+ * peer's (NULL until its answer has one, or when it sent none). */
+const char *sip_sess_local_tag(const struct sip_sess *s);
+const char *sip_sess_remote_tag(const struct sip_sess *s);
 /* What a request of the call gets when its owner has no handler for it:
  * 200, or 405 with the Allow header that RFC 3261 §21.4.6 asks for. */
 int sip_sess_reply_unhandled(struct sip_sess *s, struct sip_strans *st);

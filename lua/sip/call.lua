@@ -12,7 +12,8 @@ local auth_fields, request_headers = options.auth_fields, options.request_header
 local Call = {}
 
 -- Fields read from the session as it is now.
-local live_fields = set { "state", "id", "local_uri", "remote_uri", "remote_sdp", "local_sdp" }
+local live_fields = set { "state", "id", "local_uri", "remote_uri", "remote_sdp", "local_sdp",
+                         "local_tag", "remote_tag" }
 
 Call.__index = function(self, k)
   local method = Call[k]
@@ -20,6 +21,9 @@ Call.__index = function(self, k)
   if k == "state" then return self.core:state() end  -- the field read most
   if live_fields[k] then return self.core:info()[k] end
   if k == "media" then return self.core:media() end
+  -- an outgoing call's INVITE: the one sent last (a retry's after a
+  -- challenge); an incoming call's is a field
+  if k == "request" then return self.core:invite() end
   return nil
 end
 

@@ -1747,6 +1747,43 @@ static void test_glare_their_retry_accepted_during_backoff(void **state)
 	assert_int_equal(t->ev.modified, 1);
 }
 
+/* What the owner reads of a call: the INVITE we sent (the retry after a
+ * challenge) and the dialog's tags, also once the call is over */
+static void test_out_request_and_tags(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = dial(t, false);
+	struct sip_msg *m = sip_sess_request_msg(t->s);
+	assert_non_null(m);
+	assert_string_equal(m->method, "INVITE");
+	assert_string_equal(m->call_id, inv->call_id);
+	assert_int_equal(m->cseq, inv->cseq);
+	mem_deref(m);
+	assert_string_equal(sip_sess_local_tag(t->s), inv->from_tag);
+	assert_null(sip_sess_remote_tag(t->s));
+	respond(t, inv, 200, PEER_TAG, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("1", ""));
+	next_req(t, "ACK");
+	assert_string_equal(sip_sess_remote_tag(t->s), PEER_TAG);
+	assert_int_equal(sip_sess_hangup(t->s), 0);
+	next_req(t, "BYE");
+	assert_int_equal(t->s->state, SIP_SESS_ENDED);
+	assert_string_equal(sip_sess_local_tag(t->s), inv->from_tag);
+	assert_string_equal(sip_sess_remote_tag(t->s), PEER_TAG);
+}
+
+static void test_in_request_and_tags(void **state)
+{
+	struct t *t = *state;
+	incoming(t, PEER_SDP("1", ""), NULL);
+	struct sip_msg *m = sip_sess_request_msg(t->s);
+	assert_ptr_equal(m, t->s->invite);
+	mem_deref(m);
+	assert_int_equal(sip_sess_ring(t->s), 0);
+	learn_our_tag(t, next_resp(t, 180, "INVITE"));
+	assert_string_equal(sip_sess_local_tag(t->s), t->our_tag);
+	assert_string_equal(sip_sess_remote_tag(t->s), t->s->invite->from_tag);
+}
+
 /* A request the owner has no handler for: 200 for OPTIONS (as INFO), else
  * 405 with what the call takes (RFC 3261 §21.4.6), from sip_sess_methods */
 static void test_in_unhandled_405_allow(void **state)
@@ -2810,6 +2847,8 @@ int main(int argc, char **argv)
 		T(test_in_release_ringing_480),
 		T(test_in_hangup_ringing_480),
 		T(test_in_unhandled_405_allow),
+		T(test_out_request_and_tags),
+		T(test_in_request_and_tags),
 		T(test_in_offerless_invite_offer_in_2xx_answer_in_ack),
 		T(test_in_offerless_invite_ack_without_answer_bye),
 		T(test_ua_close_ends_calls_with_bye),
