@@ -344,7 +344,7 @@ int lsip_ua_call(lua_State *L)
 		"late_offer", NULL };
 	struct sip_ua *ua = lsip_check_ua(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
-	lsip_check_keys(L, 2, "call", keys);
+	lsip_check_keys(L, 2, "ua:call", keys);
 	struct sip_sess_params p = {0};
 	p.uri = lsip_optfield_string(L, 2, "uri");
 	p.from = lsip_optfield_string(L, 2, "from");
@@ -355,12 +355,12 @@ int lsip_ua_call(lua_State *L)
 	p.late_offer = lua_toboolean(L, -1);
 	lua_pop(L, 1);
 	if (!p.uri)
-		return luaL_error(L, "call: uri is required");
-	lsip_check_clean(L, "call", "uri", p.uri, "\r\n <>\"");
-	lsip_check_clean(L, "call", "from", p.from, "\r\n <>\"");
-	lsip_check_clean(L, "call", "to", p.to, "\r\n");
-	lsip_check_clean(L, "call", "user", p.user, "\r\n\"\\");
-	lsip_check_clean(L, "call", "password", p.password, "\r\n\"\\");
+		return luaL_error(L, "ua:call: uri is required");
+	lsip_check_clean(L, "ua:call", "uri", p.uri, "\r\n <>\"");
+	lsip_check_from(L, "ua:call", "from", p.from);
+	lsip_check_clean(L, "ua:call", "to", p.to, "\r\n");
+	lsip_check_clean(L, "ua:call", "user", p.user, "\r\n\"\\");
+	lsip_check_clean(L, "ua:call", "password", p.password, "\r\n\"\\");
 
 	struct sip_peer dst;
 	bool explicit_tp;
@@ -370,7 +370,7 @@ int lsip_ua_call(lua_State *L)
 
 	struct sbuf *hb = lsip_sbuf_new(L);
 	lua_getfield(L, 2, "headers");
-	lsip_add_headers(L, -1, hb);
+	lsip_add_headers(L, "ua:call", -1, hb);
 	lua_pop(L, 1);
 	p.headers = hb->d;
 
@@ -582,12 +582,12 @@ static int l_reject(lua_State *L)
 	lua_Integer status = luaL_checkinteger(L, 2);
 	const char *reason = luaL_optstring(L, 3, NULL);
 	if (status < 300 || status > 699)
-		return luaL_error(L, "reject: status %d is not 300-699", (int)status);
+		return luaL_error(L, "call:reject: status %d is not 300-699", (int)status);
 	if (reason && strpbrk(reason, "\r\n"))
-		return luaL_error(L, "reject: the reason may not hold line breaks");
+		return luaL_error(L, "call:reject: the reason may not hold line breaks");
 	lua_settop(L, 4);  /* the builder goes above the arguments */
 	struct sbuf *hb = lsip_sbuf_new(L);
-	lsip_add_headers(L, 4, hb);
+	lsip_add_headers(L, "call:reject", 4, hb);
 	sip_loop_update(&lsip->loop);
 	int err = sip_sess_reject(c->s, (int)status, reason, hb->d);
 	sbuf_free(hb);
@@ -629,7 +629,7 @@ static int l_request(lua_State *L)
 		return luaL_error(L, "call:send: the call sends %s itself (call:modify, "
 				  "call:hangup)", method);
 	struct sbuf *hb = lsip_sbuf_new(L);
-	lsip_add_headers(L, 3, hb);
+	lsip_add_headers(L, "call:send", 3, hb);
 	struct lsip_req *r = lsip_req_new(L, 5);
 	sip_loop_update(&lsip->loop);
 	int err = sip_sess_request(c->s, &r->uac, method, hb->d, body, blen, lsip_req_outcome, r);

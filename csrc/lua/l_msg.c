@@ -41,7 +41,7 @@ struct sip_msg **lsip_push_msg_slot(lua_State *L)
 	return &lm->m;
 }
 
-bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b)
+bool lsip_add_headers(lua_State *L, const char *what, int idx, struct sbuf *b)
 {
 	if (lua_isnoneornil(L, idx))
 		return true;
@@ -50,13 +50,13 @@ bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b)
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		if (lua_type(L, -2) != LUA_TSTRING)
-			luaL_error(L, "header names must be strings");
+			luaL_error(L, "%s: headers: header names must be strings", what);
 		const char *name = lua_tostring(L, -2);
 		for (const char *p = name; *p; p++)
 			if (!isalnum((unsigned char)*p) && !strchr("-.!%*_+`'~", *p))
-				luaL_error(L, "bad header name '%s'", name);
+				luaL_error(L, "%s: headers: bad header name '%s'", what, name);
 		if (!*name)
-			luaL_error(L, "empty header name");
+			luaL_error(L, "%s: headers: empty header name", what);
 		/* a list gives the header several times */
 		int n = lua_type(L, -1) == LUA_TTABLE ? (int)luaL_len(L, -1) : 1;
 		for (int i = 1; i <= n; i++) {
@@ -67,7 +67,8 @@ bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b)
 			size_t len;
 			const char *v = luaL_tolstring(L, -1, &len);
 			if (strpbrk(v, "\r\n") || strlen(v) != len)
-				luaL_error(L, "header '%s' has a line break or NUL in its value", name);
+				luaL_error(L, "%s: headers: header '%s' has a line break or NUL in "
+					   "its value", what, name);
 			sbuf_printf(b, "%s: %s\r\n", name, v);
 			lua_pop(L, 2);
 		}
@@ -102,13 +103,13 @@ static int l_respond(lua_State *L)
 	const char *body = luaL_optlstring(L, i, NULL, &body_len);
 	lua_settop(L, i);  /* the builder goes above the arguments, absent ones nil */
 	if (!lm->st)
-		return luaL_error(L, "respond: this message is not a request that can be answered");
+		return luaL_error(L, "req:respond: this message is not a request that can be answered");
 	if (status < 100 || status > 699)
-		return luaL_error(L, "respond: status %d is not in 100-699", status);
+		return luaL_error(L, "req:respond: status %d is not in 100-699", status);
 	if (reason && strpbrk(reason, "\r\n"))
-		return luaL_error(L, "respond: reason has a line break");
+		return luaL_error(L, "req:respond: reason has a line break");
 	struct sbuf *b = lsip_sbuf_new(L);
-	lsip_add_headers(L, hidx, b);
+	lsip_add_headers(L, "req:respond", hidx, b);
 	if (body && body_len && !has_header(b, "Content-Type"))
 		sbuf_puts(b, "Content-Type: text/plain\r\n");
 	if (lm->ua && ((sip_method_is(lm->m, "OPTIONS") && status / 100 == 2) || status == 405) &&

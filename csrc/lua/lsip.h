@@ -41,6 +41,9 @@ const char *lsip_optfield_string(lua_State *L, int idx, const char *key);
  * one of bad. */
 void lsip_check_clean(lua_State *L, const char *what, const char *field, const char *s,
 		      const char *bad);
+/* A From value (the endpoint's uri, a request's from): a URI or
+ * "Display Name" <URI> (sip/name_addr.h); raises "what: field: why ('s')". */
+void lsip_check_from(lua_State *L, const char *what, const char *field, const char *s);
 /* Raises an error for any key of table idx not in the NULL-ended list. */
 void lsip_check_keys(lua_State *L, int idx, const char *what, const char *const keys[]);
 
@@ -55,9 +58,10 @@ void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st,
  * nothing. Pop it when no message comes. */
 struct sip_msg **lsip_push_msg_slot(lua_State *L);
 /* Appends the headers of a {Name = value or {values}} table as lines;
- * raises on a bad name or value, so b is one of lsip_sbuf_new's. */
+ * raises "what: headers: ..." on a bad name or value, so b is one of
+ * lsip_sbuf_new's. */
 struct sbuf;
-bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b);
+bool lsip_add_headers(lua_State *L, const char *what, int idx, struct sbuf *b);
 /* Gives the state's small blocks to the slab allocator, where the state
  * has luaL_newstate's allocator (l_alloc.c). */
 void lsip_use_slab(lua_State *L);

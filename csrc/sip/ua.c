@@ -2,6 +2,7 @@
  * §8.2 and the default answers, transports out. */
 #include "sip/ua.h"
 #include "sip/dialog.h"
+#include "sip/name_addr.h"
 #include "sip/sess.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
@@ -306,8 +307,10 @@ int sip_ua_alloc(struct sip_ua **uap, struct sip_loop *loop, const char *identit
 	}
 	/* the user part of the identity names our Contact */
 	ua->identity = mem_strdup(identity ? identity : "sip:luasip@invalid");
-	const char *u = strchr(ua->identity, ':');
-	const char *at = u ? strchr(u, '@') : NULL;
+	const char *uri;
+	size_t n = sip_name_addr_uri(ua->identity, &uri);  /* past a display name */
+	const char *u = memchr(uri, ':', n);
+	const char *at = u ? memchr(u, '@', n - (size_t)(u - uri)) : NULL;
 	ua->user = at ? mem_strndup(u + 1, (size_t)(at - u - 1)) : mem_strdup("luasip");
 	*uap = ua;
 	return 0;

@@ -32,7 +32,7 @@ struct sip_ua {
 	void *arg;
 	struct sip_tp_limits limits;  /* for transports opened from now on */
 	char *user;                 /* user part for Contact */
-	char *identity;             /* default From URI */
+	char *identity;             /* default From: a URI or "Name" <URI> */
 	bool closed;
 	bool closing;               /* sip_ua_close is ending the calls */
 	struct le regs;             /* active registrations */

@@ -110,7 +110,10 @@ static char *compose(struct sip_uac *u, const struct sip_transport *tp, const ch
 	sbuf_printf(&b, "Via: SIP/2.0/%s %s;branch=%s;rport\r\n", sip_proto_name(tp->proto),
 		    host, branch);
 	sbuf_puts(&b, "Max-Forwards: 70\r\n");
-	if (*u->from_tag)
+	if (*u->from_tag && strchr(u->from, '<'))
+		/* "Display Name" <uri> (name_addr.c checked it) */
+		sbuf_printf(&b, "From: %s;tag=%s\r\n", u->from, u->from_tag);
+	else if (*u->from_tag)
 		sbuf_printf(&b, "From: <%s>;tag=%s\r\n", u->from, u->from_tag);
 	else
 		sbuf_printf(&b, "From: %s\r\n", u->from);  /* a dialog's, tag and all */

@@ -6,7 +6,7 @@ local task = require "sip.task"
 local options = require "sip.options"
 
 local spawn_task, current_task, wait = task.spawn_task, task.current_task, task.wait
-local check_options, set = options.check_options, options.set
+local check_options, set, checked = options.check_options, options.set, options.checked
 local auth_fields, request_headers = options.auth_fields, options.request_headers
 
 local Call = {}
@@ -216,7 +216,7 @@ function Call.place(self, uri, opts)
   local p = { uri = uri, from = opts.from, to = opts.to, headers = opts.headers,
               late_offer = opts.offer == false }
   auth_fields("ua:call", opts.auth, p)
-  local ccall, code, reason = self.core:call(p)
+  local ccall, code, reason = checked(pcall(self.core.call, self.core, p))
   if not ccall then return nil, code, reason end
   local call = new_call(self, ccall, "outgoing")
   call.on_progress, call.on_early = opts.on_progress, opts.on_early
@@ -255,7 +255,7 @@ function Call:reject(status, reason, headers)
   if reason ~= nil and type(reason) ~= "string" then error("call:reject: reason must be a string", 2) end
   if headers ~= nil and type(headers) ~= "table" then error("call:reject: headers must be a table", 2) end
   if status < 300 or status > 699 then error("call:reject: status must be 300-699", 2) end
-  return self.core:reject(status, reason, headers)
+  return checked(pcall(self.core.reject, self.core, status, reason, headers))
 end
 
 function Call:redirect(uri, status)
@@ -315,10 +315,10 @@ function Call:send(opts)
   check_options("call:send", opts, request_in_call_options)
   if type(opts.method) ~= "string" then error("call:send: method is required", 2) end
   local headers = request_headers("call:send", opts)
-  local res, code, reason = wait("call:send", function(k)
+  local res, code, reason = checked(pcall(wait, "call:send", function(k)
     local ok, err = self.core:request(opts.method:upper(), headers, opts.body, k)
     if not ok then k(nil, err, "the call is not established") end
-  end)
+  end))
   if res and res.status >= 300 then return nil, res.status, res.reason, res end
   if res then return true, res end
   return nil, code, reason
@@ -328,7 +328,7 @@ end
 function Call:info(opts)
   opts = opts or {}
   check_options("call:info", opts, set { "headers", "body" })
-  return self:send { method = "INFO", headers = opts.headers, body = opts.body }
+  return checked(pcall(self.send, self, { method = "INFO", headers = opts.headers, body = opts.body }))
 end
 
 -- Events of a call: those of the session, and a request in the call that

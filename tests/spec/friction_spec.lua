@@ -228,3 +228,55 @@ describe("call.request, call.local_tag and call.remote_tag", function()
     end)
   end)
 end)
+
+describe("a display name", function()
+  it("in from and in the endpoint's uri goes into the From header", function()
+    h.run(function(t)
+      local alice, bob = pair(t, {uri = '"Alice Liddell" <sip:alice@example.com>'})
+      local froms = {}
+      bob:on("INVITE", function(call)
+        froms[#froms + 1] = {call.request:header("From"), call.request.from}
+        return 486
+      end)
+      local target = h.uri_of(bob, "udp")
+      alice:call(target)
+      alice:call(target, {from = '"Carol \\"CC\\" C." <sip:carol@example.com>'})
+      alice:call(target, {from = "Dave Smith <sip:dave@example.com>"})
+      assert.equals(3, #froms)
+      assert.matches('^"Alice Liddell" <sip:alice@example%.com>;tag=%w+$', froms[1][1])
+      assert.equals("sip:alice@example.com", froms[1][2])
+      assert.matches('^"Carol \\"CC\\" C%." <sip:carol@example%.com>;tag=%w+$', froms[2][1])
+      assert.equals("sip:carol@example.com", froms[2][2])
+      assert.matches("^Dave Smith <sip:dave@example%.com>;tag=%w+$", froms[3][1])
+    end)
+  end)
+
+  it("that would break the header is refused, at the script's line, naming the function", function()
+    h.run(function(t)
+      local alice, bob = pair(t)
+      local target = h.uri_of(bob, "udp")
+      local here = debug.getinfo(1, "S").short_src
+      local cases = {
+        {function() alice:call(target, {from = '"Eve\r\nX-Evil: 1" <sip:eve@h>'}) end,
+          "ua:call: from: the display name has a line break"},
+        {function() alice:call(target, {from = "Eve <sip:eve@h>;tag=forged"}) end,
+          "ua:call: from: nothing may follow '>'"},
+        {function() alice:call(target, {from = '"Eve <sip:eve@h>'}) end,
+          "ua:call: from: the display name's quotes are not closed"},
+        {function() alice:call(target, {headers = {["X-A"] = "a\r\nb"}}) end,
+          "ua:call: headers: header 'X-A' has a line break"},
+        {function() alice:request {method = "MESSAGE", uri = target, from = "Eve, X <sip:e@h>"} end,
+          "ua:request: from: the display name has a character that needs quotes"},
+        {function() sip.ua {uri = '"Eve\n" <sip:eve@h>'} end,
+          "sip.ua: uri: the display name has a line break"},
+      }
+      for _, c in ipairs(cases) do
+        local line = debug.getinfo(c[1], "S").linedefined
+        local ok, e = pcall(c[1])
+        assert.is_false(ok)
+        e = errmsg(e)
+        assert.equals(here .. ":" .. line .. ": " .. c[2], e:sub(1, #here + #tostring(line) + 3 + #c[2]))
+      end
+    end)
+  end)
+end)
