@@ -51,16 +51,49 @@ local function print_trace(ev)
   io.stdout:flush()
 end
 
+-- The sinks, in the order they came; sip.core calls one function, which
+-- hands each event to every sink. A sink that fails is logged and the
+-- others still get the event.
+local sinks = {}
+
+local function dispatch(ev)
+  local now = table.move(sinks, 1, #sinks, 1, {})  -- a sink may remove one
+  for _, fn in ipairs(now) do
+    local ok, err = xpcall(fn, debug.traceback, ev)
+    if not ok then io.stderr:write("luasip: trace sink failed: ", tostring(err), "\n") end
+  end
+end
+
+local function remove_sink(fn)
+  for i, s in ipairs(sinks) do
+    if s == fn then
+      table.remove(sinks, i)
+      break
+    end
+  end
+  if #sinks == 0 then core.trace(nil) end
+end
+
+-- sip.trace(true | fn) adds a sink (the printer, or fn; each once) and
+-- returns a function that removes that one; sip.trace(false) removes all.
 function sip.trace(on)
+  local fn
   if on == true then
-    core.trace(print_trace)
-  elseif not on then
+    fn = print_trace
+  elseif on == false or on == nil then
+    sinks = {}
     core.trace(nil)
+    return
   elseif type(on) == "function" then
-    core.trace(on)
+    fn = on
   else
     error("sip.trace: expected true, false or a function", 2)
   end
+  local present = false
+  for _, s in ipairs(sinks) do present = present or s == fn end
+  if not present then sinks[#sinks + 1] = fn end
+  core.trace(dispatch)
+  return function() remove_sink(fn) end
 end
 
 ---------------------------------------------------------------------------

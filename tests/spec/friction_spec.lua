@@ -280,3 +280,58 @@ describe("a display name", function()
     end)
   end)
 end)
+
+describe("sip.trace", function()
+  it("keeps several sinks, each removed on its own; sip.trace(false) removes all", function()
+    h.run(function(t)
+      local alice, bob = pair(t)
+      local uri = h.uri_of(bob, "udp")
+      local a, b = {}, {}
+      local function sink_a(ev) a[#a + 1] = ev end
+      local stop_a = sip.trace(sink_a)
+      local stop_b = sip.trace(function(ev) b[#b + 1] = ev end)
+      assert.is_function(stop_a)
+      assert.is_function(sip.trace(sink_a))  -- the same sink again: still once
+      local failing = sip.trace(function() error("a sink that fails (expected on stderr)") end)
+      assert.is_not_nil((alice:request {method = "OPTIONS", uri = uri}))
+      assert.equals(4, #a)
+      assert.equals(4, #b)
+      assert.equals(a[1], b[1])
+      failing()
+      stop_a()
+      assert.is_not_nil((alice:request {method = "OPTIONS", uri = uri}))
+      assert.equals(4, #a)
+      assert.equals(8, #b)
+      stop_a()  -- removing twice does nothing
+      local c = {}
+      sip.trace(function(ev) c[#c + 1] = ev end)
+      sip.trace(false)
+      assert.is_not_nil((alice:request {method = "OPTIONS", uri = uri}))
+      assert.equals(8, #b)
+      assert.equals(0, #c)
+      stop_b()
+    end)
+  end)
+
+  it("prints with sip.trace(true) while a function sink gets the events too", function()
+    local code, out, err = h.script([[
+      local sip = require "sip"
+      sip.trace(true)
+      local n = 0
+      sip.trace(function() n = n + 1 end)
+      sip.run(function()
+        local a = sip.ua{listen = {"udp:127.0.0.1:0"}}
+        local b = sip.ua{listen = {"udp:127.0.0.1:0"}}
+        local host, port = b:address("udp")
+        local res = a:request{method = "OPTIONS", uri = ("sip:bob@%s:%d"):format(host, port)}
+        a:close(); b:close()
+        io.stderr:write("status ", tostring(res and res.status), " sink ", n, "\n")
+      end)
+    ]], 10)
+    local all = out .. err
+    assert.equal(0, code, all)
+    assert.truthy(all:find("status 200 sink 4", 1, true), all)
+    assert.truthy(all:find("OPTIONS sip:bob@127.0.0.1:", 1, true), all)
+    assert.truthy(all:find("SIP/2.0 200", 1, true), all)
+  end)
+end)
