@@ -40,6 +40,7 @@ struct lcall {
 	struct recorder *rec;
 	struct dtmf_detector *det;  /* from the first audio of a peer without events */
 	bool early_sent;            /* incoming: 183 with SDP went, early media flows */
+	bool early_dtmf;            /* outgoing: call:dtmf in early media made us send */
 };
 
 static struct lcall *check_call(lua_State *L, int idx)
@@ -78,8 +79,9 @@ static void media_update(struct lcall *c)
 	enum sdp_dir d = s->media.dir;
 	bool send = d == SDP_SENDRECV || d == SDP_SENDONLY;
 	bool recv = d == SDP_SENDRECV || d == SDP_RECVONLY;
-	/* a caller hears early media; it sends once the call is up */
-	if (!confirmed && s->outgoing)
+	/* a caller hears early media; it sends once the call is up, or to
+	 * send digits to what answers early (RFC 3960 §3: an IVR) */
+	if (!confirmed && s->outgoing && !c->early_dtmf)
 		send = false;
 	rtp_stream_set(&c->stream, &s->media.remote, s->media.pt, s->media.rtp_pt, s->media.te_pt,
 		       send, recv);
@@ -535,6 +537,10 @@ static int l_dtmf(lua_State *L)
 {
 	struct lcall *c = check_call(L, 1);
 	const char *digits = luaL_checkstring(L, 2);
+	if (c->rtp && !c->stream.send && c->s->outgoing && c->s->state == SIP_SESS_EARLY) {
+		c->early_dtmf = true;
+		media_update(c);
+	}
 	if (!c->rtp || !c->stream.send)
 		return result(L, -ENOTCONN);
 	return result(L, rtp_stream_dtmf(&c->stream, digits));

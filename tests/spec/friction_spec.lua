@@ -335,3 +335,31 @@ describe("sip.trace", function()
     assert.truthy(all:find("SIP/2.0 200", 1, true), all)
   end)
 end)
+
+describe("call:send_dtmf in early media (RFC 3960)", function()
+  it("reaches a callee that sent 183 with SDP, before it answers", function()
+    h.run(function(t)
+      local alice, bob = pair(t)
+      local digits, answered = "", false
+      bob:on("INVITE", function(c)
+        c:on("dtmf", function(_, d) digits = digits .. d end)
+        assert(c:progress())
+        assert.is_true(h.wait_until(function() return digits == "12#" end, 5), "digits: " .. digits)
+        answered = true
+        c:answer()
+        c:wait()
+      end)
+      local sent
+      local call = assert(alice:call(h.uri_of(bob, "udp"), {
+        on_early = function(c)
+          assert.equals("early", c.state)
+          sent = table.pack(c:send_dtmf("12#"))
+        end,
+      }))
+      assert.same({true, n = 1}, sent)
+      assert.is_true(answered)
+      assert.equals("12#", digits)
+      call:hangup()
+    end)
+  end)
+end)
