@@ -34,6 +34,7 @@ struct lcall {
 	int self_ref;               /* a call that is not over stays alive */
 	bool sdp_sent;              /* incoming: our SDP went in a 183 or the 2xx */
 	struct rtp_stats final;     /* the media's counts at its end, for call:stats() */
+	bool early_dtmf;            /* outgoing: call:dtmf in early media made us send */
 };
 
 static struct lcall *check_call(lua_State *L, int idx)
@@ -60,7 +61,7 @@ static bool begin_event(struct lcall *c, const char *name)
 static void media_update(struct lcall *c)
 {
 	if (c->media && c->s)
-		call_media_set(c->media, &c->s->media, media_flow(c->s, c->sdp_sent));
+		call_media_set(c->media, &c->s->media, media_flow(c->s, c->sdp_sent, c->early_dtmf));
 }
 
 static void media_digit(void *arg, char digit)
@@ -181,7 +182,7 @@ static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 	struct lcall *c = arg;
 	lua_State *L = lsip->L;
 	if (!begin_event(c, "request")) {
-		sip_strans_reply(st, 405, NULL, NULL, NULL, 0);
+		sip_sess_reply_unhandled(c->s, st);
 		return;
 	}
 	lsip_push_msg(L, (struct sip_msg *)req, st, c->s->ua);
@@ -287,7 +288,7 @@ int lsip_ua_call(lua_State *L)
 		"late_offer", "follow", NULL };
 	struct sip_ua *ua = lsip_check_ua(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
-	lsip_check_keys(L, 2, "call", keys);
+	lsip_check_keys(L, 2, "ua:call", keys);
 	struct sip_sess_params p = {0};
 	p.uri = lsip_optfield_string(L, 2, "uri");
 	p.from = lsip_optfield_string(L, 2, "from");
@@ -301,12 +302,12 @@ int lsip_ua_call(lua_State *L)
 	p.follow = (unsigned)luaL_optinteger(L, -1, 0);
 	lua_pop(L, 1);
 	if (!p.uri)
-		return luaL_error(L, "call: uri is required");
-	lsip_check_clean(L, "call", "uri", p.uri, "\r\n <>\"");
-	lsip_check_clean(L, "call", "from", p.from, "\r\n <>\"");
-	lsip_check_clean(L, "call", "to", p.to, "\r\n");
-	lsip_check_clean(L, "call", "user", p.user, "\r\n\"\\");
-	lsip_check_clean(L, "call", "password", p.password, "\r\n\"\\");
+		return luaL_error(L, "ua:call: uri is required");
+	lsip_check_clean(L, "ua:call", "uri", p.uri, "\r\n <>\"");
+	lsip_check_from(L, "ua:call", "from", p.from);
+	lsip_check_clean(L, "ua:call", "to", p.to, "\r\n");
+	lsip_check_clean(L, "ua:call", "user", p.user, "\r\n\"\\");
+	lsip_check_clean(L, "ua:call", "password", p.password, "\r\n\"\\");
 
 	struct sip_peer dst;
 	bool explicit_tp;
@@ -314,12 +315,11 @@ int lsip_ua_call(lua_State *L)
 	if (err)
 		return lsip_push_failure(L, err, NULL);
 
-	struct sbuf hb;
-	sbuf_init(&hb);
+	struct sbuf *hb = lsip_sbuf_new(L);
 	lua_getfield(L, 2, "headers");
-	lsip_add_headers(L, -1, &hb);
+	lsip_add_headers(L, "ua:call", -1, hb);
 	lua_pop(L, 1);
-	p.headers = hb.d;
+	p.headers = hb->d;
 
 	struct lcall *c = new_call(L);
 	err = new_media(c, ua, dst.proto, dst.addr.sa.sa_family);
@@ -328,7 +328,7 @@ int lsip_ua_call(lua_State *L)
 		sip_loop_update(&lsip->loop);
 		err = sip_sess_connect(&c->s, ua, &p, &call_handlers, c);
 	}
-	sbuf_free(&hb);
+	sbuf_free(hb);
 	if (err) {
 		if (c->media)
 			call_media_close(c->media, true, false);
@@ -483,6 +483,12 @@ static int l_dtmf(lua_State *L)
 	const char *digits = luaL_checkstring(L, 2);
 	if (!c->media)
 		return result(L, -ENOTCONN);
+	/* a caller's digits to what answered with early media (an IVR,
+	 * RFC 3960 §3): the stream sends from now on */
+	if (!c->early_dtmf && c->s->outgoing && c->s->state == SIP_SESS_EARLY) {
+		c->early_dtmf = true;
+		media_update(c);
+	}
 	return result(L, call_media_dtmf(c->media, digits));
 }
 
@@ -529,15 +535,15 @@ static int l_reject(lua_State *L)
 	lua_Integer status = luaL_checkinteger(L, 2);
 	const char *reason = luaL_optstring(L, 3, NULL);
 	if (status < 300 || status > 699)
-		return luaL_error(L, "reject: status %d is not 300-699", (int)status);
+		return luaL_error(L, "call:reject: status %d is not 300-699", (int)status);
 	if (reason && strpbrk(reason, "\r\n"))
-		return luaL_error(L, "reject: the reason may not hold line breaks");
-	struct sbuf hb;
-	sbuf_init(&hb);
-	lsip_add_headers(L, 4, &hb);
+		return luaL_error(L, "call:reject: the reason may not hold line breaks");
+	lua_settop(L, 4);  /* the builder goes above the arguments */
+	struct sbuf *hb = lsip_sbuf_new(L);
+	lsip_add_headers(L, "call:reject", 4, hb);
 	sip_loop_update(&lsip->loop);
-	int err = sip_sess_reject(c->s, (int)status, reason, hb.d);
-	sbuf_free(&hb);
+	int err = sip_sess_reject(c->s, (int)status, reason, hb->d);
+	sbuf_free(hb);
 	return result(L, err);
 }
 
@@ -567,6 +573,7 @@ static int l_request(lua_State *L)
 	size_t blen = 0;
 	const char *body = luaL_optlstring(L, 4, NULL, &blen);
 	luaL_checktype(L, 5, LUA_TFUNCTION);
+	lua_settop(L, 5);  /* the builder goes above the arguments */
 	for (const char *m = method; *m; m++)
 		if (!(*m >= 'A' && *m <= 'Z'))
 			return luaL_error(L, "call:send: bad method '%s'", method);
@@ -574,16 +581,37 @@ static int l_request(lua_State *L)
 	    !strcmp(method, "BYE") || !strcmp(method, "PRACK"))
 		return luaL_error(L, "call:send: the call sends %s itself (call:modify, "
 				  "call:hangup)", method);
-	struct sbuf hb;
-	sbuf_init(&hb);
-	lsip_add_headers(L, 3, &hb);
+	struct sbuf *hb = lsip_sbuf_new(L);
+	lsip_add_headers(L, "call:send", 3, hb);
 	struct lsip_req *r = lsip_req_new(L, 5);
 	sip_loop_update(&lsip->loop);
-	int err = sip_sess_request(c->s, &r->uac, method, hb.d, body, blen, lsip_req_outcome, r);
-	sbuf_free(&hb);
+	int err = sip_sess_request(c->s, &r->uac, method, hb->d, body, blen, lsip_req_outcome, r);
+	sbuf_free(hb);
 	if (err)
 		lsip_req_free(L, r);
 	return result(L, err);
+}
+
+/* call:allow() -> the Allow value of the call: what it takes without a
+ * handler of call:on (lua/sip/call.lua adds those it has) */
+static int l_allow(lua_State *L)
+{
+	lua_pushstring(L, sip_ua_allow(check_call(L, 1)->s->ua, true));
+	return 1;
+}
+
+void lsip_push_call_methods(lua_State *L)
+{
+	static const char *const by[] = {
+		[SIP_SESS_ANSWERS] = "call",
+		[SIP_SESS_OWNER_OR_200] = "handler or 200",
+		[SIP_SESS_OWNER_OR_405] = "handler or 405",
+	};
+	lua_newtable(L);
+	for (const struct sip_sess_method *m = sip_sess_methods; m->name; m++) {
+		lua_pushstring(L, by[m->by]);
+		lua_setfield(L, -2, m->name);
+	}
 }
 
 static void push_opt_string(lua_State *L, const char *s)
@@ -595,12 +623,12 @@ static void push_opt_string(lua_State *L, const char *s)
 }
 
 /* call:info() -> {state=, id=, local_uri=, remote_uri=, remote_sdp=,
- *                 local_sdp=, outgoing=} */
+ *                 local_sdp=, outgoing=, local_tag=, remote_tag=} */
 static int l_info(lua_State *L)
 {
 	struct lcall *c = check_call(L, 1);
 	struct sip_sess *s = c->s;
-	lua_createtable(L, 0, 8);
+	lua_createtable(L, 0, 10);
 	lua_pushstring(L, sip_sess_state_name(s->state));
 	lua_setfield(L, -2, "state");
 	push_opt_string(L, s->call_id);
@@ -615,6 +643,10 @@ static int l_info(lua_State *L)
 	lua_setfield(L, -2, "local_sdp");
 	lua_pushboolean(L, s->outgoing);
 	lua_setfield(L, -2, "outgoing");
+	push_opt_string(L, sip_sess_local_tag(s));
+	lua_setfield(L, -2, "local_tag");
+	push_opt_string(L, sip_sess_remote_tag(s));
+	lua_setfield(L, -2, "remote_tag");
 	return 1;
 }
 
@@ -640,6 +672,16 @@ static int l_history(lua_State *L)
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	return 1;
+}
+
+/* call:invite() -> the INVITE that set the call up (received, or the one
+ * we sent last) as a message, or nil */
+static int l_invite(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	struct sip_msg **slot = lsip_push_msg_slot(L);
+	*slot = sip_sess_request_msg(c->s);
+	return *slot ? 1 : 0;
 }
 
 /* call:state() -> "incoming" | ... : call.state without building info() */
@@ -724,6 +766,8 @@ void lsip_open_call(lua_State *L)
 		{"modify", l_modify},
 		{"request", l_request},
 		{"info", l_info},
+		{"allow", l_allow},
+		{"invite", l_invite},
 		{"state", l_state},
 		{"history", l_history},
 		{"media", l_media},

@@ -2,6 +2,7 @@
  * back into Lua. */
 #include "lsip.h"
 #include "luasip.h"
+#include "sip/name_addr.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -121,6 +122,13 @@ void lsip_check_clean(lua_State *L, const char *what, const char *field, const c
 {
 	if (s && strpbrk(s, bad))
 		luaL_error(L, "%s: %s '%s' has a character it may not have", what, field, s);
+}
+
+void lsip_check_from(lua_State *L, const char *what, const char *field, const char *s)
+{
+	const char *why;
+	if (s && sip_name_addr_check(s, &why) != 0)
+		luaL_error(L, "%s: %s: %s ('%s')", what, field, why, s);
 }
 
 const char *lsip_optfield_string(lua_State *L, int idx, const char *key)
@@ -425,5 +433,7 @@ int luaopen_sip_core(lua_State *L)
 	luaL_newlib(L, core_funcs);
 	lua_pushstring(L, LUASIP_VERSION);
 	lua_setfield(L, -2, "version");
+	lsip_push_call_methods(L);
+	lua_setfield(L, -2, "call_methods");
 	return 1;
 }

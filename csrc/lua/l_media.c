@@ -23,11 +23,15 @@ struct media_clip *lsip_check_clip(lua_State *L, int idx)
 	return ((struct lclip *)luaL_checkudata(L, idx, CLIP_MT))->clip;
 }
 
-static void push_clip(lua_State *L, struct media_clip *clip)
+/* Pushes an empty clip object. It is made before the clip it will hold, so
+ * that a memory error raised in the making holds nothing yet; once filled,
+ * the collector releases the clip. */
+static struct lclip *push_clip_box(lua_State *L)
 {
 	struct lclip *c = lua_newuserdatauv(L, sizeof(*c), 0);
-	c->clip = clip;  /* takes the reference */
+	c->clip = NULL;
 	luaL_setmetatable(L, CLIP_MT);
+	return c;
 }
 
 /* Reads a list of integers from field key of the table at 1. */
@@ -83,15 +87,15 @@ int lsip_tone(lua_State *L)
 		if (tone_check(&t, &why))
 			return luaL_error(L, "sip.tone: %s", why);
 	}
+	struct lclip *box = push_clip_box(L);
 	int16_t *pcm;
 	size_t n;
 	if (tone_render(&t, &pcm, &n) != 0)
 		return luaL_error(L, "sip.tone: out of memory");
-	struct media_clip *clip = media_clip_from_pcm(pcm, n);
+	box->clip = media_clip_from_pcm(pcm, n);
 	free(pcm);
-	if (!clip)
+	if (!box->clip)
 		return luaL_error(L, "sip.tone: out of memory");
-	push_clip(L, clip);
 	lua_pushnumber(L, (double)n / 8000.0);
 	return 2;
 }
@@ -103,14 +107,16 @@ static bool sounds_ready;
 /* Pushes the clip of snd (taken) and its seconds, or nil and a message. */
 static void push_sound(lua_State *L, struct sound *snd)
 {
+	struct lclip *box = push_clip_box(L);
 	struct media_clip *clip = media_clip_from_sound(snd);
 	mem_deref(snd);
 	if (!clip) {
+		lua_pop(L, 1);
 		lua_pushnil(L);
 		lua_pushliteral(L, "out of memory");
 		return;
 	}
-	push_clip(L, clip);
+	box->clip = clip;
 	lua_pushnumber(L, (double)clip->n / 8000.0);
 }
 
@@ -149,11 +155,15 @@ int lsip_sound(lua_State *L)
 			return luaL_error(L, "out of memory");
 		sounds_ready = true;
 	}
-	int *k_ref = malloc(sizeof(*k_ref));
-	if (!k_ref)
-		return luaL_error(L, "out of memory");
+	/* the reference first: luaL_ref may raise, and nothing is held yet */
 	lua_pushvalue(L, 2);
-	*k_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	int *k_ref = malloc(sizeof(*k_ref));
+	if (!k_ref) {
+		luaL_unref(L, LUA_REGISTRYINDEX, ref);
+		return luaL_error(L, "out of memory");
+	}
+	*k_ref = ref;
 	struct sound *snd;
 	char err[512];
 	int rc = sound_load_async(&sounds, &lsip->uv, path, &snd, on_sound, k_ref, err,

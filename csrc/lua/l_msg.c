@@ -32,7 +32,17 @@ void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st, struc
 	luaL_setmetatable(L, MSG_MT);
 }
 
-bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b)
+struct sip_msg **lsip_push_msg_slot(lua_State *L)
+{
+	struct lmsg *lm = lua_newuserdatauv(L, sizeof(*lm), 0);
+	lm->m = NULL;
+	lm->st = NULL;
+	lm->ua = NULL;
+	luaL_setmetatable(L, MSG_MT);
+	return &lm->m;
+}
+
+bool lsip_add_headers(lua_State *L, const char *what, int idx, struct sbuf *b)
 {
 	if (lua_isnoneornil(L, idx))
 		return true;
@@ -41,13 +51,13 @@ bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b)
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		if (lua_type(L, -2) != LUA_TSTRING)
-			luaL_error(L, "header names must be strings");
+			luaL_error(L, "%s: headers: header names must be strings", what);
 		const char *name = lua_tostring(L, -2);
 		for (const char *p = name; *p; p++)
 			if (!isalnum((unsigned char)*p) && !strchr("-.!%*_+`'~", *p))
-				luaL_error(L, "bad header name '%s'", name);
+				luaL_error(L, "%s: headers: bad header name '%s'", what, name);
 		if (!*name)
-			luaL_error(L, "empty header name");
+			luaL_error(L, "%s: headers: empty header name", what);
 		/* a list gives the header several times */
 		int n = lua_type(L, -1) == LUA_TTABLE ? (int)luaL_len(L, -1) : 1;
 		for (int i = 1; i <= n; i++) {
@@ -58,7 +68,8 @@ bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b)
 			size_t len;
 			const char *v = luaL_tolstring(L, -1, &len);
 			if (strpbrk(v, "\r\n") || strlen(v) != len)
-				luaL_error(L, "header '%s' has a line break or NUL in its value", name);
+				luaL_error(L, "%s: headers: header '%s' has a line break or NUL in "
+					   "its value", what, name);
 			sbuf_printf(b, "%s: %s\r\n", name, v);
 			lua_pop(L, 2);
 		}
@@ -91,26 +102,28 @@ static int l_respond(lua_State *L)
 	int hidx = i++;
 	size_t body_len = 0;
 	const char *body = luaL_optlstring(L, i, NULL, &body_len);
+	lua_settop(L, i);  /* the builder goes above the arguments, absent ones nil */
 	if (!lm->st)
-		return luaL_error(L, "respond: this message is not a request that can be answered");
+		return luaL_error(L, "req:respond: this message is not a request that can be answered");
 	if (status < 100 || status > 699)
-		return luaL_error(L, "respond: status %d is not in 100-699", status);
+		return luaL_error(L, "req:respond: status %d is not in 100-699", status);
 	if (reason && strpbrk(reason, "\r\n"))
-		return luaL_error(L, "respond: reason has a line break");
-	struct sbuf b;
-	sbuf_init(&b);
-	lsip_add_headers(L, hidx, &b);
-	if (body && body_len && !has_header(&b, "Content-Type"))
-		sbuf_puts(&b, "Content-Type: text/plain\r\n");
-	if (lm->ua && sip_method_is(lm->m, "OPTIONS") && status / 100 == 2 &&
-	    !has_header(&b, "Allow")) {
-		/* what we accept, as an answer to OPTIONS should say (§11.2) */
-		sbuf_puts(&b, "Allow: ");
-		sbuf_puts(&b, sip_ua_allow(lm->ua, false));
-		sbuf_puts(&b, "\r\n");
+		return luaL_error(L, "req:respond: reason has a line break");
+	struct sbuf *b = lsip_sbuf_new(L);
+	lsip_add_headers(L, "req:respond", hidx, b);
+	if (body && body_len && !has_header(b, "Content-Type"))
+		sbuf_puts(b, "Content-Type: text/plain\r\n");
+	if (lm->ua && ((sip_method_is(lm->m, "OPTIONS") && status / 100 == 2) || status == 405) &&
+	    !has_header(b, "Allow")) {
+		/* what we accept, as an answer to OPTIONS should say (§11.2)
+		 * and a 405 must (§21.4.6); in a dialog, what its call takes */
+		bool in_dialog = lm->m->to_tag && *lm->m->to_tag;
+		sbuf_puts(b, "Allow: ");
+		sbuf_puts(b, sip_ua_allow(lm->ua, in_dialog));
+		sbuf_puts(b, "\r\n");
 	}
-	int err = sip_strans_reply(lm->st, status, reason, b.d, body, body_len);
-	sbuf_free(&b);
+	int err = sip_strans_reply(lm->st, status, reason, b->d, body, body_len);
+	sbuf_free(b);
 	if (err) {
 		lua_pushnil(L);
 		lua_pushstring(L, err == -EALREADY ? "answered" : lsip_errname(err));
@@ -118,6 +131,15 @@ static int l_respond(lua_State *L)
 	}
 	lua_pushboolean(L, 1);
 	return 1;
+}
+
+/* Pushes the value of h unfolded, built in lauxlib's buffer: a memory
+ * error leaves nothing of it behind. */
+static void push_unfolded(lua_State *L, const struct sip_hdr *h)
+{
+	luaL_Buffer b;
+	char *v = luaL_buffinitsize(L, &b, h->value_len + 1);
+	luaL_pushresultsize(&b, sip_hdr_unfold(h, v));
 }
 
 /* msg:header(name) -> the first value, unfolded, or nil */
@@ -128,12 +150,7 @@ static int l_header(lua_State *L)
 	struct sip_hdr h;
 	if (!sip_msg_hdr(lm->m, name, 0, &h))
 		return 0;
-	char *v = malloc(h.value_len + 1);
-	if (!v)
-		return luaL_error(L, "out of memory");
-	size_t n = sip_hdr_unfold(&h, v);
-	lua_pushlstring(L, v, n);
-	free(v);
+	push_unfolded(L, &h);
 	return 1;
 }
 
@@ -145,12 +162,7 @@ static int l_headers(lua_State *L)
 	struct sip_hdr h;
 	lua_newtable(L);
 	for (unsigned i = 0; sip_msg_hdr(lm->m, name, i, &h); i++) {
-		char *v = malloc(h.value_len + 1);
-		if (!v)
-			return luaL_error(L, "out of memory");
-		size_t n = sip_hdr_unfold(&h, v);
-		lua_pushlstring(L, v, n);
-		free(v);
+		push_unfolded(L, &h);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	return 1;

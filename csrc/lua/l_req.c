@@ -8,11 +8,15 @@
 struct lsip_req *lsip_req_new(lua_State *L, int fn_idx)
 {
 	luaL_checktype(L, fn_idx, LUA_TFUNCTION);
-	struct lsip_req *r = calloc(1, sizeof(*r));
-	if (!r)
-		luaL_error(L, "out of memory");
+	/* the reference first: luaL_ref may raise, and nothing is held yet */
 	lua_pushvalue(L, fn_idx);
-	r->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	struct lsip_req *r = calloc(1, sizeof(*r));
+	if (!r) {
+		luaL_unref(L, LUA_REGISTRYINDEX, ref);
+		luaL_error(L, "out of memory");
+	}
+	r->cb_ref = ref;
 	return r;
 }
 

@@ -78,6 +78,7 @@ static const struct sip_ua_handlers ua_handlers = {
 int lsip_ua_new(lua_State *L)
 {
 	const char *identity = luaL_optstring(L, 1, NULL);
+	lsip_check_from(L, "sip.ua", "uri", identity);
 	struct lua_ua *u = lua_newuserdatauv(L, sizeof(*u), 0);
 	memset(u, 0, sizeof(*u));
 	u->handler_ref = u->methods_ref = u->self_ref = LUA_NOREF;
@@ -218,7 +219,7 @@ static int l_request(lua_State *L)
 	struct lua_ua *u = check_ua(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
 	luaL_checktype(L, 3, LUA_TFUNCTION);
-	lsip_check_keys(L, 2, "request", keys);
+	lsip_check_keys(L, 2, "ua:request", keys);
 	struct sip_uac_params p = {0};
 	p.method = lsip_optfield_string(L, 2, "method");
 	p.uri = lsip_optfield_string(L, 2, "uri");
@@ -233,26 +234,25 @@ static int l_request(lua_State *L)
 	p.body = lua_tolstring(L, -1, &p.body_len);
 	lua_pop(L, 1);
 	if (!p.method || !p.uri)
-		return luaL_error(L, "request: method and uri are required");
+		return luaL_error(L, "ua:request: method and uri are required");
 	for (const char *c = p.method; *c; c++)
 		if (!(*c >= 'A' && *c <= 'Z') && !(*c >= 'a' && *c <= 'z') && !strchr("-.!%*_+`'~", *c))
-			return luaL_error(L, "request: bad method '%s'", p.method);
-	lsip_check_clean(L, "request", "uri", p.uri, "\r\n <>\"");
-	lsip_check_clean(L, "request", "from", p.from, "\r\n <>\"");
-	lsip_check_clean(L, "request", "to", p.to, "\r\n");
-	lsip_check_clean(L, "request", "user", p.user, "\r\n\"\\");
-	lsip_check_clean(L, "request", "password", p.password, "\r\n\"\\");
-	struct sbuf hb;
-	sbuf_init(&hb);
+			return luaL_error(L, "ua:request: bad method '%s'", p.method);
+	lsip_check_clean(L, "ua:request", "uri", p.uri, "\r\n <>\"");
+	lsip_check_from(L, "ua:request", "from", p.from);
+	lsip_check_clean(L, "ua:request", "to", p.to, "\r\n");
+	lsip_check_clean(L, "ua:request", "user", p.user, "\r\n\"\\");
+	lsip_check_clean(L, "ua:request", "password", p.password, "\r\n\"\\");
+	struct sbuf *hb = lsip_sbuf_new(L);
 	lua_getfield(L, 2, "headers");
-	lsip_add_headers(L, -1, &hb);
+	lsip_add_headers(L, "ua:request", -1, hb);
 	lua_pop(L, 1);
-	p.headers = hb.d;
+	p.headers = hb->d;
 
 	struct lsip_req *r = lsip_req_new(L, 3);
 	sip_loop_update(&lsip->loop);  /* timers count from now, not the last loop pass */
 	int err = sip_uac_send(&r->uac, u->ua, &p, lsip_req_outcome, r);
-	sbuf_free(&hb);
+	sbuf_free(hb);
 	if (err) {
 		lsip_req_free(L, r);
 		return lsip_push_failure(L, err, NULL);

@@ -41,6 +41,9 @@ const char *lsip_optfield_string(lua_State *L, int idx, const char *key);
  * one of bad. */
 void lsip_check_clean(lua_State *L, const char *what, const char *field, const char *s,
 		      const char *bad);
+/* A From value (the endpoint's uri, a request's from): a URI or
+ * "Display Name" <URI> (sip/name_addr.h); raises "what: field: why ('s')". */
+void lsip_check_from(lua_State *L, const char *what, const char *field, const char *s);
 /* Raises an error for any key of table idx not in the NULL-ended list. */
 void lsip_check_keys(lua_State *L, int idx, const char *what, const char *const keys[]);
 
@@ -50,13 +53,23 @@ void lsip_trace(bool out, enum sip_proto proto, const union sa *peer, const char
 /* l_msg.c: a message for Lua; st makes it a request that can be answered. */
 void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st,
 		   struct sip_ua *ua);
-/* Appends the headers of a {Name = value or {values}} table as lines. */
+/* Pushes a message object that takes the message put in the slot: made
+ * before the message, so that a memory error raised in the making holds
+ * nothing. Pop it when no message comes. */
+struct sip_msg **lsip_push_msg_slot(lua_State *L);
+/* Appends the headers of a {Name = value or {values}} table as lines;
+ * raises "what: headers: ..." on a bad name or value, so b is one of
+ * lsip_sbuf_new's. */
 struct sbuf;
-bool lsip_add_headers(lua_State *L, int idx, struct sbuf *b);
+bool lsip_add_headers(lua_State *L, const char *what, int idx, struct sbuf *b);
 /* Gives the state's small blocks to the slab allocator, where the state
  * has luaL_newstate's allocator (l_alloc.c). */
 void lsip_use_slab(lua_State *L);
 void lsip_open_msg(lua_State *L);
+/* l_sbuf.c: pushes an empty message builder that an error raised before
+ * the C function returns frees (it is closed then, or when the function
+ * returns); what it built stays valid until then. */
+struct sbuf *lsip_sbuf_new(lua_State *L);
 /* l_ua.c, l_reg.c */
 int lsip_ua_new(lua_State *L);
 void lsip_open_ua(lua_State *L);
@@ -91,5 +104,8 @@ int lsip_ua_call(lua_State *L);
 bool lsip_push_incoming_call(lua_State *L, struct sip_ua *ua, struct sip_strans *st,
 			     const struct sip_msg *req);
 void lsip_open_call(lua_State *L);
+/* Pushes {METHOD = "call" | "handler or 200" | "handler or 405"}: the
+ * requests a call takes and who answers them (sip_sess_methods). */
+void lsip_push_call_methods(lua_State *L);
 
 #endif

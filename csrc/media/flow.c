@@ -2,7 +2,7 @@
 #include "media/flow.h"
 #include "sip/sess.h"
 
-struct media_flow media_flow(const struct sip_sess *s, bool sdp_sent)
+struct media_flow media_flow(const struct sip_sess *s, bool sdp_sent, bool early_send)
 {
 	struct media_flow f = { false, false, false };
 	if (s->state == SIP_SESS_ENDED || !s->have_media || s->media.pt < 0)
@@ -16,8 +16,9 @@ struct media_flow media_flow(const struct sip_sess *s, bool sdp_sent)
 	f.send = (d == SDP_SENDRECV || d == SDP_SENDONLY) && sa_port(&s->media.remote) != 0 &&
 		 !sa_is_any(&s->media.remote);
 	f.recv = d == SDP_SENDRECV || d == SDP_RECVONLY;
-	/* a caller hears early media; it sends once the call is up */
-	if (!confirmed && s->outgoing)
+	/* a caller hears early media; it sends once the call is up, or from
+	 * when it sends digits to what answered early (an IVR) */
+	if (!confirmed && s->outgoing && !early_send)
 		f.send = false;
 	return f;
 }

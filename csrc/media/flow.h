@@ -25,7 +25,9 @@ struct media_flow {
 };
 
 /* sdp_sent: an incoming call's SDP has gone in a 183 or the 2xx (not an
- * offer waiting for the ACK's answer); unused for outgoing calls. */
-struct media_flow media_flow(const struct sip_sess *s, bool sdp_sent);
+ * offer waiting for the ACK's answer); unused for outgoing calls.
+ * early_send: an outgoing call sends in early media too (RFC 3960 §3: the
+ * caller's digits to an IVR that answered with early media). */
+struct media_flow media_flow(const struct sip_sess *s, bool sdp_sent, bool early_send);
 
 #endif

@@ -140,6 +140,8 @@ static void sess_destroy(void *arg)
 	sip_uac_release(s->mod_prev);
 	mem_deref(s->st);
 	mem_deref(s->invite);
+	mem_deref(s->local_tag);
+	mem_deref(s->remote_tag);
 	mem_deref(s->call_id);
 	mem_deref(s->local_uri);
 	mem_deref(s->remote_uri);
@@ -246,6 +248,11 @@ static void teardown(struct sip_sess *s)
 	tmr_cancel(&s->guard);
 	if (s->st)
 		sip_strans_on_cancel(s->st, NULL, NULL);
+	if (s->dlg) {
+		/* the call's tags stay readable after its end */
+		s->local_tag = mem_ref(s->dlg->local_tag);
+		s->remote_tag = mem_ref(s->dlg->remote_tag);
+	}
 	sip_dialog_close(s->dlg);
 	s->dlg = NULL;
 	for (int i = 0; i < SESS_MAX_FORKS; i++) {
@@ -271,7 +278,68 @@ void sess_end(struct sip_sess *s, enum sip_sess_end why, int status, const char 
 	mem_deref(s);  /* the caller must hold s if it goes on using it */
 }
 
+/* ---- what the owner reads ---- */
+
+struct sip_msg *sip_sess_request_msg(const struct sip_sess *s)
+{
+	if (!s->outgoing)
+		return mem_ref(s->invite);
+	size_t len;
+	const char *text = s->uac ? sip_uac_sent(s->uac, &len) : NULL;
+	return text ? sip_msg_decode(text, len, false) : NULL;
+}
+
+const char *sip_sess_local_tag(const struct sip_sess *s)
+{
+	if (s->dlg)
+		return s->dlg->local_tag;
+	if (s->local_tag)
+		return s->local_tag;
+	return s->outgoing && s->uac ? sip_uac_from_tag(s->uac) : NULL;
+}
+
+const char *sip_sess_remote_tag(const struct sip_sess *s)
+{
+	const char *tag = s->dlg ? s->dlg->remote_tag : s->remote_tag;
+	return tag && *tag ? tag : NULL;
+}
+
 /* ---- requests in the dialog ---- */
+
+const struct sip_sess_method sip_sess_methods[] = {
+	{ "INVITE", SIP_SESS_ANSWERS },
+	{ "ACK", SIP_SESS_ANSWERS },
+	{ "BYE", SIP_SESS_ANSWERS },
+	{ "CANCEL", SIP_SESS_ANSWERS },
+	{ "UPDATE", SIP_SESS_ANSWERS },
+	{ "PRACK", SIP_SESS_ANSWERS },
+	/* RFC 6086: a call takes INFO it has no use for (and OPTIONS is a
+	 * question any UA answers) */
+	{ "INFO", SIP_SESS_OWNER_OR_200 },
+	{ "OPTIONS", SIP_SESS_OWNER_OR_200 },
+	{ "REFER", SIP_SESS_OWNER_OR_405 },
+	{ "NOTIFY", SIP_SESS_OWNER_OR_405 },
+	{ "MESSAGE", SIP_SESS_OWNER_OR_405 },
+	{ NULL, SIP_SESS_ANSWERS },
+};
+
+const struct sip_sess_method *sip_sess_method(const char *method)
+{
+	for (const struct sip_sess_method *m = sip_sess_methods; m->name; m++)
+		if (strcmp(m->name, method) == 0)
+			return m;
+	return NULL;
+}
+
+int sip_sess_reply_unhandled(struct sip_sess *s, struct sip_strans *st)
+{
+	const struct sip_sess_method *m = sip_sess_method(sip_strans_request(st)->method);
+	if (m && m->by == SIP_SESS_OWNER_OR_200)
+		return sip_strans_reply(st, 200, NULL, NULL, NULL, 0);
+	char allow[160];
+	snprintf(allow, sizeof(allow), "Allow: %s\r\n", sip_ua_allow(s->ua, true));
+	return sip_strans_reply(st, 405, NULL, allow, NULL, 0);
+}
 
 static void recv_bye(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req)
 {
@@ -294,7 +362,7 @@ static void dlg_request(void *arg, struct sip_strans *st, const struct sip_msg *
 	else if (s->h && s->h->request)
 		s->h->request(s->arg, st, req);
 	else
-		sip_strans_reply(st, sip_method_is(req, "OPTIONS") ? 200 : 405, NULL, NULL, NULL, 0);
+		sip_sess_reply_unhandled(s, st);
 }
 
 static void dlg_ack(void *arg, const struct sip_msg *ack)
@@ -389,8 +457,10 @@ int sip_sess_hangup(struct sip_sess *s)
 		}
 		if (!s->st || sip_strans_answered(s->st))
 			return -EALREADY;
-		int err = sip_strans_reply(s->st, 486, NULL, NULL, NULL, 0);
-		sess_end(s, SIP_END_LOCAL, 486, "Busy Here", NULL);
+		/* the callee is not taking the call: 480, as when nobody
+		 * answers; a script that means busy rejects with 486 */
+		int err = sip_strans_reply(s->st, 480, NULL, NULL, NULL, 0);
+		sess_end(s, SIP_END_LOCAL, 480, "Temporarily Unavailable", NULL);
 		return err;
 	}
 	case SIP_SESS_CONFIRMED:

@@ -49,6 +49,22 @@ struct sip_sess_handlers {
 		      const struct sip_msg *msg);
 };
 
+/* The requests a call takes: the one list that the Allow header of a call
+ * (sip_ua_allow), the dispatch of the requests of its dialog (sess.c) and
+ * the events of call:on (lua/sip/call.lua, docs/api.md) read. */
+enum sip_sess_answerer {
+	SIP_SESS_ANSWERS,           /* the session itself (INVITE, BYE ...) */
+	SIP_SESS_OWNER_OR_200,      /* the owner's handler; without one 200 */
+	SIP_SESS_OWNER_OR_405,      /* the owner's handler; without one 405 */
+};
+struct sip_sess_method {
+	const char *name;
+	enum sip_sess_answerer by;
+};
+extern const struct sip_sess_method sip_sess_methods[];  /* up to a NULL name */
+/* The entry of method, or NULL for a method no call takes. */
+const struct sip_sess_method *sip_sess_method(const char *method);
+
 struct sip_sess_params {
 	const char *uri;            /* Request-URI */
 	const char *from, *to;      /* as sip_uac_params */
@@ -85,6 +101,7 @@ struct sip_sess {
 	char *call_id;
 	char *local_uri, *remote_uri;   /* our URI and theirs (From/To, no tags) */
 	struct sip_msg *invite;         /* the initial INVITE (incoming), or NULL */
+	char *local_tag, *remote_tag;   /* the dialog's, kept when it goes */
 
 	/* offer/answer */
 	struct sdp_local sdp;
@@ -170,7 +187,18 @@ int sip_sess_progress(struct sip_sess *s);      /* 183 with SDP */
 int sip_sess_answer(struct sip_sess *s);        /* 200 with SDP */
 /* 3xx-6xx to an incoming call; extra: header lines (Contact for 3xx). */
 int sip_sess_reject(struct sip_sess *s, int status, const char *reason, const char *extra);
-/* BYE, CANCEL, or 486 for an incoming call not yet answered. */
+/* The INVITE that set the call up: the one received, or the one we sent
+ * last (a retry after a challenge or a 422), parsed anew; NULL when there is
+ * none. The caller owns the reference. */
+struct sip_msg *sip_sess_request_msg(const struct sip_sess *s);
+/* The dialog's tags: ours (for a call we place, from its INVITE on) and the
+ * peer's (NULL until its answer has one, or when it sent none). */
+const char *sip_sess_local_tag(const struct sip_sess *s);
+const char *sip_sess_remote_tag(const struct sip_sess *s);
+/* What a request of the call gets when its owner has no handler for it:
+ * 200, or 405 with the Allow header that RFC 3261 §21.4.6 asks for. */
+int sip_sess_reply_unhandled(struct sip_sess *s, struct sip_strans *st);
+/* BYE, CANCEL, or 480 for an incoming call not yet answered. */
 int sip_sess_hangup(struct sip_sess *s);
 /* A new offer: re-INVITE, or UPDATE (also before the 2xx, in the early
  * dialog, once the INVITE's offer/answer is done: RFC 3311 §5.1).

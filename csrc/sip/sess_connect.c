@@ -301,8 +301,10 @@ int sip_sess_connect(struct sip_sess **sp, struct sip_ua *ua, const struct sip_s
 	}
 	s->invite_cseq = sip_uac_cseq(s->uac);
 	s->call_id = mem_strdup(sip_uac_call_id(s->uac));
-	/* from and uri are URIs; to is a header value (params after > are its own) */
-	s->local_uri = mem_strdup(p->from ? p->from : ua->identity);
+	/* uri is a URI; from a URI or "Display Name" <URI>; to is a header
+	 * value (params after > are its own) */
+	const char *from = p->from ? p->from : ua->identity;
+	s->local_uri = strchr(from, '<') ? sess_uri_of(from) : mem_strdup(from);
 	s->remote_uri = p->to ? sess_uri_of(p->to) : mem_strdup(p->uri);
 	*sp = s;
 	return 0;

@@ -2,6 +2,7 @@
  * §8.2 and the default answers, transports out. */
 #include "sip/ua.h"
 #include "sip/dialog.h"
+#include "sip/name_addr.h"
 #include "sip/sess.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
@@ -39,15 +40,11 @@ static bool handles(struct sip_ua *ua, const char *method)
 	return ua->h->handles && ua->h->handles(ua->arg, method);
 }
 
-/* What a call answers by itself once there is one (sess.c). */
-static bool call_method(const char *m)
+/* What a call answers without a handler once there is one (sess.c). */
+static bool call_method(const char *name)
 {
-	static const char *const in_call[] = { "INVITE", "ACK", "BYE", "CANCEL", "UPDATE",
-		"PRACK", "INFO", NULL };
-	for (int i = 0; in_call[i]; i++)
-		if (strcmp(in_call[i], m) == 0)
-			return true;
-	return false;
+	const struct sip_sess_method *m = sip_sess_method(name);
+	return m && m->by != SIP_SESS_OWNER_OR_405;
 }
 
 const char *sip_ua_allow(struct sip_ua *ua, bool in_call)
@@ -310,8 +307,10 @@ int sip_ua_alloc(struct sip_ua **uap, struct sip_loop *loop, const char *identit
 	}
 	/* the user part of the identity names our Contact */
 	ua->identity = mem_strdup(identity ? identity : "sip:luasip@invalid");
-	const char *u = strchr(ua->identity, ':');
-	const char *at = u ? strchr(u, '@') : NULL;
+	const char *uri;
+	size_t n = sip_name_addr_uri(ua->identity, &uri);  /* past a display name */
+	const char *u = memchr(uri, ':', n);
+	const char *at = u ? memchr(u, '@', n - (size_t)(u - uri)) : NULL;
 	ua->user = at ? mem_strndup(u + 1, (size_t)(at - u - 1)) : mem_strdup("luasip");
 	*uap = ua;
 	return 0;

@@ -32,7 +32,7 @@ struct sip_ua {
 	void *arg;
 	struct sip_tp_limits limits;  /* for transports opened from now on */
 	char *user;                 /* user part for Contact */
-	char *identity;             /* default From URI */
+	char *identity;             /* default From: a URI or "Name" <URI> */
 	bool closed;
 	bool closing;               /* sip_ua_close is ending the calls */
 	struct le regs;             /* active registrations */
@@ -99,6 +99,10 @@ int sip_uac_send(struct sip_uac **up, struct sip_ua *ua, const struct sip_uac_pa
 /* No more callbacks; the transaction finishes by itself. */
 void sip_uac_release(struct sip_uac *u);
 uint32_t sip_uac_cseq(const struct sip_uac *u);   /* the CSeq last sent */
+/* The text of the request last sent (a retry's after a challenge), or NULL. */
+const char *sip_uac_sent(const struct sip_uac *u, size_t *len);
+/* Our From tag; "" when the From is a dialog's, tag and all. */
+const char *sip_uac_from_tag(const struct sip_uac *u);
 const char *sip_uac_call_id(const struct sip_uac *u);
 /* CANCEL for an INVITE that had a provisional answer (see sip_ctrans_cancel). */
 int sip_uac_cancel(struct sip_uac *u);

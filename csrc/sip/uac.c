@@ -25,6 +25,8 @@ struct sip_uac {
 	struct sip_peer dst;
 	bool explicit_transport;
 	struct sip_ctrans *ct;
+	char *sent;                 /* the request last sent (mem, shared with ct) */
+	size_t sent_len;
 	struct sip_challenge chal;
 	bool have_chal;
 	unsigned auth_tries;
@@ -37,6 +39,7 @@ static void uac_destroy(void *arg)
 {
 	struct sip_uac *u = arg;
 	sip_ctrans_release(u->ct);
+	mem_deref(u->sent);
 	mem_deref(u->method);
 	mem_deref(u->uri);
 	mem_deref(u->next_hop);
@@ -107,7 +110,10 @@ static char *compose(struct sip_uac *u, const struct sip_transport *tp, const ch
 	sbuf_printf(&b, "Via: SIP/2.0/%s %s;branch=%s;rport\r\n", sip_proto_name(tp->proto),
 		    host, branch);
 	sbuf_puts(&b, "Max-Forwards: 70\r\n");
-	if (*u->from_tag)
+	if (*u->from_tag && strchr(u->from, '<'))
+		/* "Display Name" <uri> (name_addr.c checked it) */
+		sbuf_printf(&b, "From: %s;tag=%s\r\n", u->from, u->from_tag);
+	else if (*u->from_tag)
 		sbuf_printf(&b, "From: <%s>;tag=%s\r\n", u->from, u->from_tag);
 	else
 		sbuf_printf(&b, "From: %s\r\n", u->from);  /* a dialog's, tag and all */
@@ -167,6 +173,9 @@ static int send_request(struct sip_uac *u)
 	}
 	sip_ctrans_release(u->ct);
 	u->ct = NULL;
+	mem_deref(u->sent);
+	u->sent = mem_ref(text);
+	u->sent_len = len;
 	return sip_ctrans_start(&u->ct, &ua->stack, &u->dst, u->method, branch, text, len,
 				on_response, u);
 }
@@ -317,6 +326,17 @@ void sip_uac_release(struct sip_uac *u)
 		return;
 	u->h = NULL;
 	mem_deref(u);
+}
+
+const char *sip_uac_sent(const struct sip_uac *u, size_t *len)
+{
+	*len = u->sent ? u->sent_len : 0;
+	return u->sent;
+}
+
+const char *sip_uac_from_tag(const struct sip_uac *u)
+{
+	return u->from_tag;
 }
 
 uint32_t sip_uac_cseq(const struct sip_uac *u)

@@ -6,13 +6,14 @@ local task = require "sip.task"
 local options = require "sip.options"
 
 local spawn_task, current_task, wait = task.spawn_task, task.current_task, task.wait
-local check_options, set = options.check_options, options.set
+local check_options, set, checked = options.check_options, options.set, options.checked
 local auth_fields, request_headers = options.auth_fields, options.request_headers
 
 local Call = {}
 
 -- Fields read from the session as it is now.
-local live_fields = set { "state", "id", "local_uri", "remote_uri", "remote_sdp", "local_sdp" }
+local live_fields = set { "state", "id", "local_uri", "remote_uri", "remote_sdp", "local_sdp",
+                         "local_tag", "remote_tag" }
 
 Call.__index = function(self, k)
   local method = Call[k]
@@ -21,6 +22,9 @@ Call.__index = function(self, k)
   if live_fields[k] then return self.core:info()[k] end
   if k == "media" then return self.core:media() end
   if k == "history" then return self.core:history() end
+  -- an outgoing call's INVITE: the one sent last (a retry's after a
+  -- challenge); an incoming call's is a field
+  if k == "request" then return self.core:invite() end
   return nil
 end
 
@@ -108,12 +112,35 @@ function Call:_hold_check()
   end
 end
 
+-- The requests a call takes and who answers them, from the one list in C
+-- (csrc/sip/sess.c): "call" (the session itself), "handler or 200",
+-- "handler or 405".
+local call_methods = core.call_methods
+
+-- The Allow value of this call: what it takes without a handler, and the
+-- methods it has a handler for.
+function Call:_allow()
+  local allow = self.core:allow()
+  local have = {}
+  for m in allow:gmatch("[^, ]+") do have[m] = true end
+  for event in pairs(self.handlers or {}) do
+    local m = event:upper()
+    if call_methods[m] and not have[m] then allow = allow .. ", " .. m end
+  end
+  return allow
+end
+
 -- INFO and the like: call:on("info", fn(call, req)) answers like a request
--- handler; without one INFO and OPTIONS get 200, anything else 405.
+-- handler; without one INFO and OPTIONS get 200, anything else 405 with
+-- the Allow header of RFC 3261 §21.4.6.
 function Call:_request(req)
   local fn = self.handlers and self.handlers[req.method:lower()]
   if not fn then
-    req:respond((req.method == "INFO" or req.method == "OPTIONS") and 200 or 405)
+    if call_methods[req.method] == "handler or 200" then
+      req:respond(200)
+    else
+      req:respond(405, nil, { Allow = self:_allow() })
+    end
     return
   end
   spawn_task(function(ok, status, reason, headers, body)
@@ -201,7 +228,7 @@ function Call.place(self, uri, opts)
   local p = { uri = uri, from = opts.from, to = opts.to, headers = opts.headers,
               late_offer = opts.offer == false, follow = follow }
   auth_fields("ua:call", opts.auth, p)
-  local ccall, code, reason = self.core:call(p)
+  local ccall, code, reason = checked(pcall(self.core.call, self.core, p))
   if not ccall then return nil, code, reason end
   local call = new_call(self, ccall, "outgoing")
   call.on_progress, call.on_early = opts.on_progress, opts.on_early
@@ -242,7 +269,7 @@ function Call:reject(status, reason, headers)
   if reason ~= nil and type(reason) ~= "string" then error("call:reject: reason must be a string", 2) end
   if headers ~= nil and type(headers) ~= "table" then error("call:reject: headers must be a table", 2) end
   if status < 300 or status > 699 then error("call:reject: status must be 300-699", 2) end
-  return self.core:reject(status, reason, headers)
+  return checked(pcall(self.core.reject, self.core, status, reason, headers))
 end
 
 -- 3xx (302 by default) with one Contact, or several from a list: q
@@ -271,8 +298,15 @@ function Call:redirect(targets, status)
   return self.core:reject(status, nil, { Contact = table.concat(contacts, ", ") })
 end
 
-function Call:hangup()
+-- BYE, or CANCEL; an incoming call not answered yet gets 480, or the
+-- status given (busy: 486).
+function Call:hangup(status, reason)
+  if status ~= nil and (math.type(status) ~= "integer" or status < 300 or status > 699) then
+    error("call:hangup: status must be an integer 300-699", 2)
+  end
+  if reason ~= nil and type(reason) ~= "string" then error("call:hangup: reason must be a string", 2) end
   if self.state == "ended" then return true end
+  if status and pending(self) then return self.core:reject(status, reason) end
   return self.core:hangup()
 end
 
@@ -316,10 +350,10 @@ function Call:send(opts)
   check_options("call:send", opts, request_in_call_options)
   if type(opts.method) ~= "string" then error("call:send: method is required", 2) end
   local headers = request_headers("call:send", opts)
-  local res, code, reason = wait("call:send", function(k)
+  local res, code, reason = checked(pcall(wait, "call:send", function(k)
     local ok, err = self.core:request(opts.method:upper(), headers, opts.body, k)
     if not ok then k(nil, err, "the call is not established") end
-  end)
+  end))
   if res and res.status >= 300 then return nil, res.status, res.reason, res end
   if res then return true, res end
   return nil, code, reason
@@ -329,16 +363,31 @@ end
 function Call:info(opts)
   opts = opts or {}
   check_options("call:info", opts, set { "headers", "body" })
-  return self:send { method = "INFO", headers = opts.headers, body = opts.body }
+  return checked(pcall(self.send, self, { method = "INFO", headers = opts.headers, body = opts.body }))
 end
 
--- Events of a call; a request in the call is the event named by its method.
-local call_events = set { "ended", "modified", "hold", "unhold", "dtmf", "info", "refer",
-                          "notify", "options", "message" }
+-- Events of a call: those of the session, and a request in the call that
+-- a handler may answer, named by its method in lower case.
+local call_events = set { "ended", "modified", "hold", "unhold", "dtmf" }
+for method, by in pairs(call_methods) do
+  if by ~= "call" then call_events[method:lower()] = true end
+end
+local function event_names()
+  local names = {}
+  for name in pairs(call_events) do names[#names + 1] = name end
+  table.sort(names)
+  return table.concat(names, ", ")
+end
 
 function Call:on(event, fn)
   if type(event) ~= "string" then error("call:on: expected an event name", 2) end
-  if not call_events[event] then error("call:on: unknown event '" .. event .. "'", 2) end
+  if not call_events[event] then
+    if call_methods[event:upper()] == "call" then
+      error(("call:on: the call answers %s itself (call:on(\"modified\") tells a change, "
+             .. "call:on(\"ended\") the end)"):format(event:upper()), 2)
+    end
+    error(("call:on: unknown event '%s' (%s)"):format(event, event_names()), 2)
+  end
   if fn ~= nil and type(fn) ~= "function" then error("call:on: expected a function or nil", 2) end
   local handlers = self.handlers or {}
   self.handlers = handlers

@@ -9,7 +9,7 @@ local Call = require "sip.call"
 local media = require "sip.media"
 
 local spawn_task, current_task, wait = task.spawn_task, task.current_task, task.wait
-local check_options, set = options.check_options, options.set
+local check_options, set, checked = options.check_options, options.set, options.checked
 local auth_fields, request_headers = options.auth_fields, options.request_headers
 
 local sip = { version = core.version, tone = media.tone }
@@ -51,16 +51,49 @@ local function print_trace(ev)
   io.stdout:flush()
 end
 
+-- The sinks, in the order they came; sip.core calls one function, which
+-- hands each event to every sink. A sink that fails is logged and the
+-- others still get the event.
+local sinks = {}
+
+local function dispatch(ev)
+  local now = table.move(sinks, 1, #sinks, 1, {})  -- a sink may remove one
+  for _, fn in ipairs(now) do
+    local ok, err = xpcall(fn, debug.traceback, ev)
+    if not ok then io.stderr:write("luasip: trace sink failed: ", tostring(err), "\n") end
+  end
+end
+
+local function remove_sink(fn)
+  for i, s in ipairs(sinks) do
+    if s == fn then
+      table.remove(sinks, i)
+      break
+    end
+  end
+  if #sinks == 0 then core.trace(nil) end
+end
+
+-- sip.trace(true | fn) adds a sink (the printer, or fn; each once) and
+-- returns a function that removes that one; sip.trace(false) removes all.
 function sip.trace(on)
+  local fn
   if on == true then
-    core.trace(print_trace)
-  elseif not on then
+    fn = print_trace
+  elseif on == false or on == nil then
+    sinks = {}
     core.trace(nil)
+    return
   elseif type(on) == "function" then
-    core.trace(on)
+    fn = on
   else
     error("sip.trace: expected true, false or a function", 2)
   end
+  local present = false
+  for _, s in ipairs(sinks) do present = present or s == fn end
+  if not present then sinks[#sinks + 1] = fn end
+  core.trace(dispatch)
+  return function() remove_sink(fn) end
 end
 
 ---------------------------------------------------------------------------
@@ -87,8 +120,10 @@ local ua_options = set { "uri", "listen", "timers", "rtp_ports", "max_message", 
 function sip.ua(opts)
   opts = opts or {}
   check_options("sip.ua", opts, ua_options)
-  if opts.uri ~= nil and (type(opts.uri) ~= "string" or not opts.uri:match("^sips?:")) then
-    error("sip.ua: uri must be a sip: URI", 2)
+  -- a URI, or "Display Name" <URI> (sip.core checks the rest)
+  if opts.uri ~= nil and (type(opts.uri) ~= "string"
+      or not (opts.uri:match("<%s*(.-)>") or opts.uri):match("^sips?:")) then
+    error("sip.ua: uri must be a sip: URI, or a display name and one: \"Alice\" <sip:...>", 2)
   end
   local listen = opts.listen or { "udp:127.0.0.1:0" }
   if type(listen) == "string" then listen = { listen } end
@@ -115,7 +150,7 @@ function sip.ua(opts)
       or max_message > 65535) then
     error("sip.ua: max_message must be an integer number of bytes in [1024, 65535]", 2)
   end
-  local c = core.ua(opts.uri)
+  local c = checked(pcall(core.ua, opts.uri))
   if timers then c:timers(timers[1], timers[2], timers[3]) end
   if max_message then c:max_message(max_message) end
   for i, s in ipairs(specs) do
@@ -213,10 +248,10 @@ function UA:request(opts)
   if p.method == "INVITE" or p.method == "ACK" or p.method == "CANCEL" then
     error("ua:request: use ua:call for " .. p.method, 2)
   end
-  local res, code, reason = wait("ua:request", function(k)
+  local res, code, reason = checked(pcall(wait, "ua:request", function(k)
     local ok, c, r = self.core:request(p, k)
     if not ok then k(nil, c, r) end
-  end)
+  end))
   if res and res.status >= 300 then return nil, res.status, res.reason, res end
   return res, code, reason
 end

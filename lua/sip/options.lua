@@ -9,6 +9,17 @@ function M.check_options(what, opts, allowed)
   end
 end
 
+-- The results of a pcall of sip.core: raises its error again at the line
+-- of the script that called the API function (level 3: past the function
+-- that calls this one). sip.core's errors already name that function
+-- ("ua:call: from: ..."); the library's own position goes.
+function M.checked(ok, ...)
+  if ok then return ... end
+  local e = ...
+  if type(e) == "string" then e = e:gsub("^[^\n]-%.lua:%d+: ", "", 1) end
+  error(e, 3)
+end
+
 function M.set(list)
   local s = {}
   for _, v in ipairs(list) do s[v] = true end

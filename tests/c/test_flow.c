@@ -41,15 +41,15 @@ static void test_confirmed_directions(void **state)
 {
 	for (int out = 0; out < 2; out++) {
 		struct sip_sess s = sess(SIP_SESS_CONFIRMED, out, SDP_SENDRECV);
-		assert_flow(media_flow(&s, false), true, true, true);
+		assert_flow(media_flow(&s, false, false), true, true, true);
 		s.media.dir = SDP_SENDONLY;
-		assert_flow(media_flow(&s, false), true, true, false);
+		assert_flow(media_flow(&s, false, false), true, true, false);
 		s.media.dir = SDP_RECVONLY;
-		assert_flow(media_flow(&s, false), true, false, true);
+		assert_flow(media_flow(&s, false, false), true, false, true);
 		/* inactive: the stream stays set up (its address and numbers)
 		 * but neither sends nor receives */
 		s.media.dir = SDP_INACTIVE;
-		assert_flow(media_flow(&s, false), true, false, false);
+		assert_flow(media_flow(&s, false, false), true, false, false);
 	}
 }
 
@@ -59,12 +59,12 @@ static void test_confirmed_directions(void **state)
 static void test_hold(void **state)
 {
 	struct sip_sess s = sess(SIP_SESS_CONFIRMED, false, SDP_RECVONLY);
-	assert_flow(media_flow(&s, true), true, false, true);
+	assert_flow(media_flow(&s, true, false), true, false, true);
 	s.media.dir = SDP_SENDRECV;
 	sa_set(&s.media.remote, "0.0.0.0", 4000);
-	assert_flow(media_flow(&s, true), true, false, true);
+	assert_flow(media_flow(&s, true, false), true, false, true);
 	sa_set(&s.media.remote, "192.0.2.1", 0);
-	assert_flow(media_flow(&s, true), true, false, true);
+	assert_flow(media_flow(&s, true, false), true, false, true);
 }
 
 /* RFC 3960 §3.1: a caller hears early media from a 183 with SDP (an
@@ -73,15 +73,27 @@ static void test_hold(void **state)
 static void test_early_media_caller(void **state)
 {
 	struct sip_sess s = sess(SIP_SESS_EARLY, true, SDP_SENDRECV);
-	assert_flow(media_flow(&s, false), true, false, true);
+	assert_flow(media_flow(&s, false, false), true, false, true);
 	s.media.dir = SDP_SENDONLY;  /* the callee only listens: nothing to hear */
-	assert_flow(media_flow(&s, false), true, false, false);
+	assert_flow(media_flow(&s, false, false), true, false, false);
 	s = sess(SIP_SESS_CALLING, true, SDP_SENDRECV);
-	assert_flow(media_flow(&s, false), false, false, false);
+	assert_flow(media_flow(&s, false, false), false, false, false);
 	/* a 180 without SDP: no answer, no media */
 	s = sess(SIP_SESS_EARLY, true, SDP_SENDRECV);
 	s.have_media = false;
-	assert_flow(media_flow(&s, false), false, false, false);
+	assert_flow(media_flow(&s, false, false), false, false, false);
+}
+
+/* RFC 3960 §3: a caller that sends digits to what answered with early
+ * media (an IVR) sends from then on, where the direction allows it. */
+static void test_early_media_caller_sends_digits(void **state)
+{
+	struct sip_sess s = sess(SIP_SESS_EARLY, true, SDP_SENDRECV);
+	assert_flow(media_flow(&s, false, true), true, true, true);
+	s.media.dir = SDP_RECVONLY;  /* the callee does not listen */
+	assert_flow(media_flow(&s, false, true), true, false, true);
+	s = sess(SIP_SESS_CALLING, true, SDP_SENDRECV);  /* no early dialog: nothing */
+	assert_flow(media_flow(&s, false, true), false, false, false);
 }
 
 /* A callee's media flows both ways once its SDP has gone, in a 183 or in
@@ -90,16 +102,16 @@ static void test_early_media_caller(void **state)
 static void test_early_media_callee(void **state)
 {
 	struct sip_sess s = sess(SIP_SESS_INCOMING, false, SDP_SENDRECV);
-	assert_flow(media_flow(&s, false), false, false, false);
-	assert_flow(media_flow(&s, true), true, true, true);
+	assert_flow(media_flow(&s, false, false), false, false, false);
+	assert_flow(media_flow(&s, true, false), true, true, true);
 	s.state = SIP_SESS_EARLY;  /* a 180 went: still nothing without our SDP */
-	assert_flow(media_flow(&s, false), false, false, false);
-	assert_flow(media_flow(&s, true), true, true, true);
+	assert_flow(media_flow(&s, false, false), false, false, false);
+	assert_flow(media_flow(&s, true, false), true, true, true);
 	s.media.dir = SDP_RECVONLY;  /* the caller offered sendonly */
-	assert_flow(media_flow(&s, true), true, false, true);
+	assert_flow(media_flow(&s, true, false), true, false, true);
 	/* once confirmed, what went before no longer matters */
 	s = sess(SIP_SESS_CONFIRMED, false, SDP_SENDRECV);
-	assert_flow(media_flow(&s, false), true, true, true);
+	assert_flow(media_flow(&s, false, false), true, true, true);
 }
 
 /* No media: no SDP agreed, a declined or codec-less stream, an ended call. */
@@ -107,15 +119,15 @@ static void test_no_media(void **state)
 {
 	struct sip_sess s = sess(SIP_SESS_CONFIRMED, false, SDP_SENDRECV);
 	s.have_media = false;
-	assert_flow(media_flow(&s, true), false, false, false);
+	assert_flow(media_flow(&s, true, false), false, false, false);
 	s = sess(SIP_SESS_CONFIRMED, true, SDP_SENDRECV);
 	s.media.pt = s.media.rtp_pt = -1;  /* port 0 in the answer: declined */
 	sa_set(&s.media.remote, "192.0.2.1", 0);
-	assert_flow(media_flow(&s, true), false, false, false);
+	assert_flow(media_flow(&s, true, false), false, false, false);
 	s = sess(SIP_SESS_ENDED, false, SDP_SENDRECV);
-	assert_flow(media_flow(&s, true), false, false, false);
+	assert_flow(media_flow(&s, true, false), false, false, false);
 	s = sess(SIP_SESS_ENDED, true, SDP_SENDRECV);
-	assert_flow(media_flow(&s, false), false, false, false);
+	assert_flow(media_flow(&s, false, false), false, false, false);
 }
 
 int main(void)
@@ -124,6 +136,7 @@ int main(void)
 		cmocka_unit_test(test_confirmed_directions),
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_early_media_caller),
+		cmocka_unit_test(test_early_media_caller_sends_digits),
 		cmocka_unit_test(test_early_media_callee),
 		cmocka_unit_test(test_no_media),
 	};

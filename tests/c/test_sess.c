@@ -117,6 +117,12 @@ static void h_request(void *arg, struct sip_strans *st, const struct sip_msg *re
 {
 	struct t *t = arg;
 	t->ev.requests++;
+	/* the owner without a handler for these (test_in_unhandled_405_allow) */
+	if (sip_method_is(req, "MESSAGE") || sip_method_is(req, "SUBSCRIBE") ||
+	    sip_method_is(req, "OPTIONS")) {
+		sip_sess_reply_unhandled(t->s, st);
+		return;
+	}
 	sip_strans_reply(st, 200, NULL, NULL, NULL, 0);
 }
 
@@ -1417,6 +1423,24 @@ static void test_in_release_ringing_480(void **state)
 	no_more(t);
 }
 
+/* Hanging up a call that rings says the callee is not available, not busy:
+ * 480, as when the handler lets it go (issue 17) */
+static void test_in_hangup_ringing_480(void **state)
+{
+	struct t *t = *state;
+	incoming(t, PEER_SDP("1", ""), NULL);
+	assert_int_equal(sip_sess_ring(t->s), 0);
+	learn_our_tag(t, next_resp(t, 180, "INVITE"));
+	assert_int_equal(sip_sess_hangup(t->s), 0);
+	const struct sip_msg *r = next_resp(t, 480, "INVITE");
+	assert_string_equal(r->to_tag, t->our_tag);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.why, SIP_END_LOCAL);
+	assert_int_equal(t->ev.status, 480);
+	assert_int_equal(sip_sess_hangup(t->s), -EALREADY);
+	no_more(t);
+}
+
 static void test_in_offerless_invite_offer_in_2xx_answer_in_ack(void **state)
 {
 	struct t *t = *state;
@@ -1721,6 +1745,68 @@ static void test_glare_their_retry_accepted_during_backoff(void **state)
 			 first_line(last(t)));
 	request(t, &(struct rq){ .method = "ACK", .cseq = t->peer_cseq });
 	assert_int_equal(t->ev.modified, 1);
+}
+
+/* What the owner reads of a call: the INVITE we sent (the retry after a
+ * challenge) and the dialog's tags, also once the call is over */
+static void test_out_request_and_tags(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = dial(t, false);
+	struct sip_msg *m = sip_sess_request_msg(t->s);
+	assert_non_null(m);
+	assert_string_equal(m->method, "INVITE");
+	assert_string_equal(m->call_id, inv->call_id);
+	assert_int_equal(m->cseq, inv->cseq);
+	mem_deref(m);
+	assert_string_equal(sip_sess_local_tag(t->s), inv->from_tag);
+	assert_null(sip_sess_remote_tag(t->s));
+	respond(t, inv, 200, PEER_TAG, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("1", ""));
+	next_req(t, "ACK");
+	assert_string_equal(sip_sess_remote_tag(t->s), PEER_TAG);
+	assert_int_equal(sip_sess_hangup(t->s), 0);
+	next_req(t, "BYE");
+	assert_int_equal(t->s->state, SIP_SESS_ENDED);
+	assert_string_equal(sip_sess_local_tag(t->s), inv->from_tag);
+	assert_string_equal(sip_sess_remote_tag(t->s), PEER_TAG);
+}
+
+static void test_in_request_and_tags(void **state)
+{
+	struct t *t = *state;
+	incoming(t, PEER_SDP("1", ""), NULL);
+	struct sip_msg *m = sip_sess_request_msg(t->s);
+	assert_ptr_equal(m, t->s->invite);
+	mem_deref(m);
+	assert_int_equal(sip_sess_ring(t->s), 0);
+	learn_our_tag(t, next_resp(t, 180, "INVITE"));
+	assert_string_equal(sip_sess_local_tag(t->s), t->our_tag);
+	assert_string_equal(sip_sess_remote_tag(t->s), t->s->invite->from_tag);
+}
+
+/* A request the owner has no handler for: 200 for OPTIONS (as INFO), else
+ * 405 with what the call takes (RFC 3261 §21.4.6), from sip_sess_methods */
+static void test_in_unhandled_405_allow(void **state)
+{
+	struct t *t = *state;
+	call_in_up(t);
+	request(t, &(struct rq){ .method = "OPTIONS", .cseq = t->peer_cseq + 1 });
+	next_resp(t, 200, "OPTIONS");
+	const char *const refused[] = { "MESSAGE", "SUBSCRIBE" };
+	for (unsigned i = 0; i < N(refused); i++) {
+		request(t, &(struct rq){ .method = refused[i], .cseq = t->peer_cseq + 2 + i });
+		const char *allow = hdr(next_resp(t, 405, refused[i]), "Allow");
+		if (!allow)
+			fail_msg("the 405 to %s has no Allow", refused[i]);
+		for (const struct sip_sess_method *m = sip_sess_methods; m->name; m++) {
+			bool listed = strstr(allow, m->name) != NULL;
+			if (listed != (m->by != SIP_SESS_OWNER_OR_405))
+				fail_msg("Allow: %s: %s should%s be there", allow, m->name,
+					 listed ? " not" : "");
+		}
+	}
+	assert_int_equal(t->ev.requests, 3);
+	no_more(t);
 }
 
 static void test_lower_cseq_500(void **state)
@@ -2898,6 +2984,10 @@ int main(int argc, char **argv)
 		T(test_in_early_bye_200_and_487),
 		T(test_in_reinvite_before_final_500_retry_after),
 		T(test_in_release_ringing_480),
+		T(test_in_hangup_ringing_480),
+		T(test_in_unhandled_405_allow),
+		T(test_out_request_and_tags),
+		T(test_in_request_and_tags),
 		T(test_in_offerless_invite_offer_in_2xx_answer_in_ack),
 		T(test_in_offerless_invite_ack_without_answer_bye),
 		T(test_ua_close_ends_calls_with_bye),
