@@ -99,7 +99,7 @@ int sess_reply(struct sip_sess *s, struct sip_strans *st, int status, const char
 	if (target && status >= 200 && status < 300) {
 		sbuf_puts(&b, "Allow: ");
 		sbuf_puts(&b, sip_ua_allow(s->ua, true));
-		sbuf_puts(&b, "\r\nSupported: " SESS_SUPPORTED "\r\n");
+		sbuf_puts(&b, "\r\nSupported: " SIP_SUPPORTED "\r\n");
 		/* the INVITE's 2xx, or a refresh; an early UPDATE is neither */
 		if (sip_method_is(req, "INVITE") || s->state == SIP_SESS_CONFIRMED)
 			sess_timer_headers(s, &b, false);

@@ -169,9 +169,6 @@ struct sip_sess {
 	struct tmr se_tmr;
 };
 
-/* What our INVITEs, UPDATEs and their 2xx say we support. */
-#define SESS_SUPPORTED "100rel, timer"
-
 /* Places a call: sends the INVITE. *sp gets the owner's reference. */
 int sip_sess_connect(struct sip_sess **sp, struct sip_ua *ua, const struct sip_sess_params *p,
 		     const struct sip_sess_handlers *h, void *arg);

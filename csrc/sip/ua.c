@@ -19,12 +19,17 @@ static const char *const known_methods[] = {
 	"NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE", NULL,
 };
 
-/* Option tags we support (Require, Supported): reliable provisional
- * responses (RFC 3262) and session timers (RFC 4028), both for calls. */
+/* Whether an option tag is one of SIP_SUPPORTED. */
 static bool supported_option(const char *tag, size_t n)
 {
-	return (n == 6 && strncasecmp(tag, "100rel", 6) == 0) ||
-	       (n == 5 && strncasecmp(tag, "timer", 5) == 0);
+	for (const char *p = SIP_SUPPORTED; *p;) {
+		p += strspn(p, ", ");
+		size_t len = strcspn(p, ", ");
+		if (len && len == n && strncasecmp(tag, p, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
 }
 
 static bool is_known(const char *method)
@@ -197,7 +202,7 @@ static void answer_options(struct sip_ua *ua, struct sip_strans *st)
 	char extra[400];
 	snprintf(extra, sizeof(extra),
 		 "Allow: %s\r\nAccept: application/sdp, text/plain\r\n"
-		 "Supported: 100rel, timer\r\n", sip_ua_allow(ua, false));
+		 "Supported: " SIP_SUPPORTED "\r\n", sip_ua_allow(ua, false));
 	reply(st, 200, extra);
 }
 

@@ -13,6 +13,12 @@ struct sip_ua;
 struct sip_uac;
 struct sip_reg;
 
+/* The option tags we support, in one place: what Supported says (in
+ * OPTIONS answers, our INVITEs and UPDATEs and their 2xx) and what a
+ * request may Require without a 420. Reliable provisional responses
+ * (RFC 3262) and session timers (RFC 4028), both for calls. */
+#define SIP_SUPPORTED "100rel, timer"
+
 struct sip_ua_handlers {
 	/* A request that passed the UA checks, for the application. */
 	void (*request)(void *arg, struct sip_strans *st, const struct sip_msg *req);

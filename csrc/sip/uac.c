@@ -128,7 +128,7 @@ static char *compose(struct sip_uac *u, const struct sip_transport *tp, const ch
 	if (strcmp(u->method, "INVITE") == 0 || strcmp(u->method, "UPDATE") == 0) {
 		sbuf_puts(&b, "Allow: ");
 		sbuf_puts(&b, sip_ua_allow(u->ua, true));
-		sbuf_puts(&b, "\r\nSupported: 100rel, timer\r\n");
+		sbuf_puts(&b, "\r\nSupported: " SIP_SUPPORTED "\r\n");
 	}
 	sbuf_puts(&b, auth);
 	if (u->headers)

@@ -1905,6 +1905,30 @@ static void test_prack_in_wrong_rack_481(void **state)
 	no_more(t);
 }
 
+/* SIP_SUPPORTED is what a request may Require: each of its tags is taken,
+ * and a tag beside them that we lack gets 420 naming it alone (§8.2.2.3). */
+static void test_require_supported_tags_taken(void **state)
+{
+	struct t *t = *state;
+	incoming(t, PEER_SDP("1", ""),
+		 "Require: timer, 100rel\r\nSession-Expires: 1800\r\nSupported: timer, 100rel\r\n");
+	assert_int_equal(t->accept_err, 0);
+}
+
+static void test_require_unsupported_tag_420(void **state)
+{
+	struct t *t = *state;
+	snprintf(t->call_id, sizeof(t->call_id), "in-call-1@" PEER_HOST);
+	snprintf(t->peer_from, sizeof(t->peer_from), "Bob <sip:bob@" PEER_HOST ">;tag=" PEER_TAG);
+	snprintf(t->peer_to, sizeof(t->peer_to), "<sip:alice@" OUR_HOST ">");
+	request(t, &(struct rq){ .method = "INVITE", .extra = "Require: timer, x-foo\r\n",
+				 .sdp = PEER_SDP("1", "") });
+	next_resp(t, 100, "INVITE");  /* as for every INVITE, at once */
+	const struct sip_msg *r = next_resp(t, 420, "INVITE");
+	assert_string_equal(hdr(r, "Unsupported"), "x-foo");
+	assert_int_equal(t->accepts, 0);
+}
+
 static void test_prack_in_none_within_64t1_500(void **state)
 {
 	struct t *t = *state;
@@ -3042,6 +3066,8 @@ int main(int argc, char **argv)
 		T(test_redirect_loop_ends_with_last_failure),
 		T(test_redirect_hop_limit_and_6xx_end_the_search),
 		T(test_redirect_not_followed_without_follow),
+		T(test_require_supported_tags_taken),
+		T(test_require_unsupported_tag_420),
 #undef T
 	};
 	/* sess.sh NAME: only the tests whose name matches the glob */
