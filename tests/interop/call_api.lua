@@ -49,25 +49,16 @@ t.main(sip, function(track)
     uri = "sip:bob@127.0.0.1",
     listen = { ("udp:127.0.0.1:%d"):format(port), ("tcp:127.0.0.1:%d"):format(port) },
   })
-  local handled, finished = nil, false
-  ua:on("INVITE", function(call)
-    if handled then return 486 end   -- one call per run
-    handled = call
+  local handled = t.serve_one_call(sip, ua, function(call)
     call:on("refer", function() return 603 end)
     call:ring()
     local ok, why = call:answer()
     t.check("call:answer() returns true once the ACK came", ok == true, "answer: %s",
       tostring(why))
     t.check_remote_bye(sip, call, CALL_LIMIT)
-    finished = true
-  end)
-  io.stdout:write("ready\n")
-  if not t.wait_for(sip, wait, function() return handled ~= nil end) then
-    t.check("the INVITE reaches the handler as an incoming call", false,
-      "no INVITE within %g s", wait)
-    return
-  end
-  t.wait_for(sip, CALL_LIMIT * 2 + 4, function() return finished end)
+  end, { wait = wait, limit = CALL_LIMIT * 2 + 4,
+         what = "the INVITE reaches the handler as an incoming call" })
+  if not handled then return end
   local entries = t.of_call(events, handled.id)
   check_405(entries, "MESSAGE", { REFER = true })
   check_405(entries, "SUBSCRIBE", { REFER = true })

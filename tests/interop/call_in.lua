@@ -485,27 +485,12 @@ t.main(sip, function(track)
     uri = "sip:bob@127.0.0.1",
     listen = { ("udp:127.0.0.1:%d"):format(port), ("tcp:127.0.0.1:%d"):format(port) },
   })
-  local handled, finished = nil, false
-  ua:on("INVITE", function(call)
-    if handled then return 486 end   -- one call per run
-    handled = call
-    local first = { direction = call.direction, state = call.state }
-    local ok, result = xpcall(function()
-      check_incoming(call, first)
-      return modes[mode](call)
-    end, debug.traceback)
-    if not ok then t.check("script error", false, "%s", result) end
-    finished = true
-    if ok then return result end
-  end)
-  io.stdout:write("ready\n")
-
-  if not t.wait_for(sip, wait, function() return handled ~= nil end) then
-    t.check("the INVITE reaches the handler as an incoming call", false,
-      "no INVITE within %g s", wait)
-    return
-  end
-  t.wait_for(sip, CALL_LIMIT * 2 + 4, function() return finished end)
+  local handled = t.serve_one_call(sip, ua, function(call)
+    check_incoming(call, { direction = call.direction, state = call.state })
+    return modes[mode](call)
+  end, { wait = wait, limit = CALL_LIMIT * 2 + 4,
+         what = "the INVITE reaches the handler as an incoming call" })
+  if not handled then return end
   if after[mode] then after[mode](handled) end
   t.check_transport(call_events(handled), transport)
   -- Let the last answers and retransmissions go before the endpoint closes.

@@ -246,19 +246,6 @@ t.main(sip, function(track)
     return
   end
   track(ua)
-  local handled, finished = nil, false
-  ua:on("INVITE", function(call)
-    if handled then return 486 end   -- one call per run
-    handled = call
-    local ok, err = xpcall(modes[mode], debug.traceback, call)
-    if not ok then t.check("script error", false, "%s", err) end
-    finished = true
-  end)
-  io.stdout:write("ready\n")
-  if not t.wait_for(sip, wait, function() return handled ~= nil end) then
-    t.check("the INVITE reaches the handler", false, "no INVITE within %g s", wait)
-    return
-  end
-  t.wait_for(sip, 30, function() return finished end)
+  if not t.serve_one_call(sip, ua, modes[mode], { wait = wait, limit = 30 }) then return end
   sip.sleep(0.2)
 end)

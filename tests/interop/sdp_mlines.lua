@@ -153,22 +153,8 @@ assert(modes[mode], "unknown MODE " .. mode)
 
 -- SIPp calls: the INVITE handler runs the mode.
 local function answer_side(ua)
-  local wait = t.env_number("WAIT", 10)
-  local handled, finished = nil, false
-  ua:on("INVITE", function(call)
-    if handled then return 486 end   -- one call per run
-    handled = call
-    local ok, err = xpcall(modes[mode], debug.traceback, call)
-    if not ok then t.check("script error", false, "%s", err) end
-    finished = true
-  end)
-  io.stdout:write("ready\n")
-  if not t.wait_for(sip, wait, function() return handled ~= nil end) then
-    t.check("the INVITE reaches the handler", false, "no INVITE within %g s", wait)
-    return
-  end
-  t.wait_for(sip, CALL_LIMIT * 4, function() return finished end)
-  return handled
+  return t.serve_one_call(sip, ua, modes[mode],
+    { wait = t.env_number("WAIT", 10), limit = CALL_LIMIT * 4 })
 end
 
 t.main(sip, function(track)

@@ -494,4 +494,29 @@ function M.answer_direction(entries, method, n)
   return res and M.sdp_direction(res.msg.body), res
 end
 
+-- Serves one incoming call: the first INVITE runs fn(call) in its handler
+-- (what fn returns is the handler's answer; a second INVITE gets 486),
+-- prints "ready", then waits opts.wait seconds for the INVITE and
+-- opts.limit for fn to finish. Returns the call, or nil after a failed
+-- check named opts.what when no INVITE came.
+function M.serve_one_call(sip, ua, fn, opts)
+  local handled, finished = nil, false
+  ua:on("INVITE", function(call)
+    if handled then return 486 end   -- one call per run
+    handled = call
+    local ok, result = xpcall(fn, debug.traceback, call)
+    if not ok then M.check("script error", false, "%s", result) end
+    finished = true
+    if ok then return result end
+  end)
+  io.stdout:write("ready\n")
+  if not M.wait_for(sip, opts.wait, function() return handled ~= nil end) then
+    M.check(opts.what or "the INVITE reaches the handler", false, "no INVITE within %g s",
+      opts.wait)
+    return nil
+  end
+  M.wait_for(sip, opts.limit, function() return finished end)
+  return handled
+end
+
 return M
