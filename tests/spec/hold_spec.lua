@@ -341,3 +341,15 @@ describe("ua:calls()", function()
     end)
   end)
 end)
+
+describe("sip.tone(\"waiting\")", function()
+  it("is a short beep and a long silence per country, looped as one cycle", function()
+    for country, seconds in pairs { us = 10, uk = 3, eu = 8.45, de = 5.6, fr = 10.3, cn = 4.4,
+                                    jp = 9.5 } do
+      assert.near(seconds, sip.tone("waiting", {country = country}).seconds, 1e-9, country)
+    end
+    assert.equal(sip.tone("waiting"), sip.tone("waiting", {country = "us"}))
+    assert.has_error(function() sip.tone("wating") end,
+      "sip.tone: unknown tone 'wating' (dial, ringback, busy, congestion, waiting)")
+  end)
+end)
