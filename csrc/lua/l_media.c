@@ -70,7 +70,7 @@ int lsip_tone(lua_State *L)
 		int err = tone_lookup(name, country, &t);
 		if (err == -ENOENT)
 			return luaL_error(L, "sip.tone: unknown tone '%s' (dial, ringback, busy, "
-					  "congestion)", name);
+					  "congestion, waiting)", name);
 		if (err)
 			return luaL_error(L, "sip.tone: no tones for country '%s' (us, uk, eu, "
 					  "de, fr, cn, jp)", country);

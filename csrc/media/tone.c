@@ -18,36 +18,46 @@ struct tone_row {
 #define CAD4(a, b, c, d) .cadence = { a, b, c, d }, .ncadence = 4
 
 /* ITU-T E.180 Supplement 2 and the national specifications it lists. "eu"
- * is the CEPT/ETSI recommendation (ETSI TR 101 041) most of Europe uses. */
+ * is the CEPT/ETSI recommendation (ETSI TR 101 041) most of Europe uses.
+ * A call-waiting tone is a short beep (or two) then a long silence: it is
+ * heard over the conversation, so it must never sound continuous, and it
+ * loops for as long as the second call waits. */
 static const struct tone_row table[] = {
 	{ "us", "dial",       { F2(350, 440) } },
 	{ "us", "ringback",   { F2(440, 480), CAD2(2000, 4000) } },
 	{ "us", "busy",       { F2(480, 620), CAD2(500, 500) } },
 	{ "us", "congestion", { F2(480, 620), CAD2(250, 250) } },
+	{ "us", "waiting",    { F1(440), CAD2(300, 9700) } },
 	{ "uk", "dial",       { F2(350, 440) } },
 	{ "uk", "ringback",   { F2(400, 450), CAD4(400, 200, 400, 2000) } },
 	{ "uk", "busy",       { F1(400), CAD2(375, 375) } },
 	{ "uk", "congestion", { F1(400), CAD4(400, 350, 225, 525) } },
+	{ "uk", "waiting",    { F1(400), CAD2(100, 2900) } },
 	{ "eu", "dial",       { F1(425) } },
 	{ "eu", "ringback",   { F1(425), CAD2(1000, 4000) } },
 	{ "eu", "busy",       { F1(425), CAD2(500, 500) } },
 	{ "eu", "congestion", { F1(425), CAD2(250, 250) } },
+	{ "eu", "waiting",    { F1(425), CAD4(150, 150, 150, 8000) } },
 	{ "de", "dial",       { F1(425) } },
 	{ "de", "ringback",   { F1(425), CAD2(1000, 4000) } },
 	{ "de", "busy",       { F1(425), CAD2(480, 480) } },
 	{ "de", "congestion", { F1(425), CAD4(240, 240, 240, 240) } },
+	{ "de", "waiting",    { F1(425), CAD4(200, 200, 200, 5000) } },
 	{ "fr", "dial",       { F1(440) } },
 	{ "fr", "ringback",   { F1(440), CAD2(1500, 3500) } },
 	{ "fr", "busy",       { F1(440), CAD2(500, 500) } },
 	{ "fr", "congestion", { F1(440), CAD2(250, 250) } },
+	{ "fr", "waiting",    { F1(440), CAD2(300, 10000) } },
 	{ "cn", "dial",       { F1(450) } },
 	{ "cn", "ringback",   { F1(450), CAD2(1000, 4000) } },
 	{ "cn", "busy",       { F1(450), CAD2(350, 350) } },
 	{ "cn", "congestion", { F1(450), CAD2(700, 700) } },
+	{ "cn", "waiting",    { F1(450), CAD2(400, 4000) } },
 	{ "jp", "dial",       { F1(400) } },
 	{ "jp", "ringback",   { F1(400), CAD2(1000, 2000), .mod_hz = 16 } },
 	{ "jp", "busy",       { F1(400), CAD2(500, 500) } },
 	{ "jp", "congestion", { F1(400), CAD2(500, 500) } },
+	{ "jp", "waiting",    { F1(400), CAD4(500, 500, 500, 8000), .mod_hz = 16 } },
 };
 
 int tone_lookup(const char *name, const char *country, struct tone_spec *t)

@@ -1,6 +1,6 @@
 /* Call progress tones (ITU-T E.180 and national practice): dial,
- * ringback, busy and congestion of the common countries, and tones of
- * one's own (frequencies and an on/off cadence). A tone is rendered once as
+ * ringback, busy, congestion and call waiting of the common countries, and
+ * tones of one's own (frequencies and an on/off cadence). A tone is rendered once as
  * one cycle of 8 kHz audio that plays in a loop: with whole-hertz
  * frequencies a continuous tone's one-second cycle ends in phase, and a
  * cadence's cycle ends in silence, so the loop has no click. */
@@ -22,7 +22,8 @@ struct tone_spec {
 	double level_dbm0;                /* of each frequency; -13 dBm0 by default */
 };
 
-/* The tone called name ("dial", "ringback", "busy", "congestion") in country
+/* The tone called name ("dial", "ringback", "busy", "congestion", "waiting")
+ * in country
  * ("us", "uk", "eu", "cn", "jp", and a few more; NULL: "us"). -ENOENT for an
  * unknown name, -ESRCH for an unknown country. */
 int tone_lookup(const char *name, const char *country, struct tone_spec *t);

@@ -131,6 +131,13 @@ static sdp_attribute_t *attr_find(sdp_message_t *m, int pos, const char *name)
 	return NULL;
 }
 
+/* The direction our offers say: what we want, without sending to a peer
+ * that holds us (RFC 6337 §5.1: a hold while held offers inactive). */
+static enum sdp_dir offer_dir(const struct sdp_local *l)
+{
+	return l->held ? dir_make(false, dir_recvs(l->dir)) : l->dir;
+}
+
 /* The direction attribute at pos (-1: session level), or -1 when none. */
 static int dir_find(sdp_message_t *m, int pos)
 {
@@ -536,7 +543,8 @@ int sdp_offer(struct sdp_local *l, char **sdp, size_t *len)
 	session_put(&b, l, "0 0");
 	for (unsigned i = 0; i < (ml->n ? ml->n : 1); i++) {
 		if (i == ml->audio)
-			audio_put(&b, l, ml->proto, pts, pts, n, l->te_pt ? l->te_pt : -1, l->dir);
+			audio_put(&b, l, ml->proto, pts, pts, n, l->te_pt ? l->te_pt : -1,
+				  offer_dir(l));
 		else
 			sbuf_cat(&b, ml->declined[i], "\r\n", NULL);
 	}
@@ -658,6 +666,7 @@ int sdp_answer(struct sdp_local *l, const char *offer, size_t offer_len,
 	err = sdp_finish(l, &b, sdp, len);
 	if (!err) {
 		*r = res;
+		l->held = res.hold_by_peer;
 		struct sdp_mlines old = l->mlines;
 		l->mlines = next;
 		next = old;
@@ -717,11 +726,13 @@ int sdp_accept(struct sdp_local *l, const char *answer, size_t answer_len,
 	res.pt = s.pt;
 	res.rtp_pt = s.rtp_pt;
 	res.te_pt = s.te_pt;
-	enum sdp_dir peer = peer_dir(&s, &res.remote);
-	res.dir = dir_meet(l->dir, peer);
+	enum sdp_dir ours = offer_dir(l), peer = peer_dir(&s, &res.remote);
+	res.dir = dir_meet(ours, peer);
 	/* A peer that does not receive is holding only if our offer let it
-	 * receive: the answer to our own recvonly or inactive says nothing. */
-	res.hold_by_peer = !dir_recvs(peer) && dir_sends(l->dir);
+	 * receive: the answer to our own recvonly or inactive says nothing,
+	 * and a hold of the peer's stays until it offers otherwise. */
+	res.hold_by_peer = dir_sends(ours) ? !dir_recvs(peer) : l->held;
+	l->held = res.hold_by_peer;
 	*r = res;
 	err = 0;
 out:

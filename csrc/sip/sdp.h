@@ -48,6 +48,11 @@ struct sdp_local {
 	uint64_t sess_id;           /* o= session id, fixed for the session */
 	uint64_t version;           /* o= version of the next SDP (see sdp_local_changed) */
 	enum sdp_dir dir;           /* what we want: sendrecv, or sendonly to hold */
+	bool held;                  /* the peer holds us (struct sdp_result's
+	                               hold_by_peer of the last offer/answer): our
+	                               offers then do not send (RFC 6337 §5.1),
+	                               and the answer to an offer of ours that did
+	                               not let the peer receive keeps it */
 	uint8_t codecs[SDP_MAX_CODECS];  /* static payload types, preferred first */
 	unsigned ncodecs;
 	uint8_t te_pt;              /* telephone-event payload type we offer (0: none) */
@@ -69,7 +74,9 @@ struct sdp_result {
 	uint32_t ptime;
 	bool hold_by_peer;          /* the peer sends sendonly/inactive or c=0.0.0.0;
 	                               in an answer only when our offer let the
-	                               peer receive (we offered sendrecv/sendonly) */
+	                               peer receive (we offered sendrecv/sendonly):
+	                               the answer to our recvonly or inactive says
+	                               nothing, and the hold stays as it was */
 };
 
 /* Sets defaults: PCMU, PCMA, telephone-event 101, ptime 20, sendrecv, a
@@ -85,7 +92,9 @@ void sdp_local_changed(struct sdp_local *l);
 
 /* Composes an offer and keeps it in l->last: the session's m= lines, our
  * audio stream with every codec of ours and the others at port 0; audio
- * alone when there is no session yet. *sdp is a mem string (a reference of
+ * alone when there is no session yet. Its direction is l->dir, without the
+ * sending while the peer holds us (l->held): a hold of ours offers
+ * inactive then, and taking it back recvonly (RFC 6337 §5.1, §5.3). *sdp is a mem string (a reference of
  * its own); -EINVAL when there is no codec to offer or a codec other than
  * 0 and 8. */
 int sdp_offer(struct sdp_local *l, char **sdp, size_t *len);

@@ -129,6 +129,8 @@ struct sip_sess {
 	struct sip_uac *mod;            /* our re-INVITE or UPDATE in flight */
 	bool mod_update;
 	enum sdp_dir mod_dir;
+	enum sdp_dir dir_before;        /* sdp.dir before our offer: back to it
+	                                   when the offer is refused */
 	struct tmr glare;               /* the back-off after 491 */
 	bool remote_reinvite;           /* their re-INVITE awaits its ACK */
 

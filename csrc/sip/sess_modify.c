@@ -46,6 +46,11 @@ static void done(struct sip_sess *s, int err, const struct sip_msg *resp)
 	}
 	s->mod = NULL;
 	s->mod_refresh = false;
+	/* refused, or answered without usable SDP: the session stays as it
+	 * was (RFC 3261 §14.1), and so does the direction we want, which
+	 * answers the peer's next offer */
+	if (err || !resp || resp->status >= 300)
+		s->sdp.dir = s->dir_before;
 	if (!refresh && s->h && s->h->modify_done)
 		s->h->modify_done(s->arg, err, resp);
 }
@@ -173,7 +178,11 @@ int sip_sess_modify(struct sip_sess *s, enum sdp_dir dir, bool update)
 		return -EBUSY;  /* one offer at a time (RFC 3264 §4) */
 	s->mod_dir = dir;
 	s->mod_update = update;
-	return send_offer(s);
+	s->dir_before = s->sdp.dir;
+	int err = send_offer(s);
+	if (err)
+		s->sdp.dir = s->dir_before;
+	return err;
 }
 
 /* Their re-INVITE or UPDATE. */
@@ -219,8 +228,8 @@ void sess_modify_recv(struct sip_sess *s, struct sip_strans *st, const struct si
 		}
 		sess_keep_remote_sdp(s, req);
 	} else if (invite) {
-		/* an offer-less re-INVITE: ours goes in the 2xx */
-		s->sdp.dir = SDP_SENDRECV;
+		/* an offer-less re-INVITE: ours goes in the 2xx, in the
+		 * direction we want (a call we hold stays held) */
 		err = sdp_offer(&s->sdp, &sdp, &len);
 		offer_in_2xx = true;
 	}

@@ -25,6 +25,11 @@ Call.__index = function(self, k)
   -- an outgoing call's INVITE: the one sent last (a retry's after a
   -- challenge); an incoming call's is a field
   if k == "request" then return self.core:invite() end
+  -- who holds whom: "local" (our call:hold), "remote" (the far end's), "both"
+  if k == "held" then
+    local l, r = self.local_hold, self.peer_hold
+    return l and r and "both" or l and "local" or r and "remote" or nil
+  end
   return nil
 end
 
@@ -61,6 +66,7 @@ local function event(self, ev, a, b, c, d)
     if self.bridged then self:_bridge_media() end
   elseif ev == "ended" then
     self.end_reason, self.end_status = a, b
+    self:_forget()
     if self.pending_timer then self.pending_timer:cancel() end
     wake(self, "play", nil, "hangup")
     wake(self, "digit", nil, "hangup")
@@ -88,6 +94,8 @@ local function event(self, ev, a, b, c, d)
     emit(self, "modified")
     self:_hold_check()
   elseif ev == "modify_done" then
+    -- an answer may say that the far end holds us (RFC 6337 §5.2)
+    self:_hold_check()
     wake(self, "modify", a, b, c)
   elseif ev == "request" then
     self:_request(a)
@@ -109,8 +117,8 @@ Call._event = event
 function Call:_hold_check()
   local m = self.core:media()
   local held = m and m.hold_by_peer or false
-  if held ~= self.held then
-    self.held = held
+  if held ~= self.peer_hold then
+    self.peer_hold = held
     emit(self, held and "hold" or "unhold")
   end
 end
@@ -157,11 +165,25 @@ end
 
 local function new_call(ua, ccore, direction, request)
   local self = setmetatable({ core = ccore, ua = ua, direction = direction, request = request,
-                              handlers = false, waiters = {}, enders = false, held = false,
+                              handlers = false, waiters = {}, enders = false,
+                              peer_hold = false, local_hold = false, music = false,
                               pending_timer = false, early = false, on_progress = false,
                               on_early = false, pending_digits = "", bridged = false }, Call)
   ccore:events(function(...) event(self, ...) end)
+  -- ua:calls() lists the calls that are not over, in the order made
+  local live = ua.live_calls
+  live[#live + 1] = self
   return self
+end
+
+function Call:_forget()
+  local live = self.ua.live_calls
+  for i = 1, #live do
+    if live[i] == self then
+      table.remove(live, i)
+      return
+    end
+  end
 end
 
 local function pending(call)
@@ -326,22 +348,37 @@ end
 local modify_options = set { "direction", "method" }
 local directions = set { "sendrecv", "sendonly", "recvonly", "inactive" }
 
+-- The method of a new offer: "INVITE" (a re-INVITE) or "UPDATE".
+function Call._offer_method(fname, method)
+  method = method and tostring(method):upper() or "INVITE"
+  if method ~= "INVITE" and method ~= "UPDATE" then
+    error(fname .. ": method must be INVITE or UPDATE", 3)
+  end
+  return method
+end
+
+-- A new offer of direction dir by re-INVITE or UPDATE; waits for the
+-- answer (a 491 is retried by sip.core, RFC 3261 §14.1): true, or nil,
+-- status, reason with the call as it was.
+function Call:_offer(fname, dir, method)
+  current_task(fname)
+  local ok, err = self.core:modify(dir, method == "UPDATE")
+  if not ok then return nil, err end
+  local status, c, r = wait(fname, self.waiters, "modify")
+  if not status then return nil, c, r end
+  -- an offer that does not let us receive is a hold of ours (RFC 3264 §8.4)
+  self.local_hold = dir == "sendonly" or dir == "inactive"
+  return true
+end
+
 -- A new offer by re-INVITE or UPDATE; waits for the answer.
 function Call:modify(opts)
   opts = opts or {}
   check_options("call:modify", opts, modify_options)
   local dir = opts.direction or "sendrecv"
   if not directions[dir] then error("call:modify: bad direction '" .. tostring(dir) .. "'", 2) end
-  local method = opts.method and tostring(opts.method):upper() or "INVITE"
-  if method ~= "INVITE" and method ~= "UPDATE" then
-    error("call:modify: method must be INVITE or UPDATE", 2)
-  end
-  current_task("call:modify")
-  local ok, err = self.core:modify(dir, method == "UPDATE")
-  if not ok then return nil, err end
-  local status, c, r = wait("call:modify", self.waiters, "modify")
-  if status then return true end
-  return nil, c, r
+  local method = Call._offer_method("call:modify", opts.method)
+  return self:_offer("call:modify", dir, method)
 end
 
 local request_in_call_options = set { "method", "headers", "body" }

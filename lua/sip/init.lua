@@ -8,6 +8,7 @@ local options = require "sip.options"
 local Call = require "sip.call"
 local media = require "sip.media"
 require "sip.bridge"
+require "sip.hold"
 
 local spawn_task, current_task, wait = task.spawn_task, task.current_task, task.wait
 local check_options, set, checked = options.check_options, options.set, options.checked
@@ -163,6 +164,7 @@ function sip.ua(opts)
   end
 
   local self = setmetatable({ core = c, uri = opts.uri, handlers = {}, methods = {},
+                              live_calls = {},
                               t1 = timers and timers[1] / 1000 or 0.5 }, UA)
   if opts.max_calls ~= nil then
     if math.type(opts.max_calls) ~= "integer" or opts.max_calls < 1 then
@@ -189,6 +191,14 @@ end
 
 function UA:address(proto)
   return self.core:address(proto or "udp")
+end
+
+-- The endpoint's calls that are not over, incoming and outgoing, in the
+-- order they were made (a new list each time).
+function UA:calls()
+  local list = {}
+  for i, call in ipairs(self.live_calls) do list[i] = call end
+  return list
 end
 
 function UA:close()

@@ -60,20 +60,22 @@ function M.tone(name, opts)
   return t
 end
 
-local function clip_of(source, what)
-  what = what or "call:play"
+-- The clip of a file or tone for fname (call:play, call:hold); an error
+-- is raised at the level of fname's caller.
+local function clip_of(source, fname)
+  fname = fname or "call:play"
   if getmetatable(source) == Tone then return source.clip end
   if type(source) == "string" then
     -- the cache shares one decoding among every call that plays the file; a
     -- file not decoded yet is, on the thread pool, while the task waits
-    local clip, err = wait(what, function(k)
+    local clip, err = wait(fname, function(k)
       local c, e = core.sound(source, k)
       if c ~= false then k(c, e) end
     end)
-    if not clip then error(what .. ": " .. err, 3) end
+    if not clip then error(fname .. ": " .. err, 3) end
     return clip
   end
-  error(what .. ": expected a file name or a sip.tone", 3)
+  error(fname .. ": expected a file name or a sip.tone", 3)
 end
 M.clip_of = clip_of
 
@@ -90,8 +92,10 @@ function Call:play(source, opts)
   local clip = clip_of(source)
   current_task("call:play")
   if self.state == "ended" then return nil, "hangup" end
-  -- what played before is stopped, and its task told so
+  -- what played before is stopped, and its task told so; a hold's music
+  -- too (call:unhold then leaves this play alone)
   self:_wake("play", nil, "stopped")
+  self.music = false
   return wait("call:play", function(k)
     local ok, err = self.core:play(clip, opts.loop and true or false)
     if not ok then return k(nil, err) end
@@ -103,6 +107,7 @@ end
 -- Stops what plays and what records.
 function Call:stop()
   if self.state == "ended" then return end
+  self.music = false
   if self.core:stop_play() or self.waiters.play then self:_wake("play", nil, "stopped") end
   local secs, err, msg = self.core:stop_record()
   if secs then self:_wake("record", secs)

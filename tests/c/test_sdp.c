@@ -936,35 +936,79 @@ static void test_accept_errors(void **state)
 
 static void test_accept_directions(void **state)
 {
+	/* held: the peer held us before the offer (then we offered without
+	 * sending: recvonly for sendrecv, inactive for our hold) */
 	static const struct {
 		enum sdp_dir ours;
+		bool held;
 		const char *c, *attr;
 		enum sdp_dir dir;
 		bool hold;
 	} cases[] = {
-		{ SDP_SENDRECV, "192.0.2.7", "",               SDP_SENDRECV, false },
-		{ SDP_SENDRECV, "192.0.2.7", "a=sendonly\r\n", SDP_RECVONLY, true },
-		{ SDP_SENDRECV, "192.0.2.7", "a=inactive\r\n", SDP_INACTIVE, true },
-		{ SDP_SENDRECV, "192.0.2.7", "a=recvonly\r\n", SDP_SENDONLY, false },
-		{ SDP_SENDRECV, "0.0.0.0",   "",               SDP_RECVONLY, true },
+		{ SDP_SENDRECV, false, "192.0.2.7", "",               SDP_SENDRECV, false },
+		{ SDP_SENDRECV, false, "192.0.2.7", "a=sendonly\r\n", SDP_RECVONLY, true },
+		{ SDP_SENDRECV, false, "192.0.2.7", "a=inactive\r\n", SDP_INACTIVE, true },
+		{ SDP_SENDRECV, false, "192.0.2.7", "a=recvonly\r\n", SDP_SENDONLY, false },
+		{ SDP_SENDRECV, false, "0.0.0.0",   "",               SDP_RECVONLY, true },
 		/* our hold answered as it should be */
-		{ SDP_SENDONLY, "192.0.2.7", "a=recvonly\r\n", SDP_SENDONLY, false },
-		{ SDP_SENDONLY, "192.0.2.7", "a=inactive\r\n", SDP_INACTIVE, true },
+		{ SDP_SENDONLY, false, "192.0.2.7", "a=recvonly\r\n", SDP_SENDONLY, false },
+		{ SDP_SENDONLY, false, "192.0.2.7", "a=inactive\r\n", SDP_INACTIVE, true },
 		/* an answer that ignores our hold still does not make us receive */
-		{ SDP_SENDONLY, "192.0.2.7", "a=sendrecv\r\n", SDP_SENDONLY, false },
+		{ SDP_SENDONLY, false, "192.0.2.7", "a=sendrecv\r\n", SDP_SENDONLY, false },
 		/* we offered not to send, so the peer's inactive is no hold */
-		{ SDP_INACTIVE, "192.0.2.7", "a=inactive\r\n", SDP_INACTIVE, false },
-		{ SDP_RECVONLY, "192.0.2.7", "a=sendonly\r\n", SDP_RECVONLY, false },
+		{ SDP_INACTIVE, false, "192.0.2.7", "a=inactive\r\n", SDP_INACTIVE, false },
+		{ SDP_RECVONLY, false, "192.0.2.7", "a=sendonly\r\n", SDP_RECVONLY, false },
+		/* held, we take our hold back (offered recvonly): still held */
+		{ SDP_SENDRECV, true,  "192.0.2.7", "a=sendonly\r\n", SDP_RECVONLY, true },
+		/* held, we hold too (offered inactive) */
+		{ SDP_SENDONLY, true,  "192.0.2.7", "a=inactive\r\n", SDP_INACTIVE, true },
+		/* an answer that ignores our inactive does not make us send to a
+		 * peer that holds us */
+		{ SDP_SENDONLY, true,  "192.0.2.7", "a=sendrecv\r\n", SDP_INACTIVE, true },
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		l.dir = cases[i].ours;
+		l.held = cases[i].held;
 		struct sdp_result r;
 		assert_int_equal(accept_text(answer_make(cases[i].c, "audio 4000 RTP/AVP 0",
 							 cases[i].attr), &r), 0);
 		if (r.dir != cases[i].dir || r.hold_by_peer != cases[i].hold)
 			fail_msg("case %zu: %s hold %d, want %s hold %d", i, sdp_dir_name(r.dir),
 				 r.hold_by_peer, sdp_dir_name(cases[i].dir), cases[i].hold);
+		assert_int_equal(l.held, cases[i].hold);
 	}
+}
+
+/* Held by the peer, our offers do not send (RFC 6337 §5.1, §5.3): a hold
+ * of ours offers inactive, taking it back recvonly; once the peer's own
+ * offer takes its hold back, we offer what we want again. */
+static void test_offer_while_held(void **state)
+{
+	struct sdp_result r;
+	char *sdp = answer(offer_make("192.0.2.7", "4000 RTP/AVP 0", "a=sendonly\r\n"), &r, 0);
+	assert_true(r.hold_by_peer);
+	assert_true(l.held);
+	mem_deref(sdp);
+
+	l.dir = SDP_SENDONLY;
+	assert_int_equal(sdp_offer(&l, &sdp, NULL), 0);
+	assert_true(has_line(sdp, "a=inactive"));
+	mem_deref(sdp);
+	l.dir = SDP_SENDRECV;
+	assert_int_equal(sdp_offer(&l, &sdp, NULL), 0);
+	assert_true(has_line(sdp, "a=recvonly"));
+	mem_deref(sdp);
+
+	/* the peer takes its hold back while we hold it: we answer sendonly */
+	l.dir = SDP_SENDONLY;
+	sdp = answer(offer_make("192.0.2.7", "4000 RTP/AVP 0", ""), &r, 0);
+	assert_true(has_line(sdp, "a=sendonly"));
+	assert_false(r.hold_by_peer);
+	assert_false(l.held);
+	mem_deref(sdp);
+	assert_int_equal(sdp_offer(&l, &sdp, NULL), 0);
+	assert_true(has_line(sdp, "a=sendonly"));
+	mem_deref(sdp);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1279,6 +1323,7 @@ int main(void)
 		T(test_accept_declined),
 		T(test_accept_errors),
 		T(test_accept_directions),
+		T(test_offer_while_held),
 		T(test_version_offers),
 		T(test_version_answers),
 		T(test_mlines_reoffer_keeps_declined_video),

@@ -1620,6 +1620,45 @@ static void test_reinvite_outgoing_refused_keeps_call_481_ends_it(void **state)
 	no_more(t);
 }
 
+/* A refused hold leaves the call as it was (§14.1): the direction we
+ * want too, which answers the peer's next offer. */
+static void test_reinvite_outgoing_refused_hold_keeps_direction(void **state)
+{
+	struct t *t = *state;
+	call_up(t);
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, false), 0);
+	const struct sip_msg *re = next_req(t, "INVITE");
+	respond(t, re, 488, NULL, NULL, NULL);
+	next_req(t, "ACK");
+	assert_int_equal(t->ev.md_status, 488);
+	assert_int_equal(t->s->media.dir, SDP_SENDRECV);
+	request(t, &(struct rq){ .method = "INVITE", .sdp = PEER_SDP("2", "") });
+	next_resp(t, 100, "INVITE");
+	const struct sip_msg *ok = next_resp(t, 200, "INVITE");
+	assert_body_has(ok, "a=sendrecv\r\n");
+	assert_int_equal(t->s->media.dir, SDP_SENDRECV);
+}
+
+/* A call we hold stays held when the peer's re-INVITE has no offer: our
+ * offer in the 2xx says sendonly (RFC 6337 §5.2). */
+static void test_reinvite_incoming_offerless_keeps_our_hold(void **state)
+{
+	struct t *t = *state;
+	call_up(t);
+	assert_int_equal(sip_sess_modify(t->s, SDP_SENDONLY, false), 0);
+	const struct sip_msg *re = next_req(t, "INVITE");
+	respond(t, re, 200, NULL, "Contact: " PEER_CONTACT "\r\n", PEER_SDP("2", "a=recvonly\r\n"));
+	next_req(t, "ACK");
+	request(t, &(struct rq){ .method = "INVITE" });
+	next_resp(t, 100, "INVITE");
+	const struct sip_msg *ok = next_resp(t, 200, "INVITE");
+	assert_body_has(ok, "a=sendonly\r\n");
+	request(t, &(struct rq){ .method = "ACK", .cseq = t->peer_cseq,
+				 .sdp = PEER_SDP("3", "a=recvonly\r\n") });
+	assert_int_equal(t->s->media.dir, SDP_SENDONLY);
+	assert_false(t->s->media.hold_by_peer);
+}
+
 static void test_update_incoming(void **state)
 {
 	struct t *t = *state;
@@ -3019,6 +3058,8 @@ int main(int argc, char **argv)
 		T(test_reinvite_outgoing),
 		T(test_reinvite_outgoing_2xx_retransmission_acked_again),
 		T(test_reinvite_incoming_offerless),
+		T(test_reinvite_outgoing_refused_hold_keeps_direction),
+		T(test_reinvite_incoming_offerless_keeps_our_hold),
 		T(test_reinvite_outgoing_refused_keeps_call_481_ends_it),
 		T(test_update_incoming),
 		T(test_update_outgoing),

@@ -53,6 +53,42 @@ static void test_lookup(void **state)
 	assert_int_equal(tone_lookup("busy", "zz", &t), -ESRCH);
 }
 
+/* A call-waiting tone is heard over a conversation: in every country a
+ * beep of half a second at most, then seconds of silence, never a
+ * continuous tone, and the rendered cycle is silent that long. */
+static void test_waiting_beeps(void **state)
+{
+	static const char *countries[] = { "us", "uk", "eu", "cn", "jp", "de", "fr" };
+	for (size_t c = 0; c < sizeof(countries) / sizeof(countries[0]); c++) {
+		struct tone_spec t;
+		assert_int_equal(tone_lookup("waiting", countries[c], &t), 0);
+		assert_true(t.ncadence >= 2);
+		unsigned on = 0, total = 0;
+		for (unsigned i = 0; i < t.ncadence; i++) {
+			if (i % 2 == 0) {
+				assert_in_range(t.cadence[i], 50, 500);
+				on += t.cadence[i];
+			}
+			total += t.cadence[i];
+		}
+		assert_true(t.cadence[t.ncadence - 1] >= 2000);
+		assert_true(on * 4 <= total);
+		int16_t *pcm;
+		size_t n;
+		assert_int_equal(tone_render(&t, &pcm, &n), 0);
+		assert_int_equal(n, (size_t)total * 8);
+		size_t quiet = 0, longest = 0;
+		for (size_t i = 0; i < n; i++) {
+			quiet = pcm[i] == 0 ? quiet + 1 : 0;
+			if (quiet > longest)
+				longest = quiet;
+		}
+		if (longest < 2 * 8000)
+			fail_msg("%s: the longest silence is %zu samples", countries[c], longest);
+		free(pcm);
+	}
+}
+
 static void test_check(void **state)
 {
 	const char *why;
@@ -152,6 +188,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_waiting_beeps),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_render_cadence),
 		cmocka_unit_test(test_render_double_ring),

@@ -41,8 +41,10 @@ local events = t.record(sip)
 local calls = {}
 
 local function hook(rec, name)
-  return function()
-    rec.hooks[#rec.hooks + 1] = { name = name, at = sip.now() }
+  return function(call)
+    -- who holds, and what went out so far: nothing may go out while held
+    rec.hooks[#rec.hooks + 1] = { name = name, at = sip.now(), held = call.held,
+                                  sent = call:stats().packets_sent }
     if name == "unhold" then t.diag("step: unheld") end
   end
 end
@@ -58,6 +60,10 @@ local function answer_call(call, rec, n)
   rec.answered_at = sip.now()
   rec.confirmed = call.state
   rec.media = call.media
+  if mode == "hold" then
+    -- a sound all along: the stream would send it but for the hold
+    sip.spawn(call.play, call, sip.tone{ freqs = { 1000 } }, { loop = true })
+  end
   if mode == "direct" and n == 2 then
     -- The second call is the script's to end.
     sip.sleep(1)
@@ -175,6 +181,7 @@ t.main(sip, function(track)
       direct = { "call 1 - state confirmed, media negotiated with baresip" },
       hold = { "hold - call:on(\"hold\") and call:on(\"modified\") run",
         "hold - the answer to a sendonly offer is recvonly",
+        "hold - call.held is \"remote\" while held, nil after; nothing is sent while held",
         "unhold - call:on(\"unhold\") and call:on(\"modified\") run",
         "unhold - the answer to a sendrecv offer is sendrecv" },
       proxy = {},
@@ -218,6 +225,18 @@ t.main(sip, function(track)
     t.check("hold - the answer to a sendonly offer is recvonly",
       hold and b.entry_direction(hold) == "sendonly" and b.entry_direction(hold_answer) == "recvonly",
       "offer %s, answer %s", tostring(b.entry_direction(hold)), tostring(b.entry_direction(hold_answer)))
+    local at_hold, at_unhold
+    for _, h in ipairs(rec.hooks) do
+      if h.name == "hold" and not at_hold then at_hold = h end
+      if h.name == "unhold" and not at_unhold then at_unhold = h end
+    end
+    t.check("hold - call.held is \"remote\" while held, nil after; nothing is sent while held",
+      at_hold and at_unhold and at_hold.held == "remote" and at_unhold.held == nil
+        and at_unhold.sent == at_hold.sent and at_unhold.at - at_hold.at >= 0.5,
+      "call.held %s at hold, %s at unhold; packets sent %s at hold, %s at unhold, %.2f s later",
+      tostring(at_hold and at_hold.held), tostring(at_unhold and at_unhold.held),
+      tostring(at_hold and at_hold.sent), tostring(at_unhold and at_unhold.sent),
+      at_hold and at_unhold and at_unhold.at - at_hold.at or -1)
     local unheld = phase(resume, nil)
     t.check("unhold - call:on(\"unhold\") and call:on(\"modified\") run",
       resume and unheld.unhold and unheld.modified and not unheld.hold,

@@ -328,6 +328,8 @@ group_call_baresip_hold() {
         check "baresip: CALL_ESTABLISHED" bs_event alice CALL_ESTABLISHED 1 5
         check "baresip: hold answered" eval 'bs_do alice 5 hold &&
             bs_event alice CALL_REMOTE_SDP 2 5 answer'
+        # held for a second: the script must send nothing meanwhile
+        sleep 1
         check "baresip: resume answered" eval 'bs_do alice 5 resume &&
             bs_event alice CALL_REMOTE_SDP 3 5 answer'
         # The script's unhold handler may still be running.
@@ -347,6 +349,7 @@ group_call_baresip_hold() {
         "call 1 - call:ring() sends 180, call:answer() returns true once the ACK came" \
         "hold - call:on(\"hold\") and call:on(\"modified\") run" \
         "hold - the answer to a sendonly offer is recvonly" \
+        "hold - call.held is \"remote\" while held, nil after; nothing is sent while held" \
         "unhold - call:on(\"unhold\") and call:on(\"modified\") run" \
         "unhold - the answer to a sendrecv offer is sendrecv" \
         "call 1 - call:wait() returns \"hangup\" after baresip's BYE" \

@@ -4,7 +4,9 @@
 -- is measured. Also: early media through the bridge before the callee answers, the end of
 -- one call ending the other (or not, with keep), unbridge, music while a leg holds us,
 -- digits passed on, and a recording of both directions.
-local h = dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./") .. "helper.lua")
+local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
+local h = dofile(here .. "helper.lua")
+local audio = dofile(here .. "audio.lua")
 local sip = require "sip"
 
 local leftovers = {}
@@ -36,7 +38,7 @@ end
 
 -- The share of f Hz in a recording, over its loud part (frames above a quiet floor).
 local function share_in(path, f)
-  local x = h.wav_read(path).samples
+  local x = audio.samples(path)
   local loud = {}
   for fr = 0, #x // 160 - 1 do
     local e = 0
@@ -46,7 +48,7 @@ local function share_in(path, f)
     end
   end
   if #loud < 800 then return 0, #loud / 8000 end
-  return h.share(loud, 1, #loud, f), #loud / 8000
+  return audio.share(loud, 1, #loud, f), #loud / 8000
 end
 
 -- Records what `call` hears for `secs` seconds into a new file (call:stop() would stop

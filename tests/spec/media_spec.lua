@@ -9,7 +9,9 @@
 -- one spec uses SIPp on loopback (echoing our audio back) and is pending without it, except
 -- under make test (LUASIP_REQUIRE_PEERS=1, set by tests/run.sh), where every peer is installed
 -- and a missing one is a failure.
-local h = dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./") .. "helper.lua")
+local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
+local h = dofile(here .. "helper.lua")
+local audio = dofile(here .. "audio.lua")
 local sip = require "sip"
 
 local RATE, FRAME = 8000, 160  -- G.711: 8 kHz, 160 samples per 20 ms packet
@@ -103,22 +105,18 @@ local function flac_write(path, rate, frames, sample)
   f:close()
 end
 
-local wav_read = h.wav_read
+local wav_read = audio.read_wav
 
 ---------------------------------------------------------------------------
 -- Measuring audio
 ---------------------------------------------------------------------------
 
-local function rms(x, i, j)
-  local e = 0
-  for k = i, j do e = e + x[k] * x[k] end
-  return math.sqrt(e / (j - i + 1))
-end
+local rms = audio.rms
 
 -- dBm0 of one sine of that rms (0 dBm0: peak 22786 in 16-bit G.711 terms, ITU-T G.711)
 local function dbm0(r) return 20 * math.log(r * math.sqrt(2) / 22786, 10) end
 
-local share = h.share
+local share = audio.share
 
 -- Runs of 20 ms frames louder than `thresh` rms: {{first = frame index, frames = n}, ...}.
 -- Packets are whole frames, so a recording is too and tone edges fall on frame edges.
