@@ -11,8 +11,8 @@
 --       calls; exits 1 if not
 --   lua5.4 examples/forward_on_busy.lua --forward udp:127.0.0.1:5070 FIRST_URI SECOND_URI...
 --       be the forwarder on that address for every call that comes, trying the URIs in
---       order; runs until interrupted (with port 0 it takes a free port and prints the URI
---       to call)
+--       order; runs until interrupted (tcp:HOST:PORT for TCP; with port 0 it takes a free
+--       port and prints the URI to call)
 -- From the source tree: make build && . tests/env.sh first.
 local sip = require "sip"
 
@@ -62,8 +62,10 @@ if arg[1] == "--forward" then
   local ua = assert(sip.ua{uri = "sip:forward@127.0.0.1", listen = {listen}})
   ua:on("INVITE", function(a) forward(ua, a, targets) end)
   io.stdout:setvbuf("line")  -- say where we are at once, even when the output is a pipe
-  local host, port = ua:address("udp")
-  print(("forwarder: forwarding calls at sip:forward@%s:%d"):format(host, port))
+  local proto = listen:match("^(%a+):"):lower()
+  local host, port = ua:address(proto)
+  print(("forwarder: forwarding calls at sip:forward@%s:%d%s"):format(host, port,
+    proto == "tcp" and ";transport=tcp" or ""))
   sip.run()
 else
   local selftest = dofile((arg[0]:match("^(.*)/") or ".") .. "/support/forward_selftest.lua")
