@@ -360,12 +360,13 @@ start_kamailio() {
 # sipp_run NAME ARGS...: SIPp in the foreground with its own control and media
 # ports and message/error logs $WORK/NAME.*; sets SIPP_RC.  A time limit
 # must be among ARGS (-timeout); `timeout` bounds it anyway.  SIPp runs in
-# the directory SIPP_CWD when that is set (a failed cd fails the run).
+# the directory SIPP_CWD when that is set (a failed cd fails the run), and
+# takes its media ports from SIPP_MEDIA_PORT (4 picked ones) when that is set.
 sipp_run() {
-    local name=$1 cp mp
+    local name=$1 cp mp=${SIPP_MEDIA_PORT:-}
     shift
     pick_ports cp
-    pick_ports mp 4
+    [ -n "$mp" ] || pick_ports mp 4
     SIPP_NAME=$name
     (cd "${SIPP_CWD:-.}" && exec timeout -k 2 30 sipp "$@" -i 127.0.0.1 -cp "$cp" -mp "$mp" \
         -nostdin -trace_msg -message_file "$WORK/$name.msg" \
