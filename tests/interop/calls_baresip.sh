@@ -18,7 +18,7 @@
 
 BS_PEER_DIR=$PEERS_DIR/baresip
 PYTHON=${PYTHON:-python3}
-declare -A BS_PID=() BS_RELAY_PID=() BS_PORT=() BS_TOKEN=()
+declare -A BS_PID=() BS_RELAY_PID=() BS_PORT=() BS_RTP=() BS_TOKEN=()
 
 # Every baresip and relay is bounded by this, whatever happens to the group.
 BS_LIMIT=60
@@ -32,6 +32,7 @@ bs_start() {
     pick_ports ctrl
     pick_ports rtp 20
     BS_PORT[$name]=$sip
+    BS_RTP[$name]=$rtp-$((rtp + 19))
     BS_TOKEN[$name]=0
     : >"$dir.cmd"
     : >"$dir.ev"

@@ -21,18 +21,33 @@ group_hold_music_baresip() {
         "the music goes out while baresip is held"
         "call:unhold() returns true after a sendrecv offer answered sendrecv, call.held nil"
         "after unhold the music stops" "held again with music, the script hangs up" "SIP flow")
-    local mine=("baresip: CALL_ESTABLISHED, then CALL_CLOSED when the script hangs up")
+    local mine=("baresip: CALL_ESTABLISHED, then CALL_CLOSED when the script hangs up"
+        "what baresip is sent (captured) holds the music: 700 Hz while held, twice")
+    local cap_pid=
     group_begin "hold: luasip holds baresip with music"
     pick_ports ua_port
     pick_ports rtp 20
     if bs_start hbob "<sip:bob@127.0.0.1>;regint=0;answermode=auto"; then
+        start_bg "$WORK/$tag.capture" "$PYTHON" "$PEERS_DIR/udpcapture.py" "$WORK/$tag.pcap" \
+            "${BS_RTP[hbob]}" 30 --ready "$WORK/$tag.capture-ready"
+        cap_pid=$BG_PID
+        group_logs "$WORK/$tag.capture" "$WORK/$tag.measures"
+        wait_line "$WORK/$tag.capture-ready" '^ready$' 5 "$cap_pid" ||
+            fail "udpcapture.py captures on lo" "$(tail -n 1 "$WORK/$tag.capture")"
         lua_start hold_call "$tag" 30 UA_PORT="$ua_port" RTP_PORTS="$rtp-$((rtp + 19))" \
             TARGET="sip:bob@127.0.0.1:${BS_PORT[hbob]}" HELD="$HOLD_SECONDS"
         check "${mine[0]}" eval 'bs_event hbob CALL_ESTABLISHED 1 8 &&
             bs_event hbob CALL_CLOSED 1 20'
         lua_wait "$tag" 20
+        stop_pid "$cap_pid" 3
+        # each hold: HOLD_SECONDS of the tone, within half a second
+        local music="700:$((HOLD_SECONDS - 1)).5:$HOLD_SECONDS.5"
+        check "${mine[1]}" eval '"$PYTHON" "$WAVTOOL" rtpaudio "$WORK/$tag.pcap" "$WORK/$tag-sent.wav" &&
+            wav_check $tag.measures expect "$WORK/$tag-sent.wav" \
+                --tone "$music" --tone "$music" --order'
     else
         fail "${mine[0]}" "$WHY"
+        fail "${mine[1]}" "$WHY"
         LUA_RC=""
     fi
     bs_stop hbob

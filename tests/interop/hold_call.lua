@@ -2,10 +2,9 @@
 -- (call:hold{music = a 700 Hz tone}): the re-INVITE offers sendonly, baresip
 -- answers recvonly, and the music loops to baresip; then call:unhold()
 -- offers sendrecv and the music stops. Then it holds baresip with the music
--- again and hangs up while baresip is held: baresip 1.0.0 starts its
--- recording of what it receives anew (in the same file) at each re-INVITE,
--- so what it keeps is that last hold (tests/interop/calls_hold.sh analyses
--- it).
+-- again and hangs up while baresip is held. What baresip is sent is
+-- captured and measured by tests/interop/calls_hold.sh (baresip 1.0.0 does
+-- not record what it receives while held).
 --
 -- Environment:
 --   TARGET     the URI to call

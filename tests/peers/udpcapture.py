@@ -5,8 +5,9 @@ test can check what a peer was sent without asking the peer.  Standard
 library only; needs CAP_NET_RAW, which root has, as does the owner of a
 private network namespace (`unshare -rn`).
 
-    udpcapture.py OUT PORT SECONDS [--ready FILE]
-        captures until SIGTERM or SIGINT, or SECONDS at most; writes "ready"
+    udpcapture.py OUT PORT[-LAST] SECONDS [--ready FILE]
+        captures what is sent to PORT (or any port of PORT..LAST, such as a
+        peer's RTP range) until SIGTERM or SIGINT, or SECONDS at most; writes "ready"
         to FILE once the socket is open, so that nothing sent after that is
         missed
 
@@ -40,10 +41,13 @@ def dst_port(frame):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("out")
-    p.add_argument("port", type=int)
+    p.add_argument("port")
     p.add_argument("seconds", type=float)
     p.add_argument("--ready")
     a = p.parse_args()
+    first, _, last = a.port.partition("-")
+    first = int(first)
+    last = int(last) if last else first
 
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -67,7 +71,7 @@ def main():
             continue
         except InterruptedError:
             continue
-        if pkttype == PACKET_OUTGOING or dst_port(frame) != a.port:
+        if pkttype == PACKET_OUTGOING or not first <= (dst_port(frame) or 0) <= last:
             continue
         now = time.time()
         sec = int(now)
@@ -75,7 +79,7 @@ def main():
         out.write(frame)
         count += 1
     out.close()
-    print("%d datagrams to port %d" % (count, a.port))
+    print("%d datagrams to port %s" % (count, a.port))
 
 
 if __name__ == "__main__":

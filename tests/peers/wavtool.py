@@ -40,7 +40,8 @@ and RTP captures, and measures WAV files.  Standard library only.
         checks: the file lasts MIN..MAX seconds; its rms is at least L dBFS;
         for each --tone, one stretch at FREQ (within H Hz, default 4) that
         lasts MIN..MAX seconds and whose level is LEVEL dBFS (within D dB,
-        default 1.5); with --order the tones come in the order given.  Prints
+        default 1.5); with --order the tones come in the order given (a
+        tone listed twice: two stretches of it).  Prints
         "ok" and the measures, or "FAIL: why" and the measures; exit 0 or 1.
 
 A WAV is read whatever its rate; stereo is mixed down.  Levels are dBFS of
@@ -565,11 +566,19 @@ def main():
         at = [i for i, s in enumerate(segs)
               if len(s["freqs"]) == len(freqs) and
               all(abs(f - g) <= a.tol_hz for f, g in zip(s["freqs"], freqs))]
+        if a.order:
+            # after the previous tone's stretch: a tone listed twice is two
+            # stretches
+            at = [i for i in at if i > after]
         if not at:
-            why.append("no stretch of %s Hz" % parts[0])
+            why.append("no stretch of %s Hz%s" % (parts[0], " after the tone listed ahead of it"
+                                                    if a.order else ""))
             continue
-        # the longest such stretch is the tone; echoes of its edges are not
-        i = max(at, key=lambda j: segs[j]["seconds"])
+        # the longest such stretch is the tone; echoes of its edges are not.
+        # In order, the first that lasts as long as it should, so that the
+        # next tone listed can be a later one
+        fits = [j for j in at if lo <= segs[j]["seconds"] <= hi]
+        i = fits[0] if a.order and fits else max(at, key=lambda j: segs[j]["seconds"])
         s = segs[i]
         if not lo <= s["seconds"] <= hi:
             why.append("%s Hz lasts %.3f s, not %g-%g s" % (parts[0], s["seconds"], lo, hi))
