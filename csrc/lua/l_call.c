@@ -9,8 +9,12 @@
  *   fn("dtmf", digit)                        a key pressed (RFC 4733 or in-band)
  *   fn("played")                             what call:play started is over
  *   fn("recorded", seconds)                  the recording reached max or silence
+ * Two calls' media are bridged with call:bridge(other, music) and parted
+ * with call:unbridge() (csrc/media/bridge.h); the bridge parts by itself
+ * when either call's media closes.
  * lua/sip/init.lua turns them into the blocking call API. */
 #include "lsip.h"
+#include "media/bridge.h"
 #include "media/call_media.h"
 #include "media/flow.h"
 #include "media/rtp_sock.h"
@@ -435,16 +439,17 @@ static int l_stop_play(lua_State *L)
 	return 1;
 }
 
-/* call:record(path, max, silence) -> true | nil, errname, message */
+/* call:record(path, max, silence, both) -> true | nil, errname, message */
 static int l_record(lua_State *L)
 {
 	struct lcall *c = check_call(L, 1);
 	const char *path = luaL_checkstring(L, 2);
 	double max = luaL_optnumber(L, 3, 0), silence = luaL_optnumber(L, 4, 0);
+	bool both = lua_toboolean(L, 5);
 	if (!c->media)
 		return result(L, -ENOTCONN);
 	char err[512];
-	int e = call_media_record(c->media, path, max, silence, err, sizeof(err));
+	int e = call_media_record(c->media, path, max, silence, both, err, sizeof(err));
 	if (e == -EBUSY)
 		return result(L, e);
 	if (e) {
@@ -454,6 +459,29 @@ static int l_record(lua_State *L)
 		return 3;
 	}
 	return result(L, 0);
+}
+
+/* call:bridge(other, clip | nil) -> true | nil, errname: EBUSY when one
+ * of them is in a bridge, ENOTCONN when one has ended */
+static int l_bridge(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1), *o = check_call(L, 2);
+	struct media_clip *music = lua_isnoneornil(L, 3) ? NULL : lsip_check_clip(L, 3);
+	if (!c->media || !o->media)
+		return result(L, -ENOTCONN);
+	struct media_bridge *b;
+	return result(L, media_bridge_join(&b, c->media, o->media, music));
+}
+
+/* call:unbridge() -> whether it was in a bridge (both calls stay up) */
+static int l_unbridge(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	bool was = c->media && c->media->bridge;
+	if (was)
+		media_bridge_part(c->media->bridge);
+	lua_pushboolean(L, was);
+	return 1;
 }
 
 /* call:stop_record() -> seconds recorded | false, errname, message when a
@@ -776,6 +804,8 @@ void lsip_open_call(lua_State *L)
 		{"record", l_record},
 		{"stop_record", l_stop_record},
 		{"dtmf", l_dtmf},
+		{"bridge", l_bridge},
+		{"unbridge", l_unbridge},
 		{"stats", l_stats},
 		{NULL, NULL},
 	};

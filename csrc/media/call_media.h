@@ -31,6 +31,7 @@
 #include "media/stream.h"
 #include "util/tmr.h"
 
+struct media_bridge;
 struct recorder;
 struct sdp_result;
 
@@ -50,9 +51,19 @@ struct call_media_handlers {
 struct call_media {
 	struct rtp_stream stream;
 	struct player player;
-	struct port rx;             /* the stream's sink: fans out to the two below */
+	struct port tx;             /* the stream's source: the player, mixed with feed */
+	struct port rx;             /* the stream's sink: fans out to the ones below */
 	struct recorder *rec;       /* while recording */
 	struct port *rec_port;      /* its sink */
+	/* recording both directions: what the far end said this tick, kept
+	 * until what it hears is known (the send phase) */
+	int16_t *both_rx;
+	bool both_have;
+	/* in a bridge (bridge.h): what it gives this call's party in mixed
+	 * mode, and where this call's audio goes for the other leg */
+	struct media_bridge *bridge;
+	struct port *feed, *tap;
+	bool peer_holds;            /* the far end holds us (RFC 3264 §8.4) */
 	struct dtmf_sink *det;      /* from the first frame of a peer without events */
 	struct rtp_sock *sock;
 	bool closed;
@@ -77,10 +88,11 @@ void call_media_set(struct call_media *m, const struct sdp_result *r, struct med
 void call_media_play(struct call_media *m, struct media_clip *clip, bool loop);
 /* Stops without telling; true when something played. */
 bool call_media_stop_play(struct call_media *m);
-/* Records what the far end sends to path: -EBUSY when a recording runs, or
- * recorder_open's -errno with its message in err. */
+/* Records what the far end sends to path (both: and what it hears,
+ * mixed): -EBUSY when a recording runs, or recorder_open's -errno with
+ * its message in err. */
 int call_media_record(struct call_media *m, const char *path, double max_s, double silence_s,
-		      char *err, size_t errlen);
+		      bool both, char *err, size_t errlen);
 bool call_media_recording(const struct call_media *m);
 /* Ends the recording untold: its seconds, and 0 or the -errno of a write
  * that failed with a message in err. */

@@ -73,12 +73,18 @@ static int16_t alaw_to_linear(uint8_t code)
  * same values. */
 static int16_t ulaw_table[256], alaw_table[256];
 static int tables_ready;
+/* µ-law to A-law and back, each code through its linear value */
+static uint8_t u2a[256], a2u[256];
 
 static void fill_tables(void)
 {
 	for (int i = 0; i < 256; i++) {
 		ulaw_table[i] = ulaw_to_linear((uint8_t)i);
 		alaw_table[i] = alaw_to_linear((uint8_t)i);
+	}
+	for (int i = 0; i < 256; i++) {
+		u2a[i] = g711_alaw_encode(ulaw_table[i]);
+		a2u[i] = g711_ulaw_encode(alaw_table[i]);
 	}
 	tables_ready = 1;
 }
@@ -110,4 +116,13 @@ void g711_decode(int pt, const uint8_t *in, int16_t *pcm, size_t n)
 	const int16_t *t = pt == 8 ? alaw_table : ulaw_table;
 	for (size_t i = 0; i < n; i++)
 		pcm[i] = t[in[i]];
+}
+
+void g711_transcode(int from, const uint8_t *in, uint8_t *out, size_t n)
+{
+	if (!tables_ready)
+		fill_tables();
+	const uint8_t *t = from == 8 ? a2u : u2a;
+	for (size_t i = 0; i < n; i++)
+		out[i] = t[in[i]];
 }

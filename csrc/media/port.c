@@ -19,3 +19,13 @@ const uint8_t *frame_g711_slow(struct frame *f, int law)
 	f->law = (int8_t)law;
 	return f->g711;
 }
+
+void frame_add(struct frame *f, struct frame *g)
+{
+	const int16_t *a = frame_pcm(f), *b = frame_pcm(g);
+	for (int i = 0; i < PORT_FRAME; i++) {
+		int32_t v = (int32_t)a[i] + b[i];
+		f->pcm[i] = (int16_t)(v > INT16_MAX ? INT16_MAX : v < INT16_MIN ? INT16_MIN : v);
+	}
+	f->law = -1;  /* the G.711 it held is not the sum */
+}

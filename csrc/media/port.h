@@ -79,6 +79,10 @@ static inline const uint8_t *frame_g711(struct frame *f, int law)
 	return f->law == law ? f->g711 : frame_g711_slow(f, law);
 }
 
+/* f becomes f + g as PCM, each sample saturated to 16 bits (a frame
+ * mixed from two). */
+void frame_add(struct frame *f, struct frame *g);
+
 static inline bool port_get(struct port *p, struct frame *f)
 {
 	return p->get(p, f);

@@ -50,6 +50,7 @@ void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock
 	s->ts = (uint32_t)rand_u64();
 	s->marker = true;
 	s->st.rtt_ms = -1;
+	s->decode = true;
 }
 
 /* The read phase is only for a stream with frames to give: one that
@@ -57,7 +58,7 @@ void rtp_stream_init(struct rtp_stream *s, struct mclock *clock, struct rtp_sock
  * stream that only plays costs the clock's read phase nothing. */
 static void read_phase(struct rtp_stream *s)
 {
-	bool want = s->running && s->recv && s->jb && s->sink;
+	bool want = s->running && s->recv && s->jb && s->sink && s->decode;
 	if (want && !le_linked(&s->rd.le))
 		mclock_add(s->clock, &s->rd);
 	else if (!want)
@@ -165,6 +166,7 @@ static void send_packet(struct rtp_stream *s, int pt, bool marker, uint32_t ts,
 	size_t n = rtp_encode(s->tx, sizeof(s->tx), &h, payload, len);
 	s->tx_len = n;          /* at most one a tick: audio or an event */
 	s->tx_payload = len;
+	s->relay_synced = false;  /* relayed packets map anew to follow this one */
 }
 
 static void on_flush(struct mclock_client *cl)
@@ -219,7 +221,7 @@ static bool dtmf_tick(struct rtp_stream *s)
 static void on_tick(struct mclock_client *cl, uint64_t tick)
 {
 	struct rtp_stream *s = container_of(cl, struct rtp_stream, clk);
-	if (s->send && !dtmf_tick(s)) {
+	if (s->send && !dtmf_tick(s) && !s->relayed) {
 		struct frame f;
 		frame_init(&f, s->pt);
 		if (s->source && port_get(s->source, &f)) {
@@ -432,6 +434,10 @@ static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa 
 	s->st.rx_packets++;
 	s->st.rx_bytes += plen;
 	if (h.pt == s->rtp_pt) {
+		if (s->relay_h)
+			s->relay_h(s->relay_arg, &h, payload, plen, false);
+		if (!s->decode)
+			return;
 		int16_t pcm[JBUF_SAMPLES / 2];
 		size_t n = plen < JBUF_SAMPLES / 2 ? plen : JBUF_SAMPLES / 2;
 		/* a call that never receives audio never pays for the buffer */
@@ -448,6 +454,8 @@ static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa 
 	}
 	/* telephone-event: every packet of an event has its start's
 	 * timestamp; the first one we see reports it (RFC 4733 §2.5.2) */
+	if (s->relay_h)
+		s->relay_h(s->relay_arg, &h, payload, plen, true);
 	struct te_payload te;
 	if (te_decode(payload, plen, &te) != 0)
 		return;
@@ -458,4 +466,69 @@ static void on_packet(void *arg, const uint8_t *buf, size_t len, const union sa 
 	s->te_ts = h.ts;
 	if (digit && s->h->digit)
 		s->h->digit(s->arg, digit);
+}
+
+void rtp_stream_tap(struct rtp_stream *s, rtp_stream_relay_h *h, void *arg, bool decode)
+{
+	s->relay_h = h;
+	s->relay_arg = arg;
+	s->decode = decode;
+	read_phase(s);
+}
+
+void rtp_stream_set_relayed(struct rtp_stream *s, bool relayed)
+{
+	if (relayed == s->relayed)
+		return;
+	s->relayed = relayed;
+	s->relay_synced = false;
+	/* back on its own: no second of opening silence, and what it plays
+	 * next starts a talkspurt */
+	s->marker = true;
+	s->warmup = 0;
+	s->opening = false;
+}
+
+#define RELAY_MAX 1024               /* octets of payload: 128 ms of G.711 */
+
+int rtp_stream_relay(struct rtp_stream *s, const struct rtp_hdr *in, const uint8_t *payload,
+		     size_t len, int law, bool event)
+{
+	if (!s->running || !s->send)
+		return -ENOTCONN;
+	if (event && s->te_pt < 0)
+		return -ENOTSUP;
+	if (len > RELAY_MAX)
+		return -EMSGSIZE;
+	uint8_t conv[RELAY_MAX];
+	if (!event && law != s->pt) {
+		g711_transcode(law, payload, conv, len);
+		payload = conv;
+	}
+	bool marker = in->marker;
+	if (!s->relay_synced || in->ssrc != s->relay_ssrc) {
+		/* the first packet of a source follows what we sent last: the
+		 * next sequence number, and the timestamp our clock is at */
+		s->relay_synced = true;
+		s->relay_ssrc = in->ssrc;
+		s->relay_seq_off = (uint16_t)(s->seq - in->seq);
+		s->relay_ts_off = s->ts - in->ts;
+		if (!event)
+			marker = true;
+	}
+	struct rtp_hdr h = { .marker = marker, .pt = (uint8_t)(event ? s->te_pt : s->rtp_pt),
+			     .seq = (uint16_t)(in->seq + s->relay_seq_off),
+			     .ts = in->ts + s->relay_ts_off, .ssrc = s->ssrc };
+	/* a packet that came in order moves our sequence on; a late one
+	 * keeps its place behind */
+	if ((int16_t)(h.seq - s->seq) >= 0)
+		s->seq = (uint16_t)(h.seq + 1);
+	uint8_t pkt[RTP_HEADER_SIZE + RELAY_MAX];
+	size_t n = rtp_encode(pkt, sizeof(pkt), &h, payload, len);
+	const union sa *dst = s->latched ? &s->peer : &s->remote;
+	if (!n || rtp_sock_send(s->sock, dst, pkt, n) != 0)
+		return 0;  /* a full socket buffer drops it, as any packet of ours */
+	s->st.tx_packets++;
+	s->st.tx_bytes += len;
+	return 0;
 }

@@ -21,6 +21,13 @@
 
 #define RTP_FRAME 160               /* samples (and G.711 octets) in 20 ms */
 
+struct rtp_hdr;
+
+/* A packet of the agreed codec (event false) or a telephone-event, as
+ * it came: its header, its payload in the stream's law (pt). */
+typedef void (rtp_stream_relay_h)(void *arg, const struct rtp_hdr *h, const uint8_t *payload,
+				  size_t len, bool event);
+
 struct rtp_stream_handlers {
 	/* A DTMF digit received as telephone-events, once per event (from
 	 * the socket's callback, never from the clock's tick). */
@@ -50,6 +57,10 @@ struct rtp_stream {
 	/* What it sends: one frame a tick, in the law of pt; nothing (NULL,
 	 * or a get that says false): silence for a second, then nothing. */
 	struct port *source;
+	/* What it sends comes from a relay (rtp_stream_relay), packet by
+	 * packet as another stream receives it: the tick sends no audio of
+	 * its own (digits of its own still go). */
+	bool relayed;
 
 	/* what the SDP agreed */
 	bool running;
@@ -94,6 +105,18 @@ struct rtp_stream {
 	bool te_seen;
 	uint32_t te_ts;                 /* the last event reported, by its timestamp */
 	struct jbuf *jb;                /* from the first audio packet on */
+	/* A relay (a bridge): every audio and telephone-event packet
+	 * received, as it arrives, before the jitter buffer; decode false:
+	 * only there (nothing here needs the audio as frames). */
+	rtp_stream_relay_h *relay_h;
+	void *relay_arg;
+	bool decode;
+	/* how the packets relayed into this stream map into its own
+	 * sequence and timestamp space (each leg keeps its own, RFC 3550 §7) */
+	bool relay_synced;
+	uint32_t relay_ssrc;            /* the source being relayed */
+	uint16_t relay_seq_off;
+	uint32_t relay_ts_off;
 
 	/* RTCP */
 	uint32_t rx_expected_prior;     /* for the fraction lost of each report */
@@ -123,5 +146,23 @@ void rtp_stream_close(struct rtp_stream *s);
 int rtp_stream_dtmf(struct rtp_stream *s, const char *digits);
 bool rtp_stream_dtmf_busy(const struct rtp_stream *s);
 void rtp_stream_stats(const struct rtp_stream *s, struct rtp_stats *st);
+
+/* Hands every packet received to h (NULL: none) as it arrives; decode:
+ * audio also goes on to the jitter buffer and the sink. */
+void rtp_stream_tap(struct rtp_stream *s, rtp_stream_relay_h *h, void *arg, bool decode);
+/* relayed: what the stream sends comes from rtp_stream_relay and its
+ * ticks send no audio; off again, the next audio of its own starts a
+ * talkspurt. */
+void rtp_stream_set_relayed(struct rtp_stream *s, bool relayed);
+/* Sends now a packet another stream received (h, payload in law: 0 or
+ * 8), in this stream's payload types, SSRC, sequence and timestamp space:
+ * audio transcoded when the laws differ, an event with this stream's
+ * event type. The marker bit is kept; a new source (or the first packet,
+ * or one after a packet of our own) starts a talkspurt, mapped to follow
+ * on what was sent before. -ENOTCONN while the stream does not send,
+ * -ENOTSUP for an event the peer takes none of, -EMSGSIZE for a payload
+ * over 1024 octets. */
+int rtp_stream_relay(struct rtp_stream *s, const struct rtp_hdr *h, const uint8_t *payload,
+		     size_t len, int law, bool event);
 
 #endif

@@ -191,8 +191,8 @@ static void test_recorder_sink_until_max(void **state)
 	close(fd);
 	char err[256];
 	agree(w, 101);
-	assert_int_equal(call_media_record(w->m, path, 0.1, 0, err, sizeof(err)), 0);
-	assert_int_equal(call_media_record(w->m, path, 0.1, 0, err, sizeof(err)), -EBUSY);
+	assert_int_equal(call_media_record(w->m, path, 0.1, 0, false, err, sizeof(err)), 0);
+	assert_int_equal(call_media_record(w->m, path, 0.1, 0, false, err, sizeof(err)), -EBUSY);
 	uint8_t u[12 * RTP_FRAME];
 	memset(u, 0x20, sizeof(u));
 	far_sends(w, u, 12, 1);
@@ -275,7 +275,7 @@ static void test_close_while_recording(void **state)
 	close(fd);
 	char err[256];
 	agree(w, 101);
-	assert_int_equal(call_media_record(w->m, path, 0, 0, err, sizeof(err)), 0);
+	assert_int_equal(call_media_record(w->m, path, 0, 0, false, err, sizeof(err)), 0);
 	uint8_t u[5 * RTP_FRAME];
 	memset(u, 0x20, sizeof(u));
 	far_sends(w, u, 5, 1);
