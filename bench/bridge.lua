@@ -48,6 +48,7 @@ end
 local legs = {}          -- {a, b} of every bridged call, in the order bridged
 local failed, why = 0, {}
 local ended_early = 0    -- bridges that ended before STOP
+local live = 0           -- bridges not over yet (both legs hung up)
 
 local function count(t, k) t[k] = (t[k] or 0) + 1 end
 
@@ -73,7 +74,9 @@ ua:on("INVITE", function(a)
     return
   end
   legs[#legs + 1] = { a, b }
-  local first, how = a:bridge(b)
+  live = live + 1
+  local first, how = a:bridge(b)  -- and b hung up, when a ended first
+  live = live - 1
   if not a.bench_stopping then
     ended_early = ended_early + 1
     count(why, "bridge ended: " .. tostring(first == a and "A" or first == b and "B" or first)
@@ -121,20 +124,23 @@ sip.spawn(function()
     sip.sleep(0.2)
   end
   print(("stopping ended_early %d why %s"):format(ended_early, kv(why)))
-  local pending = 0
   for _, l in ipairs(legs) do
     local a = l[1]
     if a.state ~= "ended" then
       a.bench_stopping = true
-      pending = pending + 1
-      sip.spawn(function() a:hangup(); pending = pending - 1 end)
+      sip.spawn(function() a:hangup() end)
     end
   end
-  for _ = 1, 100 do
-    if pending == 0 then break end
+  -- each bridge then hangs up its leg B; the callee's SIPp ends with the
+  -- last of those BYEs
+  local t2 = sip.now()
+  while live > 0 and sip.now() - t2 < 10 + calls_wanted / 200 do
     sip.sleep(0.1)
   end
-  print("done")
+  -- a call ends as its BYE is sent: a moment for the BYEs to leave and
+  -- their answers to come before the process goes
+  sip.sleep(1 + calls_wanted / 2000)
+  print(("done live %d"):format(live))
   os.exit(0)
 end)
 

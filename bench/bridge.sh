@@ -56,6 +56,7 @@
 #   BENCH_WARMUP=2       seconds of load before each window
 #   BENCH_RATE=500       calls/s while setting up
 #   BENCH_TARGETS="relay luasip"
+#   BENCH_TRACE=1        SIPp's message traces in the work directory
 #   BENCH_KEEP=1         keep the work directory with every log
 set -u
 
@@ -105,14 +106,17 @@ fi
 # ports come from pick_port (2000-9000).
 RTP_MIN=10000
 RTP_MAX=$((RTP_MIN + 8 * N + 64))
-LG_A=$((RTP_MAX + 2))   # the load generator's caller ends (leg A of the library)
-LG_B=$((LG_A + N))      # its callee ends (leg B)
-RL_A=$((LG_A + 2 * N))  # the same for the relay's windows
-RL_B=$((LG_A + 3 * N))
-RR_A=$((LG_A + 4 * N))  # the relay's own sockets
-RR_B=$((LG_A + 5 * N))
-if [ $((LG_A + 6 * N)) -ge 61000 ]; then
-    echo "bench: $N calls need more ports than the layout has (at most $(((61000 - RTP_MIN - 66) / 14)) calls)" >&2
+# The load generator's ports for the library are even, and the odd ones
+# between them unbound, as a SIP endpoint's RTP and RTCP are: the
+# library's RTCP (to the RTP port + 1) then reaches no socket of the load.
+LG_A=$((RTP_MAX + 2))   # the load generator's caller ends (leg A of the library), every other port
+LG_B=$((LG_A + 2 * N))  # its callee ends (leg B)
+RL_A=$((LG_A + 4 * N))  # the same for the relay's windows
+RL_B=$((LG_A + 5 * N))
+RR_A=$((LG_A + 6 * N))  # the relay's own sockets
+RR_B=$((LG_A + 7 * N))
+if [ $((LG_A + 8 * N)) -ge 61000 ]; then
+    echo "bench: $N calls need more ports than the layout has (at most $(((61000 - RTP_MIN - 66) / 16)) calls)" >&2
     exit 2
 fi
 if [ "$LUASIP_BENCH_NS" != none ]; then
@@ -162,16 +166,22 @@ if want luasip; then
     pick_port uac_port
     pick_port uac_cp
     pick_port uac_mp 4
-    { echo SEQUENTIAL; for ((c = 0; c < N; c++)); do echo "$((LG_A + c));"; done; } >"$WORK/uac.csv"
-    { echo SEQUENTIAL; for ((c = 0; c < N; c++)); do echo "$((LG_B + c));"; done; } >"$WORK/uas.csv"
+    { echo SEQUENTIAL; for ((c = 0; c < N; c++)); do echo "$((LG_A + 2 * c));"; done; } >"$WORK/uac.csv"
+    { echo SEQUENTIAL; for ((c = 0; c < N; c++)); do echo "$((LG_B + 2 * c));"; done; } >"$WORK/uas.csv"
     setup_timeout=$((N / RATE + 30))
+    # BENCH_TRACE=1: each SIPp's messages in the work directory (uac.msg, uas.msg)
+    UAS_TRACE=() UAC_TRACE=()
+    if [ "${BENCH_TRACE:-0}" = 1 ]; then
+        UAS_TRACE=(-trace_msg -message_file "$WORK/uas.msg")
+        UAC_TRACE=(-trace_msg -message_file "$WORK/uac.msg")
+    fi
     start_bg "$WORK/bridge.lua.log" env CALLS="$N" UA_PORT="$ua_port" UAS="127.0.0.1:$uas_port" \
         TABLE="$WORK/luasip.table" STOP="$WORK/stop" RTP_MIN="$RTP_MIN" RTP_MAX="$RTP_MAX" \
         SETUP_TIMEOUT="$setup_timeout" LIFETIME="$LIFETIME" "$LUA" "$BENCH_DIR/bridge.lua"
     LUA_PID=$BG_PID
     start_bg "$WORK/uas.log" timeout -k 2 "$LIFETIME" sipp -sf "$BENCH_DIR/bridge_uas.xml" \
         -inf "$WORK/uas.csv" -i 127.0.0.1 -p "$uas_port" -cp "$uas_cp" -mp "$uas_mp" -m "$N" \
-        -nostdin -buff_size 4194304 -trace_err -error_file "$WORK/uas.err"
+        -nostdin -buff_size 4194304 -trace_err -error_file "$WORK/uas.err" "${UAS_TRACE[@]}"
     UAS_PID=$BG_PID
     if ! wait_line "$WORK/bridge.lua.log" '^port ' 10 "$LUA_PID" ||
         ! wait_bound "$uas_port" 10 "$UAS_PID"; then
@@ -182,7 +192,7 @@ if want luasip; then
         start_bg "$WORK/uac.log" timeout -k 2 "$LIFETIME" sipp "127.0.0.1:$ua_port" \
             -sf "$BENCH_DIR/bridge_uac.xml" -inf "$WORK/uac.csv" -i 127.0.0.1 -p "$uac_port" \
             -cp "$uac_cp" -mp "$uac_mp" -r "$RATE" -l "$N" -m "$N" -nostdin -buff_size 4194304 \
-            -timeout "$((LIFETIME - 5))s" -trace_err -error_file "$WORK/uac.err"
+            -timeout "$((LIFETIME - 5))s" -trace_err -error_file "$WORK/uac.err" "${UAC_TRACE[@]}"
         UAC_PID=$BG_PID
         if wait_line "$WORK/bridge.lua.log" '^bridged ' $((setup_timeout + 10)) "$LUA_PID"; then
             echo "# luasip: $(grep -m 1 '^bridged ' "$WORK/bridge.lua.log")"
