@@ -180,7 +180,7 @@ void media_bridge_update(struct media_bridge *b)
 			l->mixed = mix;
 			l->have = o->have = false;  /* no frame of before goes out late */
 		}
-		l->m->feed = mix ? &l->out : NULL;
+		call_media_feed(l->m, mix ? &l->out : NULL);
 		rtp_stream_set_relayed(&l->m->stream, !mix);
 		/* the music while the other leg holds us, from where it was */
 		bool music = o->m->peer_holds && b->music;
@@ -245,7 +245,8 @@ void media_bridge_part(struct media_bridge *b)
 		player_stop(&l->music);
 		player_stop(&l->tone);
 		m->bridge = NULL;
-		m->feed = m->tap = NULL;
+		m->tap = NULL;
+		call_media_feed(m, NULL);
 		rtp_stream_tap(&m->stream, NULL, NULL, true);
 		rtp_stream_set_relayed(&m->stream, false);
 		l->m = NULL;

@@ -48,6 +48,20 @@ static void on_record_end(void *arg)
 	tell_later(m);
 }
 
+/* The stream's source: the player itself while nothing is mixed with
+ * it (a tick of the thousands of calls that only play costs no extra
+ * call), else tx, which mixes. */
+static void route_tx(struct call_media *m)
+{
+	rtp_stream_attach(&m->stream, m->feed || m->both_rx ? &m->tx : &m->player.port, &m->rx);
+}
+
+void call_media_feed(struct call_media *m, struct port *feed)
+{
+	m->feed = feed;
+	route_tx(m);
+}
+
 /* A bridge hears of every change that may move its directions between
  * relaying and mixing. */
 static void changed(struct call_media *m)
@@ -135,6 +149,7 @@ static void drop_recorder(struct call_media *m)
 	free(m->both_rx);
 	m->both_rx = NULL;
 	m->both_have = false;
+	route_tx(m);
 	changed(m);
 }
 
@@ -225,7 +240,7 @@ int call_media_alloc(struct call_media **mp, struct mclock *clock, struct tmrq *
 	player_init(&m->player, tq, on_played, m);
 	m->rx.put = rx_put;
 	m->tx.get = tx_get;
-	rtp_stream_attach(&m->stream, &m->tx, &m->rx);
+	route_tx(m);
 	*mp = m;
 	return 0;
 }
@@ -272,6 +287,7 @@ int call_media_record(struct call_media *m, const char *path, double max_s, doub
 	m->rec_over = false;
 	m->both_rx = both_rx;
 	m->both_have = false;
+	route_tx(m);
 	changed(m);
 	return 0;
 }

@@ -101,6 +101,9 @@ int call_media_stop_record(struct call_media *m, double *secs, char *err, size_t
  * send, else rtp_stream_dtmf's errors. */
 int call_media_dtmf(struct call_media *m, const char *digits);
 void call_media_stats(const struct call_media *m, struct rtp_stats *st);
+/* What a bridge gives this call's party (in mixed mode), played over
+ * what the player plays; NULL: the player alone. */
+void call_media_feed(struct call_media *m, struct port *feed);
 /* The end of the call's media (see above). spare: the socket pair goes
  * back to its pool for the next call, else it closes. tell: a recording
  * in progress is told to the recorded handler. m is not to be used after. */

@@ -501,9 +501,10 @@ void sip_sess_release(struct sip_sess *s)
 
 void sip_sess_close_all(struct sip_ua *ua)
 {
-	struct le *e, *tmp;
-	list_each_safe(e, tmp, &ua->sessions) {
-		struct sip_sess *s = container_of(e, struct sip_sess, le);
+	/* always the first: an owner told of one end may end others (a
+	 * bridge hangs up its other call), so no next is safe to keep */
+	while (!list_empty(&ua->sessions)) {
+		struct sip_sess *s = container_of(ua->sessions.next, struct sip_sess, le);
 		mem_ref(s);
 		/* the endpoint goes now: a BYE cannot wait for the ACK */
 		if (s->state == SIP_SESS_CONFIRMED || s->st_2xx)

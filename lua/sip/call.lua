@@ -58,6 +58,7 @@ end
 local function event(self, ev, a, b, c, d)
   if ev == "established" then
     wake(self, "established", true)
+    if self.bridged then self:_bridge_media() end
   elseif ev == "ended" then
     self.end_reason, self.end_status = a, b
     if self.pending_timer then self.pending_timer:cancel() end
@@ -69,6 +70,7 @@ local function event(self, ev, a, b, c, d)
       wake(self, "established", nil, a, c)
     end
     wake(self, "modify", nil, a, "the call ended")
+    if self.bridged then self:_bridge_ended(a) end
     local waiting = self.enders
     self.enders = false
     if waiting then
@@ -79,6 +81,7 @@ local function event(self, ev, a, b, c, d)
     if self.on_progress then spawn_task(nil, self.on_progress, self, a, b) end
     if not self.early and has_sdp(c) and self.core:media() then
       self.early = true
+      if self.bridged then self:_bridge_media() end
       if self.on_early then spawn_task(nil, self.on_early, self) end
     end
   elseif ev == "modified" then
@@ -156,7 +159,7 @@ local function new_call(ua, ccore, direction, request)
   local self = setmetatable({ core = ccore, ua = ua, direction = direction, request = request,
                               handlers = false, waiters = {}, enders = false, held = false,
                               pending_timer = false, early = false, on_progress = false,
-                              on_early = false, pending_digits = "" }, Call)
+                              on_early = false, pending_digits = "", bridged = false }, Call)
   ccore:events(function(...) event(self, ...) end)
   return self
 end

@@ -7,6 +7,7 @@ local task = require "sip.task"
 local options = require "sip.options"
 local Call = require "sip.call"
 local media = require "sip.media"
+require "sip.bridge"
 
 local spawn_task, current_task, wait = task.spawn_task, task.current_task, task.wait
 local check_options, set, checked = options.check_options, options.set, options.checked

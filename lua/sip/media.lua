@@ -60,20 +60,22 @@ function M.tone(name, opts)
   return t
 end
 
-local function clip_of(source)
+local function clip_of(source, what)
+  what = what or "call:play"
   if getmetatable(source) == Tone then return source.clip end
   if type(source) == "string" then
     -- the cache shares one decoding among every call that plays the file; a
     -- file not decoded yet is, on the thread pool, while the task waits
-    local clip, err = wait("call:play", function(k)
+    local clip, err = wait(what, function(k)
       local c, e = core.sound(source, k)
       if c ~= false then k(c, e) end
     end)
-    if not clip then error("call:play: " .. err, 3) end
+    if not clip then error(what .. ": " .. err, 3) end
     return clip
   end
-  error("call:play: expected a file name or a sip.tone", 3)
+  error(what .. ": expected a file name or a sip.tone", 3)
 end
+M.clip_of = clip_of
 
 local play_options = set { "loop", "interrupt" }
 
@@ -107,12 +109,13 @@ function Call:stop()
   elseif secs == false then self:_wake("record", nil, err, msg) end
 end
 
-local record_options = set { "max", "silence" }
+local record_options = set { "max", "silence", "both" }
 
 -- Records what the far end sends into a WAV file; yields until max seconds,
 -- silence seconds of quiet after speech, call:stop() or the end of the
 -- call; returns the seconds recorded (nil, "hangup", seconds at the end;
--- nil, errname, message when the file could not be written).
+-- nil, errname, message when the file could not be written). both: what
+-- the far end hears too, mixed in (in a bridge: the other party).
 function Call:record(path, opts)
   opts = opts or {}
   if type(path) ~= "string" then error("call:record: expected a file name", 2) end
@@ -125,7 +128,7 @@ function Call:record(path, opts)
   current_task("call:record")
   if self.state == "ended" then return nil, "hangup" end
   return wait("call:record", function(k)
-    local ok, err, msg = self.core:record(path, opts.max, opts.silence)
+    local ok, err, msg = self.core:record(path, opts.max, opts.silence, opts.both and true or false)
     if not ok then return k(nil, err, msg) end
     self.waiters.record = k
   end)

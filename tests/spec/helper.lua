@@ -131,4 +131,49 @@ function h.script(src, limit, shell)
   return code, slurp(out), slurp(err)
 end
 
+-- A WAV file as {format=, channels=, rate=, bits=, samples = {...}} (interleaved).
+function h.wav_read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  assert(s:sub(1, 4) == "RIFF" and s:sub(9, 12) == "WAVE", path .. " is not a WAV file")
+  local pos, fmt, data = 13, nil, nil
+  while pos + 8 <= #s + 1 do
+    local id, size = string.unpack("<c4I4", s, pos)
+    pos = pos + 8
+    if id == "fmt " then
+      local format, channels, rate, _, _, bits = string.unpack("<I2I2I4I4I2I2", s, pos)
+      fmt = {format = format, channels = channels, rate = rate, bits = bits}
+    elseif id == "data" then
+      data = s:sub(pos, pos + size - 1)
+    end
+    pos = pos + size + size % 2
+  end
+  assert(fmt and data, path .. ": no fmt or no data chunk")
+  assert(fmt.bits == 16, path .. ": " .. fmt.bits .. " bits per sample, expected 16")
+  local samples, n, i = {}, #data // 2, 1
+  while i <= n do
+    local k = math.min(200, n - i + 1)
+    local v = table.pack(string.unpack("<" .. ("i2"):rep(k), data, 2 * i - 1))
+    for j = 1, k do samples[i + j - 1] = v[j] end
+    i = i + k
+  end
+  fmt.samples = samples
+  return fmt
+end
+
+-- The share of the energy of x[i..j] at f Hz (Goertzel): about 1 for a pure tone at f,
+-- 0.5 for each of two tones of one level, near 0 elsewhere.
+function h.share(x, i, j, f)
+  local c = 2 * math.cos(2 * math.pi * f / 8000)
+  local s1, s2, e = 0, 0, 0
+  for k = i, j do
+    local v = x[k]
+    s1, s2 = v + c * s1 - s2, s1
+    e = e + v * v
+  end
+  if e == 0 then return 0 end
+  return (s1 * s1 + s2 * s2 - c * s1 * s2) / ((j - i + 1) / 2 * e)
+end
+
 return h
