@@ -56,6 +56,8 @@
 #   BENCH_WARMUP=2       seconds of load before each window
 #   BENCH_RATE=500       calls/s while setting up
 #   BENCH_TARGETS="relay luasip"
+#   BENCH_PERF=1         one more window of luasip under `perf record -g`
+#                        (not counted), and its profile
 #   BENCH_TRACE=1        SIPp's message traces in the work directory
 #   BENCH_KEEP=1         keep the work directory with every log
 set -u
@@ -228,7 +230,13 @@ window() {
     out=$WORK/$tag.load
     d0=$(udp_drops)
     start_bg "$out" "$WORK/rtp_bridge_load" "$table" "$WARMUP" "$WINDOW" "$pid"
-    wait_exit "$BG_PID" $((WARMUP + WINDOW + 20))
+    local load_pid=$BG_PID perf_pid=
+    if [ "$run" = perf ]; then
+        start_bg "$WORK/perf.log" perf record -g -o "$WORK/perf.data" -p "$pid" -- sleep "$((WARMUP + WINDOW))"
+        perf_pid=$BG_PID
+    fi
+    wait_exit "$load_pid" $((WARMUP + WINDOW + 20))
+    [ -n "$perf_pid" ] && wait_exit "$perf_pid" 30
     d1=$(udp_drops)
     if ! grep -q '^load ' "$out"; then
         printf '%-6s %3s  no result (load generator exit %s)\n' "$target" "$run" "$WAIT_RC"
@@ -268,6 +276,13 @@ for ((run = 1; run <= RUNS; run++)); do
     done
 done
 
+if [ -n "${BENCH_PERF:-}" ] && [ -n "$LUA_PID" ] && command -v perf >/dev/null; then
+    # a window of its own: perf's sampling costs the process it watches
+    echo
+    echo "# an extra window of luasip under perf record -g (its numbers are perf's, not the library's)"
+    window luasip perf
+fi
+
 # the library hangs up every call; the SIPps end with their last BYE
 if [ -n "$LUA_PID" ]; then
     touch "$WORK/stop"
@@ -302,5 +317,14 @@ if want luasip && want relay; then
         "delay p50 $(ratio "${M[luasip,P50]}" "${M[relay,P50]}"), p99 $(ratio "${M[luasip,P99]}" "${M[relay,P99]}")"
 fi
 echo "# goals: no loss, delay p99 <= 1000 us, $N calls within one core (core% <= 100)"
+if [ -s "$WORK/perf.data" ]; then
+    echo
+    echo "# perf report --no-children of the perf window: where the library's time goes"
+    perf report -i "$WORK/perf.data" --no-children --percent-limit 1.5 --stdio -g none 2>/dev/null |
+        grep -E '^ +[0-9]' | head -n 30
+    echo "# by object"
+    perf report -i "$WORK/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null |
+        grep -E '^ +[0-9]' | head -n 8
+fi
 echo "# $((SECONDS - STARTED)) s of windows"
 exit 0

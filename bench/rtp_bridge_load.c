@@ -293,7 +293,8 @@ int main(int argc, char **argv)
 			put32(pkt + 28, (uint32_t)at);
 			if (sendto(fd[s->tx], pkt, PKT, 0, (struct sockaddr *)&s->dst, sizeof(s->dst)) == PKT) {
 				sent++;
-				if (due >= w0) {
+				/* the window by the send time, as on receipt */
+				if (at >= w0 && at < w1) {
 					sent_window++;
 					s->sent_window++;
 				}
