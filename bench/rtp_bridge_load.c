@@ -30,8 +30,8 @@
  * the measured relay (see bench/rtp_sink.c). The kernel's stamps keep the
  * arrival times exact.
  *
- * Timeline: WARMUP seconds of sending (the relay latches, caches warm;
- * not counted), then SECONDS measured, then DRAIN_NS of receiving only.
+ * Timeline: WARMUP seconds of sending (the library latches onto the
+ * sockets, caches warm; not counted), then SECONDS measured, then DRAIN_NS of receiving only.
  * Counted are the packets sent in the window and, of those, the ones
  * received (by the stream and sequence in the payload): loss is the
  * difference, out-of-order a packet whose sequence is below the highest
