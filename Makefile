@@ -89,5 +89,10 @@ bench-media: build
 	bash bench/playback.sh
 	bash bench/drift.sh
 
+# bridged calls against a minimal C relay (~3 min; docs/performance-bridge.md)
+.PHONY: bench-bridge
+bench-bridge: build
+	bash bench/bridge.sh
+
 clean:
 	rm -rf $(BUILD)
