@@ -1,4 +1,5 @@
 /* RTP/RTCP port pairs from a range, and the pool of spare pairs. */
+#define _GNU_SOURCE                  /* recvmmsg */
 #include "media/rtp_sock.h"
 #include "util/mem.h"
 #include "util/rand.h"
@@ -8,6 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 static void on_closed(uv_handle_t *h)
 {
@@ -16,37 +18,60 @@ static void on_closed(uv_handle_t *h)
 		mem_deref(r);
 }
 
-/* One receive buffer for every socket: libuv reads one datagram and hands
- * it to on_recv, which is done with it before the loop reads the next, so
- * no socket needs its own (2 KB less for every call). The loop runs on one
- * thread, as the whole library does. */
-static uint8_t rbuf[2048];
+/* The datagrams one readiness of a socket takes in one recvmmsg, into
+ * buffers shared by every socket: the handlers are done with them before
+ * the next read, and the loop runs on one thread, as the whole library
+ * does (2 KB less for every call than a buffer each). */
+#define RECV_BATCH 8
+static uint8_t rbufs[RECV_BATCH][2048];
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	*buf = uv_buf_init((char *)rbuf, sizeof(rbuf));
-}
-
-static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *src,
-		    unsigned flags)
+/* Readable: one recvmmsg, whatever it brings, and back to the loop. The
+ * poll is level-triggered, so what is left wakes it again; libuv's UDP
+ * handles read until the socket is empty instead, which costs every lone
+ * packet (a call's 50 a second) a second read that fails. The handler
+ * may close the pair: the reference keeps the memory, the descriptor
+ * says whether it is still open. */
+static void on_readable(uv_poll_t *h, int status, int events)
 {
 	struct rtp_sock *r = h->data;
 	bool rtcp = h == &r->rtcp;
-	rtp_sock_recv_h *cb = rtcp ? r->rtcp_recvh : r->recvh;
-	if (n <= 0 || !src || (flags & UV_UDP_PARTIAL) || !cb)
+	int fd = rtcp ? r->rtcp_fd : r->rtp_fd;
+	if (status < 0 || fd < 0)
 		return;
-	union sa from;
-	memcpy(&from, src, src->sa_family == AF_INET6 ? sizeof(from.in6) : sizeof(from.in));
-	cb(rtcp ? r->rtcp_arg : r->arg, (const uint8_t *)buf->base, (size_t)n, &from);
+	struct mmsghdr msgs[RECV_BATCH];
+	struct iovec iov[RECV_BATCH];
+	union sa from[RECV_BATCH];
+	for (int i = 0; i < RECV_BATCH; i++) {
+		iov[i] = (struct iovec){ rbufs[i], sizeof(rbufs[i]) };
+		msgs[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+						   .msg_iov = &iov[i], .msg_iovlen = 1 };
+	}
+	int n;
+	do
+		n = recvmmsg(fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+	while (n < 0 && errno == EINTR);
+	mem_ref(r);
+	for (int i = 0; i < n && (rtcp ? r->rtcp_fd : r->rtp_fd) >= 0; i++) {
+		rtp_sock_recv_h *cb = rtcp ? r->rtcp_recvh : r->recvh;
+		if (!cb || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
+			continue;
+		cb(rtcp ? r->rtcp_arg : r->arg, rbufs[i], msgs[i].msg_len, &from[i]);
+	}
+	mem_deref(r);
 }
 
 /* A pair reads from the moment it is bound to the moment it closes, with
  * or without a handler: a stream that starts and stops (hold, a call that
  * ends and a pair that goes back to the pool) changes no epoll set. */
-static int start(uv_udp_t *u)
+static int start(uv_loop_t *uv, struct rtp_sock *r, uv_poll_t *p, int fd)
 {
-	int err = uv_udp_recv_start(u, on_alloc, on_recv);
-	uv_unref((uv_handle_t *)u);
+	int err = uv_poll_init_socket(uv, p, fd);
+	if (err)
+		return err;
+	p->data = r;
+	r->open++;
+	err = uv_poll_start(p, UV_READABLE, on_readable);
+	uv_unref((uv_handle_t *)p);
 	return err;
 }
 
@@ -64,12 +89,11 @@ int rtp_sock_rtcp_recv(struct rtp_sock *r, rtp_sock_recv_h *h, void *arg)
 	return 0;
 }
 
-/* sendto(2) on the socket itself: nothing is ever queued in libuv for
- * these handles (a datagram that does not fit is dropped, not kept), so
- * uv_udp_try_send's checks and its sendmsg, which copies a message header
- * and an iovec in, were only cost: some 0.4 us of the 6.6 us a packet
- * cost at 2000 streams (perf). The descriptor is the one kept at bind:
- * uv_fileno was another 1.3% of the process at 3000 streams. */
+/* sendto(2) on the socket itself: a datagram that does not fit is
+ * dropped, not kept (libuv's uv_udp_try_send, when these were libuv UDP
+ * handles, added its checks and a sendmsg that copies a message header
+ * and an iovec in: some 0.4 us of the 6.6 us a packet cost at 2000
+ * streams). */
 static int send_on(int fd, const union sa *dst, const uint8_t *buf, size_t len)
 {
 	ssize_t n;
@@ -99,11 +123,21 @@ void rtp_sock_close(struct rtp_sock *r)
 	}
 	r->pool = NULL;
 	r->recvh = r->rtcp_recvh = NULL;
-	/* uv_close closes the descriptors now; a number kept would name
-	 * whatever opens next */
-	r->rtp_fd = r->rtcp_fd = -1;
-	uv_close((uv_handle_t *)&r->rtp, on_closed);
-	uv_close((uv_handle_t *)&r->rtcp, on_closed);
+	/* the polls stop at uv_close; the descriptors are ours to close (a
+	 * number kept would name whatever opens next) */
+	if (r->open) {
+		uv_close((uv_handle_t *)&r->rtp, on_closed);
+		if (r->open == 2)
+			uv_close((uv_handle_t *)&r->rtcp, on_closed);
+	}
+	for (int k = 0; k < 2; k++) {
+		int *fd = k ? &r->rtcp_fd : &r->rtp_fd;
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	if (!r->open)
+		mem_deref(r);
 }
 
 void rtp_sock_release(struct rtp_sock *r)
@@ -159,8 +193,9 @@ static void drain(struct rtp_sock *r)
 			continue;
 		/* bounded: whatever is left after it reaches the new call's
 		 * stream, which takes only what comes from its own peer */
+		uint8_t scrap[2048];
 		for (int i = 0; i < 256; i++)
-			if (recv(pf[k].fd, rbuf, sizeof(rbuf), MSG_DONTWAIT) < 0)
+			if (recv(pf[k].fd, scrap, sizeof(scrap), MSG_DONTWAIT) < 0)
 				break;
 	}
 }
@@ -178,7 +213,7 @@ static struct rtp_sock *take_spare(struct rtp_pool *p, const union sa *ip, uint1
 			/* The sockets read all the time, with a handler or
 			 * without: once a whole pass of the loop began after the
 			 * release, its poll saw what had come by then and the
-			 * loop dropped it (up to libuv's 32 datagrams a socket
+			 * loop dropped it (up to RECV_BATCH datagrams a socket
 			 * and pass, more than a peer sends in a pass). What comes
 			 * later reaches the new call's stream as it would after
 			 * a drain: that takes only what comes from its own peer.
@@ -193,33 +228,44 @@ static struct rtp_sock *take_spare(struct rtp_pool *p, const union sa *ip, uint1
 	return NULL;
 }
 
+/* A UDP socket bound to a: its descriptor, or -errno. */
+static int bound(const union sa *a)
+{
+	int fd = socket(a->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, &a->sa, sa_len(a)) != 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 /* Binds a new pair at port and port + 1. */
 static int try_pair(struct rtp_sock **rp, uv_loop_t *uv, const union sa *ip, uint16_t port)
 {
 	struct rtp_sock *r = mem_alloc(sizeof(*r), NULL);
 	if (!r)
 		return -ENOMEM;
-	uv_udp_init(uv, &r->rtp);
-	uv_udp_init(uv, &r->rtcp);
-	r->rtp.data = r->rtcp.data = r;
-	r->rtp_fd = r->rtcp_fd = -1;
-	r->open = 2;
+	r->open = 0;
+	r->recvh = r->rtcp_recvh = NULL;
+	r->pool = NULL;
+	list_init(&r->le);
 	union sa a = *ip, b = *ip;
 	sa_set_port(&a, port);
 	sa_set_port(&b, (uint16_t)(port + 1));
-	list_init(&r->le);
-	int err = uv_udp_bind(&r->rtp, &a.sa, 0);
+	r->rtp_fd = bound(&a);
+	r->rtcp_fd = r->rtp_fd < 0 ? -1 : bound(&b);
+	int err = r->rtp_fd < 0 ? r->rtp_fd : r->rtcp_fd < 0 ? r->rtcp_fd : 0;
 	if (!err)
-		err = uv_udp_bind(&r->rtcp, &b.sa, 0);
+		err = start(uv, r, &r->rtp, r->rtp_fd);
 	if (!err)
-		err = uv_fileno((uv_handle_t *)&r->rtp, &r->rtp_fd);
-	if (!err)
-		err = uv_fileno((uv_handle_t *)&r->rtcp, &r->rtcp_fd);
-	if (!err)
-		err = start(&r->rtp);
-	if (!err)
-		err = start(&r->rtcp);
+		err = start(uv, r, &r->rtcp, r->rtcp_fd);
 	if (err) {
+		/* a descriptor not had is -1 for the close, not an errno */
+		r->rtp_fd = r->rtp_fd < 0 ? -1 : r->rtp_fd;
+		r->rtcp_fd = r->rtcp_fd < 0 ? -1 : r->rtcp_fd;
 		rtp_sock_close(r);
 		return err;
 	}
@@ -242,7 +288,7 @@ int rtp_sock_alloc(struct rtp_sock **rp, struct rtp_pool *pool, uv_loop_t *uv,
 	int err = -EADDRINUSE;
 	for (unsigned i = 0; i < pairs; i++) {
 		err = try_pair(rp, uv, ip, (uint16_t)(min + 2 * ((first + i) % pairs)));
-		if (err != UV_EADDRINUSE)
+		if (err != -EADDRINUSE)
 			break;
 	}
 	if (!err)

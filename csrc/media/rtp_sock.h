@@ -27,12 +27,12 @@ struct rtp_pool {
 };
 
 struct rtp_sock {
-	uv_udp_t rtp, rtcp;
-	int rtp_fd, rtcp_fd;        /* theirs, kept: a send asks libuv for nothing */
+	uv_poll_t rtp, rtcp;        /* readable: one recvmmsg each time */
+	int rtp_fd, rtcp_fd;        /* ours: bound, read and sent on without libuv */
 	struct le le;               /* in the pool while spare */
 	struct rtp_pool *pool;      /* where it goes back to; NULL: closed */
 	union sa addr;              /* the RTP address and port as bound */
-	unsigned open;              /* handles not yet closed */
+	unsigned open;              /* poll handles not yet closed */
 	rtp_sock_recv_h *recvh, *rtcp_recvh;
 	void *arg, *rtcp_arg;
 	uint64_t released;          /* the loop pass it became spare in */
