@@ -64,7 +64,10 @@ local function bob_answers(ua)
       if other ~= call and other.state == "confirmed" then return waiting(call, other) end
     end
     print("bob: call from " .. call.remote_uri)
-    if call:answer() then call:wait() end
+    if call:answer() then
+      print("bob: talking with " .. call.remote_uri)
+      call:wait()
+    end
   end)
 end
 

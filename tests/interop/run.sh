@@ -221,7 +221,15 @@ group_begin() {
     echo "# --- $GROUP"
 }
 
-group_logs() { GROUP_LOGS+=("$@"); }
+# group_logs FILE...: logs to show if the group fails, each once however
+# many checks name it.
+group_logs() {
+    local f g
+    for f in "$@"; do
+        for g in "${GROUP_LOGS[@]}"; do [ "$g" = "$f" ] && continue 2; done
+        GROUP_LOGS+=("$f")
+    done
+}
 
 pass() {
     echo "ok - $GROUP: $1"
