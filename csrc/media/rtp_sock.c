@@ -24,6 +24,19 @@ static void on_closed(uv_handle_t *h)
  * does (2 KB less for every call than a buffer each). */
 #define RECV_BATCH 8
 static uint8_t rbufs[RECV_BATCH][2048];
+/* their headers, set up once: a read resets only what recvmmsg wrote */
+static struct mmsghdr msgs[RECV_BATCH];
+static struct iovec iov[RECV_BATCH];
+static union sa from[RECV_BATCH];
+
+static void init_msgs(void)
+{
+	for (int i = 0; i < RECV_BATCH; i++) {
+		iov[i] = (struct iovec){ rbufs[i], sizeof(rbufs[i]) };
+		msgs[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_iov = &iov[i],
+						   .msg_iovlen = 1 };
+	}
+}
 
 /* Readable: one recvmmsg, whatever it brings, and back to the loop. The
  * poll is level-triggered, so what is left wakes it again; libuv's UDP
@@ -38,14 +51,10 @@ static void on_readable(uv_poll_t *h, int status, int events)
 	int fd = rtcp ? r->rtcp_fd : r->rtp_fd;
 	if (status < 0 || fd < 0)
 		return;
-	struct mmsghdr msgs[RECV_BATCH];
-	struct iovec iov[RECV_BATCH];
-	union sa from[RECV_BATCH];
-	for (int i = 0; i < RECV_BATCH; i++) {
-		iov[i] = (struct iovec){ rbufs[i], sizeof(rbufs[i]) };
-		msgs[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof(from[i]),
-						   .msg_iov = &iov[i], .msg_iovlen = 1 };
-	}
+	if (!msgs[0].msg_hdr.msg_iov)
+		init_msgs();
+	for (int i = 0; i < RECV_BATCH; i++)
+		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
 	int n;
 	do
 		n = recvmmsg(fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
