@@ -171,19 +171,13 @@ local function new_call(ua, ccore, direction, request)
                               on_early = false, pending_digits = "", bridged = false }, Call)
   ccore:events(function(...) event(self, ...) end)
   -- ua:calls() lists the calls that are not over, in the order made
-  local live = ua.live_calls
-  live[#live + 1] = self
+  ua.calls_made = ua.calls_made + 1
+  ua.live_calls[self] = ua.calls_made
   return self
 end
 
 function Call:_forget()
-  local live = self.ua.live_calls
-  for i = 1, #live do
-    if live[i] == self then
-      table.remove(live, i)
-      return
-    end
-  end
+  self.ua.live_calls[self] = nil
 end
 
 local function pending(call)

@@ -164,7 +164,7 @@ function sip.ua(opts)
   end
 
   local self = setmetatable({ core = c, uri = opts.uri, handlers = {}, methods = {},
-                              live_calls = {},
+                              live_calls = {}, calls_made = 0,
                               t1 = timers and timers[1] / 1000 or 0.5 }, UA)
   if opts.max_calls ~= nil then
     if math.type(opts.max_calls) ~= "integer" or opts.max_calls < 1 then
@@ -195,9 +195,12 @@ end
 
 -- The endpoint's calls that are not over, incoming and outgoing, in the
 -- order they were made (a new list each time).
+-- The calls not over, in the order made: a set (the call and its number),
+-- so that a call's end takes it out at once however many are up.
 function UA:calls()
-  local list = {}
-  for i, call in ipairs(self.live_calls) do list[i] = call end
+  local live, list = self.live_calls, {}
+  for call in pairs(live) do list[#list + 1] = call end
+  table.sort(list, function(x, y) return live[x] < live[y] end)
   return list
 end
 

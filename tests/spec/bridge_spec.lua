@@ -9,31 +9,12 @@ local h = dofile(here .. "helper.lua")
 local audio = dofile(here .. "audio.lua")
 local sip = require "sip"
 
-local leftovers = {}
-local function tmpwav()
-  local p = os.tmpname()
-  os.remove(p)
-  p = p .. ".wav"
-  leftovers[#leftovers + 1] = p
-  return p
-end
-
-after_each(function()
-  for _, p in ipairs(leftovers) do os.remove(p) end
-  leftovers = {}
-end)
+after_each(h.remove_tmpfiles)
 
 local function endpoint(t, name)
   local ua, code, reason = t.ua { uri = "sip:" .. name .. "@example.com", listen = { "udp:127.0.0.1:0" } }
   assert(ua, ("sip.ua failed: %s %s"):format(tostring(code), tostring(reason)))
   return ua, h.uri_of(ua, "udp", name)
-end
-
--- Runs f(...) as a task; r.res gets its results once it returned.
-local function task(f, ...)
-  local r = {}
-  sip.spawn(function(...) r.res = table.pack(f(...)) end, ...)
-  return r
 end
 
 -- The share of f Hz in a recording, over its loud part (frames above a quiet floor).
@@ -54,7 +35,7 @@ end
 -- Records what `call` hears for `secs` seconds into a new file (call:stop() would stop
 -- what it plays too); returns the path.
 local function record_for(call, secs, opts)
-  local path = tmpwav()
+  local path = h.tmpfile("wav")
   opts = opts or {}
   opts.max = secs
   local got = call:record(path, opts)
@@ -81,12 +62,12 @@ local function b2bua(t, bob_opts, carol_fn, alice_opts)
     got.a = a
     a:ring()
     local b, code = bob:call(carol_uri, { on_early = function(b)
-      got.early_bridge = task(a.bridge, a, b, { keep = true })
+      got.early_bridge = h.task(a.bridge, a, b, { keep = true })
     end })
     if not b then got.failed = code; return 480 end
     got.b = b
     a:answer()
-    got.bridge = task(a.bridge, a, b, bob_opts)
+    got.bridge = h.task(a.bridge, a, b, bob_opts)
   end)
   local call, code, reason = alice:call(bob_uri, alice_opts)
   assert(call, ("call failed: %s %s"):format(tostring(code), tostring(reason)))
@@ -123,13 +104,13 @@ describe("call:bridge", function()
 
   it("relays the callee's early media to a caller not answered yet (183 with our SDP)", function()
     h.run(function(t)
-      local early_path, early = tmpwav(), nil
+      local early_path, early = h.tmpfile("wav"), nil
       local call, got = b2bua(t, nil, function(c)
         c:progress()
         sip.spawn(c.play, c, sip.tone { freqs = { 425 } }, { loop = true })
         sip.sleep(1.5)
         c:stop()
-      end, { on_early = function(c) early = task(c.record, c, early_path, { max = 1.0 }) end })
+      end, { on_early = function(c) early = h.task(c.record, c, early_path, { max = 1.0 }) end })
       assert.is_not_nil(early, "alice had no early media")
       assert(h.wait_until(function() return early.res ~= nil end, 2), "early record did not return")
       local s425, secs = share_in(early_path, 425)
@@ -161,7 +142,7 @@ describe("call:bridge", function()
       assert.equal("confirmed", call.state)
       assert.equal("confirmed", carol.state)
       -- bridged again, with keep: carol's BYE leaves alice's call up
-      local r = task(got.a.bridge, got.a, got.b, { keep = true })
+      local r = h.task(got.a.bridge, got.a, got.b, { keep = true })
       sip.sleep(0.1)
       carol:hangup()
       assert(h.wait_until(function() return r.res ~= nil end, 2), "bridge did not return")
@@ -196,7 +177,7 @@ describe("call:bridge", function()
       local call, got = b2bua(t)
       local seen = {}
       got.a:on("dtmf", function(_, d) seen[#seen + 1] = d end)
-      local r = task(got.carol.collect, got.carol, { max = 3, timeout = 3 })
+      local r = h.task(got.carol.collect, got.carol, { max = 3, timeout = 3 })
       sip.sleep(0.2)
       call:send_dtmf("5#7")
       assert(h.wait_until(function() return r.res ~= nil end, 3), "collect did not return")

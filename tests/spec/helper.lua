@@ -131,4 +131,32 @@ function h.script(src, limit, shell)
   return code, slurp(out), slurp(err)
 end
 
+-- Runs f(...) as a task; returns a table that gets f's results (r.res, packed) and the time
+-- it returned (r.at) once it has.
+function h.task(f, ...)
+  local r = {started = sip.now()}
+  sip.spawn(function(...)
+    r.res = table.pack(f(...))
+    r.at = sip.now()
+  end, ...)
+  return r
+end
+
+-- A temporary file name with an extension (libsndfile is told the format, but people
+-- reading a failed run's leftovers are helped by it); h.remove_tmpfiles() removes them
+-- (from each spec file's after_each).
+local tmpfiles = {}
+function h.tmpfile(ext)
+  local p = os.tmpname()
+  os.remove(p)
+  p = p .. "." .. ext
+  tmpfiles[#tmpfiles + 1] = p
+  return p
+end
+
+function h.remove_tmpfiles()
+  for _, p in ipairs(tmpfiles) do os.remove(p) end
+  tmpfiles = {}
+end
+
 return h

@@ -12,26 +12,7 @@ local sip = require "sip"
 
 local MUSIC_HZ, PLAY_HZ = 700, 1100  -- whole cycles in a 20 ms frame: clean Goertzel bins
 
-local leftovers = {}
-local function tmpfile(ext)
-  local p = os.tmpname()
-  os.remove(p)
-  p = p .. "." .. ext
-  leftovers[#leftovers + 1] = p
-  return p
-end
-
-after_each(function()
-  for _, p in ipairs(leftovers) do os.remove(p) end
-  leftovers = {}
-end)
-
--- Runs f(...) as a task; r.res gets its results (packed) once it returned.
-local function task(f, ...)
-  local r = {}
-  sip.spawn(function(...) r.res = table.pack(f(...)) end, ...)
-  return r
-end
+after_each(h.remove_tmpfiles)
 
 -- alice calls bob, who answers and counts his hold and unhold events (got.holds,
 -- got.unholds); alice's are counted in mine. Returns alice's call, bob's, got, mine, and
@@ -73,8 +54,8 @@ end
 -- Records what `call` hears until the returned function is called, which returns the
 -- samples.
 local function listen(call)
-  local path = tmpfile("wav")
-  local r = task(call.record, call, path)
+  local path = h.tmpfile("wav")
+  local r = h.task(call.record, call, path)
   return function()
     call:stop()
     assert.is_true(h.wait_until(function() return r.res ~= nil end, 2), "the recording did not end")
@@ -183,7 +164,7 @@ describe("call:hold", function()
      function()
     h.run(function(t)
       local call, bob, _, mine = connect(t)
-      local play = task(call.play, call, sip.tone{freqs = {PLAY_HZ}}, {loop = true})
+      local play = h.task(call.play, call, sip.tone{freqs = {PLAY_HZ}}, {loop = true})
       assert.is_true(h.wait_until(function() return call:stats().packets_sent >= 10 end, 2))
       assert.is_true(bob:modify{direction = "inactive"})
       assert.equal("inactive", dir_of(call.local_sdp))
@@ -204,7 +185,7 @@ describe("call:hold", function()
     h.run(function(t)
       local call, bob = connect(t)
       assert.is_true(call:hold{music = sip.tone{freqs = {MUSIC_HZ}}})
-      local play = task(call.play, call, sip.tone{freqs = {PLAY_HZ}}, {loop = true})
+      local play = h.task(call.play, call, sip.tone{freqs = {PLAY_HZ}}, {loop = true})
       sip.sleep(0.2)
       assert.is_true(call:unhold())
       local heard = listen(bob)
@@ -224,7 +205,7 @@ describe("call:hold", function()
   it("stops a sound that plays, whose task is told, and raises on misuse", function()
     h.run(function(t)
       local call = connect(t)
-      local play = task(call.play, call, sip.tone{freqs = {PLAY_HZ}}, {loop = true})
+      local play = h.task(call.play, call, sip.tone{freqs = {PLAY_HZ}}, {loop = true})
       sip.sleep(0.1)
       assert.has_error(function() call:hold{music = 5} end,
         "call:hold: expected a file name or a sip.tone")
@@ -278,7 +259,7 @@ describe("a refused hold", function()
   with_sipp("returns nil, 488 and leaves the call as it was, with no music", function()
     h.run(function(t)
       local alice = assert(t.ua{uri = "sip:alice@example.com", listen = {"udp:127.0.0.1:0"}})
-      local port, log, rcfile = free_udp_port(), tmpfile("log"), tmpfile("rc")
+      local port, log, rcfile = free_udp_port(), h.tmpfile("log"), h.tmpfile("rc")
       local scen = here .. "../sipp/call_uas_hold_refused.xml"
       os.execute(("(env -u LD_PRELOAD sipp -sf %s -i 127.0.0.1 -p %d -mi 127.0.0.1 -mp %d "
         .. "-t u1 -m 1 -nostdin -timeout 10s -timeout_error >%s 2>&1; echo $? >%s) &")

@@ -20,17 +20,6 @@ local RATE, FRAME = 8000, 160  -- G.711: 8 kHz, 160 samples per 20 ms packet
 -- Sound files, written and read here so that nothing outside the spec decides the content
 ---------------------------------------------------------------------------
 
--- A temporary file name with an extension (libsndfile is told the format, but people
--- reading a failed run's leftovers are helped by it); removed after each test.
-local leftovers = {}
-local function tmpfile(ext)
-  local p = os.tmpname()
-  os.remove(p)
-  p = p .. "." .. ext
-  leftovers[#leftovers + 1] = p
-  return p
-end
-
 -- A 16-bit PCM WAV file; sample(i, ch) gives frame i's sample (0-based) of channel ch.
 local function wav_write(path, rate, channels, frames, sample)
   local parts = {}
@@ -223,17 +212,6 @@ local function connect(t, callee, opts)
   return call, got, alice, bob
 end
 
--- Runs f(...) as a task; returns a table that gets f's results (r.res, packed) and the time
--- it returned (r.at) once it has.
-local function task(f, ...)
-  local r = {started = sip.now()}
-  sip.spawn(function(...)
-    r.res = table.pack(f(...))
-    r.at = sip.now()
-  end, ...)
-  return r
-end
-
 -- Frames one late tick of the media clock sends at once to catch up (MCLOCK_MAX_CATCHUP in
 -- csrc/media/mclock.h): a task woken by the last frame of a sound may resume after as many
 -- more frames went out, however fast or slow the machine is.
@@ -264,21 +242,18 @@ end
 -- Records what `call` hears into a new WAV file until stop() ; returns r (see task) and the
 -- path.
 local function recorder(call, opts)
-  local path = tmpfile("wav")
-  return task(call.record, call, path, opts), path
+  local path = h.tmpfile("wav")
+  return h.task(call.record, call, path, opts), path
 end
 
-after_each(function()
-  for _, p in ipairs(leftovers) do os.remove(p) end
-  leftovers = {}
-end)
+after_each(h.remove_tmpfiles)
 
 ---------------------------------------------------------------------------
 
 describe("a tone", function()
   it("played by one side is what the other side records: 1 s of 1000 Hz at -13 dBm0", function()
     h.run(function(t)
-      local path = tmpfile("wav")
+      local path = h.tmpfile("wav")
       local call, got = connect(t, function(c, g)
         g.rec = table.pack(c:record(path, {max = 5}))
       end)
@@ -302,7 +277,7 @@ describe("a tone", function()
 
   it("named by country keeps its frequencies and cadence: us busy, 480+620 Hz, 0.5 s on", function()
     h.run(function(t)
-      local path = tmpfile("wav")
+      local path = h.tmpfile("wav")
       local call, got = connect(t, function(c, g) g.rec = table.pack(c:record(path)) end)
       sip.sleep(0.1)
       local tone = sip.tone("busy", {country = "us"})
@@ -338,7 +313,7 @@ end)
 describe("a sound file", function()
   -- Plays the file from alice; bob records. Returns the recording and how long play took.
   local function play_file(t, path)
-    local rpath = tmpfile("wav")
+    local rpath = h.tmpfile("wav")
     local call, got = connect(t, function(c, g) g.rec = table.pack(c:record(rpath)) end)
     sip.sleep(0.1)
     local sent0 = call:stats().packets_sent
@@ -353,7 +328,7 @@ describe("a sound file", function()
 
   it("in WAV, 8 kHz mono 16-bit, plays as written: 0.6 s of 440 Hz", function()
     h.run(function(t)
-      local path = tmpfile("wav")
+      local path = h.tmpfile("wav")
       wav_write(path, 8000, 1, 4800, function(i) return 8000 * math.sin(2 * math.pi * 440 * i / 8000) end)
       local x, sent = play_file(t, path)
       -- 30 packets of 20 ms, and at most one catch-up burst more before play returned
@@ -364,7 +339,7 @@ describe("a sound file", function()
 
   it("in WAV, 44.1 kHz stereo, is mixed down and resampled: 600 Hz left, 900 Hz right", function()
     h.run(function(t)
-      local path = tmpfile("wav")
+      local path = h.tmpfile("wav")
       wav_write(path, 44100, 2, 26460, function(i, ch)
         return 8000 * math.sin(2 * math.pi * (ch == 1 and 600 or 900) * i / 44100)
       end)
@@ -376,7 +351,7 @@ describe("a sound file", function()
 
   it("in FLAC, 16 kHz mono, plays: 0.6 s of 700 Hz", function()
     h.run(function(t)
-      local path = tmpfile("flac")
+      local path = h.tmpfile("flac")
       flac_write(path, 16000, 9600, function(i) return 8000 * math.sin(2 * math.pi * 700 * i / 16000) end)
       local x = play_file(t, path)
       check_tone(x, 0.6, {700}, dbm0(8000 / math.sqrt(2)), 0.041)
@@ -390,15 +365,15 @@ describe("a sound file", function()
 
   it("not decoded yet plays in every call that starts it together (one decoding, off the loop)", function()
     h.run(function(t)
-      local path = tmpfile("wav")
+      local path = h.tmpfile("wav")
       wav_write(path, 44100, 2, 22050, function(i) return 8000 * math.sin(2 * math.pi * 500 * i / 44100) end)
       local call1, got1 = connect(t)
       local call2, got2 = connect(t)
       local r1, rpath1 = recorder(call1)
       local r2, rpath2 = recorder(call2)
       -- both wait for the one decoding the first started
-      local p1 = task(got1.call.play, got1.call, path)
-      local p2 = task(got2.call.play, got2.call, path)
+      local p1 = h.task(got1.call.play, got1.call, path)
+      local p2 = h.task(got2.call.play, got2.call, path)
       assert.is_nil(p1.res)
       assert.is_nil(p2.res)
       assert.is_true(done(p1, 3) and done(p2, 3), "the plays did not end")
@@ -423,7 +398,7 @@ describe("a sound file", function()
       assert.is_false(ok)
       assert.is_truthy(tostring(err):find(missing, 1, true), tostring(err))
       -- a file that is no sound is refused the same way
-      local junk = tmpfile("wav")
+      local junk = h.tmpfile("wav")
       local f = assert(io.open(junk, "wb"))
       f:write("this is not a sound file\n")
       f:close()
@@ -440,7 +415,7 @@ describe("playing", function()
     h.run(function(t)
       local call, got = connect(t, function(c, g)
         local sent0 = c:stats().packets_sent
-        g.play = task(function()
+        g.play = h.task(function()
           local res = table.pack(c:play(sip.tone{freqs = {800}, on = 0.2, off = 0.1}, {loop = true}))
           g.sent_at_return = c:stats().packets_sent
           return table.unpack(res, 1, res.n)
@@ -474,7 +449,7 @@ describe("playing", function()
     h.run(function(t)
       local call, got = connect(t, function(c, g)
         g.sent0 = c:stats().packets_sent
-        g.play = task(function()
+        g.play = h.task(function()
           local res = table.pack(c:play(sip.tone{freqs = {1000}}, {loop = true, interrupt = "dtmf"}))
           g.sent_at_return = c:stats().packets_sent
           return table.unpack(res, 1, res.n)
@@ -522,7 +497,7 @@ describe("playing", function()
   it("that the far end hangs up on returns nil, 'hangup'", function()
     h.run(function(t)
       local call, got = connect(t, function(c, g)
-        g.play = task(c.play, c, sip.tone{freqs = {1000}}, {loop = true})
+        g.play = h.task(c.play, c, sip.tone{freqs = {1000}}, {loop = true})
       end)
       sip.sleep(0.3)
       call:hangup()
@@ -658,13 +633,13 @@ end)
 describe("recording", function()
   it("with max stops there and returns it: 0.5 s", function()
     h.run(function(t)
-      local path = tmpfile("wav")
+      local path = h.tmpfile("wav")
       local call, got = connect(t, function(c, g)
         local t0 = sip.now()
         g.res = table.pack(c:record(path, {max = 0.5}))
         g.took = sip.now() - t0
       end)
-      task(call.play, call, sip.tone{freqs = {1000}}, {loop = true})
+      h.task(call.play, call, sip.tone{freqs = {1000}}, {loop = true})
       assert.is_true(h.wait_until(function() return got.took ~= nil end, 2))
       assert.same({0.5, n = 1}, got.res)
       -- not before max (less timer rounding: the samples are counted above); the upper
@@ -679,14 +654,14 @@ describe("recording", function()
 
   it("with silence stops after that much quiet that follows sound (quiet sent as audio)", function()
     h.run(function(t)
-      local path = tmpfile("wav")
+      local path = h.tmpfile("wav")
       local call, got = connect(t, function(c, g)
         g.res = table.pack(c:record(path, {silence = 0.4, max = 5}))
         g.at = sip.now()
       end)
       -- 0.5 s of tone, then 0.5 s of digital silence in the same sound
       local t0 = sip.now()
-      task(call.play, call, sip.tone{freqs = {1000}, on = 0.5, off = 0.5})
+      h.task(call.play, call, sip.tone{freqs = {1000}, on = 0.5, off = 0.5})
       assert.is_true(h.wait_until(function() return got.at ~= nil end, 3), "record did not stop")
       assert.is_number(got.res[1], fmt(got.res))
       local x = recording(path)
@@ -704,9 +679,9 @@ describe("recording", function()
 
   it("with silence stops after that much quiet when the far end stops sending (silence suppression)", function()
     h.run(function(t)
-      local path = tmpfile("wav")
+      local path = h.tmpfile("wav")
       local call, got = connect(t, function(c, g)
-        g.rec = task(c.record, c, path, {silence = 0.5, max = 5})
+        g.rec = h.task(c.record, c, path, {silence = 0.5, max = 5})
       end)
       -- after the first second of silence the caller sends nothing while nothing plays
       sip.sleep(1.3)
@@ -727,9 +702,9 @@ describe("recording", function()
 
   it("that the far end hangs up on returns nil, 'hangup' and the seconds recorded", function()
     h.run(function(t)
-      local path = tmpfile("wav")
-      local call, got = connect(t, function(c, g) g.rec = task(c.record, c, path, {max = 5}) end)
-      task(call.play, call, sip.tone{freqs = {1000}}, {loop = true})
+      local path = h.tmpfile("wav")
+      local call, got = connect(t, function(c, g) g.rec = h.task(c.record, c, path, {max = 5}) end)
+      h.task(call.play, call, sip.tone{freqs = {1000}}, {loop = true})
       -- 0.6 s of tone reached bob, counted in packets
       assert.is_true(h.wait_until(function()
         return got.call and got.call:stats().packets_received >= 30 end, 5))
@@ -753,7 +728,7 @@ describe("recording", function()
   -- SIGXFSZ ignored, so the write fails instead of the signal ending it): the recording
   -- is written half a second at a time, and the second half-second does not fit.
   it("that cannot be written returns nil, the error's name and a message naming the file", function()
-    local path = tmpfile("wav")
+    local path = h.tmpfile("wav")
     local code, out, err = h.script(([[
       local sip = require "sip"
       sip.run(function()
@@ -793,9 +768,9 @@ describe("hold", function()
       local call, got = connect(t, function(c, g)
         c:on("hold", function() g.hold = true end)
         c:on("unhold", function() g.unhold = true end)
-        g.play = task(c.play, c, sip.tone{freqs = {1000}}, {loop = true})
+        g.play = h.task(c.play, c, sip.tone{freqs = {1000}}, {loop = true})
       end)
-      task(call.play, call, sip.tone{freqs = {500}}, {loop = true})
+      h.task(call.play, call, sip.tone{freqs = {500}}, {loop = true})
       assert.is_true(h.wait_until(function()
         return got.call and got.call:stats().packets_sent >= 15 and call:stats().packets_sent >= 15
       end, 5), "the tones did not start")
@@ -921,21 +896,21 @@ describe("codecs", function()
   pcma("are PCMA when the far end's offer prefers it: our A-law tone comes back intact", function()
     h.run(function(t)
       local bob = t.ua{uri = "sip:bob@example.org", listen = {"udp:127.0.0.1:0"}}
-      local path = tmpfile("wav")
+      local path = h.tmpfile("wav")
       local got = {}
       bob:on("INVITE", function(c)
         got.call = c
         got.answer = c:answer()
         got.media = c.media
         got.local_sdp = c.local_sdp
-        got.rec = task(c.record, c, path)
+        got.rec = h.task(c.record, c, path)
         sip.sleep(0.1)
         got.play = table.pack(c:play(sip.tone{freqs = {1000}}))
         sip.sleep(0.3)
         c:stop()
         got.ended = c:wait()
       end)
-      local scen, log, rcfile = tmpfile("xml"), tmpfile("log"), tmpfile("rc")
+      local scen, log, rcfile = h.tmpfile("xml"), h.tmpfile("log"), h.tmpfile("rc")
       local f = assert(io.open(scen, "w"))
       f:write(SIPP_PCMA)
       f:close()
@@ -1027,7 +1002,7 @@ describe("RTCP", function()
       local call, got = connect(t)
       local bob = got.call
       local started = sip.now()
-      task(call.play, call, sip.tone{freqs = {1000}}, {loop = true})
+      h.task(call.play, call, sip.tone{freqs = {1000}}, {loop = true})
       -- Each stream's first report goes half an interval (2.5 s) after it starts, so two
       -- streams that start together report at once, before either has the other's sender
       -- report to answer with LSR/DLSR; a round trip would take the second report (7.5 s).
@@ -1063,7 +1038,7 @@ describe("early media", function()
       local rec, path, answered_at
       bob:on("INVITE", function(c)
         assert(c:progress())
-        task(c.play, c, sip.tone("ringback", {country = "uk"}), {loop = true})
+        h.task(c.play, c, sip.tone("ringback", {country = "uk"}), {loop = true})
         sip.sleep(1.2)
         c:stop()
         answered_at = sip.now()
