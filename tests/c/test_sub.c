@@ -826,7 +826,7 @@ static void test_sipfrag_status_line(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_refer_out_notifies_then_terminated),
@@ -852,5 +852,8 @@ int main(void)
 		T(test_close_ends_subscriptions_notifier_says_so),
 		cmocka_unit_test(test_sipfrag_status_line),
 	};
+	/* sess.sh NAME: only the tests whose name matches the glob */
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	return cmocka_run_group_tests_name("sub", tests, group_setup, NULL);
 }
