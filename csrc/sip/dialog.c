@@ -181,6 +181,7 @@ static struct sip_dialog *alloc(struct sip_ua *ua, const struct sip_dialog_handl
 	d->ua = mem_ref(ua);
 	d->h = h;
 	d->arg = arg;
+	list_init(&d->usages);
 	return d;
 }
 
@@ -251,15 +252,34 @@ int sip_dialog_from_request(struct sip_dialog **dp, struct sip_ua *ua,
 	return finish(dp, d);
 }
 
+static void unlist_if_unused(struct sip_dialog *d)
+{
+	if (d->listed && !d->h && list_empty(&d->usages)) {
+		htab_remove(&d->ua->dialogs, &d->hn);
+		d->listed = false;
+	}
+}
+
 void sip_dialog_close(struct sip_dialog *d)
 {
 	if (!d)
 		return;
-	if (d->listed) {
-		htab_remove(&d->ua->dialogs, &d->hn);
-		d->listed = false;
-	}
 	d->h = NULL;
+	unlist_if_unused(d);
+	mem_deref(d);
+}
+
+void sip_dialog_use(struct sip_dialog *d, struct sip_dialog_usage *u)
+{
+	mem_ref(d);
+	list_append(&d->usages, &u->le);
+	d->had_usages = true;
+}
+
+void sip_dialog_unuse(struct sip_dialog *d, struct sip_dialog_usage *u)
+{
+	list_unlink(&u->le);
+	unlist_if_unused(d);
 	mem_deref(d);
 }
 
@@ -306,8 +326,13 @@ int sip_dialog_request(struct sip_dialog *d, struct sip_uac **up, const char *me
 	p.body_len = body_len;
 	p.user = user;
 	p.password = password;
-	/* INVITE and UPDATE refresh the target: they carry our Contact */
-	p.contact = strcmp(method, "INVITE") == 0 || strcmp(method, "UPDATE") == 0;
+	/* the target refresh requests carry our Contact: INVITE and UPDATE
+	 * (RFC 3261 §12.2), SUBSCRIBE and NOTIFY (RFC 6665 §4.1.2.1, §4.2.2),
+	 * and REFER, which sets up a subscription as SUBSCRIBE does */
+	static const char *const refresh[] = { "INVITE", "UPDATE", "SUBSCRIBE", "NOTIFY",
+					       "REFER", NULL };
+	for (int i = 0; refresh[i]; i++)
+		p.contact |= strcmp(method, refresh[i]) == 0;
 	int err = hdrs.err ? -ENOMEM : sip_uac_send(up, d->ua, &p, h, arg);
 	sbuf_free(&hdrs);
 	return err;
@@ -351,11 +376,30 @@ static struct sip_dialog *find(struct sip_ua *ua, const char *call_id, const cha
 	return hn ? container_of(hn, struct sip_dialog, hn) : NULL;
 }
 
+/* The usage a NOTIFY or SUBSCRIBE names, or NULL. */
+static struct sip_dialog_usage *usage_of(struct sip_dialog *d, const struct sip_msg *req)
+{
+	struct le *e, *tmp;
+	list_each_safe(e, tmp, &d->usages) {
+		struct sip_dialog_usage *u = container_of(e, struct sip_dialog_usage, le);
+		if (u->owns(u, req))
+			return u;
+	}
+	return NULL;
+}
+
 bool sip_dialog_recv_request(struct sip_ua *ua, struct sip_strans *st,
 			     const struct sip_msg *req)
 {
 	struct sip_dialog *d = find(ua, req->call_id, req->to_tag, req->from_tag);
-	if (!d || !d->h)
+	if (!d || !d->listed)
+		return false;
+	bool event = sip_method_is(req, "NOTIFY") || sip_method_is(req, "SUBSCRIBE");
+	struct sip_dialog_usage *u = event ? usage_of(d, req) : NULL;
+	/* RFC 6665 §4.1.3: an event request for no subscription of ours gets
+	 * 481; without subscriptions of ours the session's owner may keep its
+	 * own, so it sees them as any other request */
+	if (!u && (!d->h || (event && d->had_usages)))
 		return false;
 	/* §12.2.2: a lower CSeq than the last one is out of order */
 	if (d->remote_cseq && req->cseq < d->remote_cseq) {
@@ -364,7 +408,10 @@ bool sip_dialog_recv_request(struct sip_ua *ua, struct sip_strans *st,
 	}
 	d->remote_cseq = req->cseq;
 	mem_ref(d);
-	d->h->request(d->arg, st, req);
+	if (u)
+		u->request(u, st, req);
+	else
+		d->h->request(d->arg, st, req);
 	mem_deref(d);
 	return true;
 }

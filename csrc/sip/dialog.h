@@ -2,8 +2,10 @@
  * A dialog is found by Call-ID and both tags in its endpoint's table; it
  * composes the requests sent in it (Request-URI and Route from the remote
  * target and the route set, strict routers included; CSeq counting up) and
- * hands the requests, ACKs and stray 2xx retransmissions that come in it
- * to its owner, the INVITE session. */
+ * hands what comes in it to its usages (RFC 5057): NOTIFY and SUBSCRIBE to
+ * the subscription they name (sub.c), the other requests, ACKs and stray 2xx
+ * retransmissions to the INVITE session. It stays in the table while any
+ * usage holds it. */
 #ifndef LUASIP_DIALOG_H
 #define LUASIP_DIALOG_H
 
@@ -18,6 +20,16 @@ struct sip_dialog_handlers {
 	void (*ack)(void *arg, const struct sip_msg *ack);
 	/* A 2xx to our INVITE that no transaction took (a retransmission). */
 	void (*response)(void *arg, const struct sip_msg *resp);
+};
+
+/* A usage of a dialog other than its INVITE session: a subscription. */
+struct sip_dialog_usage {
+	struct le le;               /* in the dialog's list */
+	/* Whether a NOTIFY or SUBSCRIBE in the dialog is this usage's. */
+	bool (*owns)(struct sip_dialog_usage *u, const struct sip_msg *req);
+	/* Such a request (CSeq checked); the usage answers st. */
+	void (*request)(struct sip_dialog_usage *u, struct sip_strans *st,
+			const struct sip_msg *req);
 };
 
 struct sip_dialog {
@@ -37,8 +49,10 @@ struct sip_dialog {
 	uint32_t local_cseq;
 	uint32_t remote_cseq;       /* 0: none seen */
 	bool listed;                /* in the endpoint's table */
-	const struct sip_dialog_handlers *h;
+	const struct sip_dialog_handlers *h;   /* the session; NULL once it let go */
 	void *arg;
+	struct le usages;           /* struct sip_dialog_usage */
+	bool had_usages;            /* a subscription of ours was ever in it */
 };
 
 /* The UAC side: from a response to our INVITE; one without a To tag makes
@@ -51,9 +65,13 @@ int sip_dialog_from_response(struct sip_dialog **dp, struct sip_ua *ua,
 int sip_dialog_from_request(struct sip_dialog **dp, struct sip_ua *ua,
 			    const struct sip_msg *req, const char *local_tag,
 			    const struct sip_dialog_handlers *h, void *arg);
-/* Takes the dialog out of the table and stops its callbacks; drops the
- * owner's reference. */
+/* The session lets go: no more callbacks to it; drops its reference. The
+ * dialog leaves the table now, or with its last other usage. */
 void sip_dialog_close(struct sip_dialog *d);
+/* A usage joins the dialog (and holds a reference to it) or leaves it;
+ * the dialog leaves the table with its last usage. */
+void sip_dialog_use(struct sip_dialog *d, struct sip_dialog_usage *u);
+void sip_dialog_unuse(struct sip_dialog *d, struct sip_dialog_usage *u);
 /* A target refresh (RFC 3261 §12.2): the Contact of a re-INVITE, UPDATE or
  * their 2xx becomes the remote target. */
 void sip_dialog_refresh(struct sip_dialog *d, const struct sip_msg *m);

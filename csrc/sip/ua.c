@@ -4,6 +4,7 @@
 #include "sip/dialog.h"
 #include "sip/name_addr.h"
 #include "sip/sess.h"
+#include "sip/sub.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
 
@@ -299,6 +300,7 @@ int sip_ua_alloc(struct sip_ua **uap, struct sip_loop *loop, const char *identit
 	list_init(&ua->transports);
 	list_init(&ua->regs);
 	list_init(&ua->sessions);
+	list_init(&ua->subs);
 	ua->max_sessions = 10000;
 	ua->rtp_min = 16384;
 	ua->rtp_max = 32767;
@@ -353,6 +355,7 @@ void sip_ua_close(struct sip_ua *ua)
 	mem_ref(ua);
 	/* calls still say goodbye (BYE, CANCEL) before anything closes */
 	ua->closing = true;
+	sip_sub_close_all(ua);
 	sip_sess_close_all(ua);
 	ua->closed = true;
 	sip_reg_close_all(ua);

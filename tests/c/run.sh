@@ -2,7 +2,8 @@
 # Builds and runs the C unit tests (cmocka, virtual time, no network).
 #
 #   bash tests/c/run.sh                 every tests/c/test_*.c without a runner
-#                                       of its own (test_torture.c: torture.sh)
+#                                       of its own (test_torture.c: torture.sh;
+#                                       test_sess.c, test_sub.c: sess.sh)
 #   bash tests/c/run.sh ctrans msg      only test_ctrans.c and test_msg.c
 #   CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 #       bash tests/c/run.sh             the same under ASan + UBSan
@@ -40,6 +41,7 @@ else
 	for src in tests/c/test_*.c; do
 		name=$(basename "$src" .c)
 		[ -f "tests/c/${name#test_}.sh" ] && continue
+		[ "$name" = test_sub ] && continue  # over the fake transport: sess.sh
 		tests+=("$src")
 	done
 fi
