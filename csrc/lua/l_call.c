@@ -308,6 +308,8 @@ int lsip_ua_call(lua_State *L)
 	if (!p.uri)
 		return luaL_error(L, "ua:call: uri is required");
 	lsip_check_clean(L, "ua:call", "uri", p.uri, "\r\n <>\"");
+	/* an INVITE's body is its offer: a URI's body= is never one */
+	lsip_check_uri_headers(L, "ua:call", p.uri, true);
 	lsip_check_from(L, "ua:call", "from", p.from);
 	lsip_check_clean(L, "ua:call", "to", p.to, "\r\n");
 	lsip_check_clean(L, "ua:call", "user", p.user, "\r\n\"\\");
