@@ -5,7 +5,8 @@
  *   fn("modified")                           the far end changed it
  *   fn("modify_done", status | nil, reason)  our modification's outcome
  *   fn("request", req)                       INFO and the like, to answer
- *   fn("ended", why, status, reason, msg)    the end, once
+ *   fn("ended", why, status, reason, msg, by) the end, once (by: the call
+ *                                            that replaced this one)
  *   fn("dtmf", digit)                        a key pressed (RFC 4733 or in-band)
  *   fn("played")                             what call:play started is over
  *   fn("recorded", seconds)                  the recording reached max or silence
@@ -194,6 +195,21 @@ static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 		sip_strans_reply(st, 500, NULL, NULL, NULL, 0);
 }
 
+static const struct sip_sess_handlers call_handlers;
+
+/* Pushes the Lua userdata of the call whose session s is, while that call
+ * is not over; false when there is none. */
+static bool push_call_of(lua_State *L, const struct sip_sess *s)
+{
+	if (!s || s->h != &call_handlers)
+		return false;
+	const struct lcall *c = s->arg;
+	if (c->self_ref == LUA_NOREF)
+		return false;
+	lsip_push_ref(L, c->self_ref);
+	return true;
+}
+
 static void on_ended(void *arg, enum sip_sess_end why, int status, const char *reason,
 		     const struct sip_msg *msg)
 {
@@ -212,7 +228,10 @@ static void on_ended(void *arg, enum sip_sess_end why, int status, const char *r
 			lsip_push_msg(L, (struct sip_msg *)msg, NULL, NULL);
 		else
 			lua_pushnil(L);
-		lsip_pcall(L, 5);
+		/* a call replaced (RFC 3891): the call that took its place */
+		if (!push_call_of(L, sip_sess_replaced_by(c->s)))
+			lua_pushnil(L);
+		lsip_pcall(L, 6);
 	}
 	/* after the end is told (a recording's task then sees the call's end
 	 * reason), the media closes and a recording in progress hears its
@@ -308,6 +327,8 @@ int lsip_ua_call(lua_State *L)
 	if (!p.uri)
 		return luaL_error(L, "ua:call: uri is required");
 	lsip_check_clean(L, "ua:call", "uri", p.uri, "\r\n <>\"");
+	/* an INVITE's body is its offer: a URI's body= is never one */
+	lsip_check_uri_headers(L, "ua:call", p.uri, true);
 	lsip_check_from(L, "ua:call", "from", p.from);
 	lsip_check_clean(L, "ua:call", "to", p.to, "\r\n");
 	lsip_check_clean(L, "ua:call", "user", p.user, "\r\n\"\\");
@@ -678,6 +699,14 @@ static int l_info(lua_State *L)
 	return 1;
 }
 
+/* call:replaces() -> the call (its userdata) that this incoming call
+ * replaces once answered (an INVITE with Replaces, RFC 3891), or nothing */
+static int l_replaces(lua_State *L)
+{
+	struct lcall *c = check_call(L, 1);
+	return push_call_of(L, sip_sess_replaces(c->s)) ? 1 : 0;
+}
+
 /* call:history() -> {{uri=, status=, reason=}, ...}: the targets an
  * outgoing call that follows 3xx tried, in order; nil for other calls */
 static int l_history(lua_State *L)
@@ -798,6 +827,7 @@ void lsip_open_call(lua_State *L)
 		{"invite", l_invite},
 		{"state", l_state},
 		{"history", l_history},
+		{"replaces", l_replaces},
 		{"media", l_media},
 		{"play", l_play},
 		{"stop_play", l_stop_play},

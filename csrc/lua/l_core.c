@@ -3,6 +3,7 @@
 #include "lsip.h"
 #include "luasip.h"
 #include "sip/name_addr.h"
+#include "sip/uri_headers.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -129,6 +130,22 @@ void lsip_check_from(lua_State *L, const char *what, const char *field, const ch
 	const char *why;
 	if (s && sip_name_addr_check(s, &why) != 0)
 		luaL_error(L, "%s: %s: %s ('%s')", what, field, why, s);
+}
+
+void lsip_check_uri_headers(lua_State *L, const char *what, const char *uri, bool has_body)
+{
+	struct sip_uri_headers uh;
+	char why[200];
+	int err = sip_uri_headers_split(uri, &uh, why, sizeof(why));
+	bool body = uh.body != NULL;
+	sip_uri_headers_free(&uh);
+	if (err == -ENOMEM)
+		luaL_error(L, "%s: out of memory", what);
+	if (err)
+		luaL_error(L, "%s: %s ('%s')", what, why, uri);
+	if (body && has_body)
+		luaL_error(L, "%s: the request has a body, and the URI's body= would be another "
+			   "('%s')", what, uri);
 }
 
 const char *lsip_optfield_string(lua_State *L, int idx, const char *key)

@@ -239,6 +239,7 @@ static int l_request(lua_State *L)
 		if (!(*c >= 'A' && *c <= 'Z') && !(*c >= 'a' && *c <= 'z') && !strchr("-.!%*_+`'~", *c))
 			return luaL_error(L, "ua:request: bad method '%s'", p.method);
 	lsip_check_clean(L, "ua:request", "uri", p.uri, "\r\n <>\"");
+	lsip_check_uri_headers(L, "ua:request", p.uri, p.body_len > 0);
 	lsip_check_from(L, "ua:request", "from", p.from);
 	lsip_check_clean(L, "ua:request", "to", p.to, "\r\n");
 	lsip_check_clean(L, "ua:request", "user", p.user, "\r\n\"\\");

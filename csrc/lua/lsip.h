@@ -44,6 +44,10 @@ void lsip_check_clean(lua_State *L, const char *what, const char *field, const c
 /* A From value (the endpoint's uri, a request's from): a URI or
  * "Display Name" <URI> (sip/name_addr.h); raises "what: field: why ('s')". */
 void lsip_check_from(lua_State *L, const char *what, const char *field, const char *s);
+/* The headers of a URI a request is made from (sip/uri_headers.h): raises
+ * "what: why ('uri')" for a malformed one or one that must not come from
+ * a URI, and for a body= when the request has a body of its own. */
+void lsip_check_uri_headers(lua_State *L, const char *what, const char *uri, bool has_body);
 /* Raises an error for any key of table idx not in the NULL-ended list. */
 void lsip_check_keys(lua_State *L, int idx, const char *what, const char *const keys[]);
 

@@ -388,6 +388,13 @@ static struct sip_dialog_usage *usage_of(struct sip_dialog *d, const struct sip_
 	return NULL;
 }
 
+struct sip_dialog *sip_dialog_find(struct sip_ua *ua, const char *call_id,
+				   const char *local_tag, const char *remote_tag)
+{
+	struct sip_dialog *d = find(ua, call_id, local_tag, remote_tag);
+	return d && d->h ? d : NULL;
+}
+
 bool sip_dialog_recv_request(struct sip_ua *ua, struct sip_strans *st,
 			     const struct sip_msg *req)
 {

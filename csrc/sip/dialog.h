@@ -91,6 +91,11 @@ int sip_dialog_ack(struct sip_dialog *d, uint32_t cseq, const char *extra, const
 /* After a request that answered challenges: its CSeq went up. */
 void sip_dialog_cseq_used(struct sip_dialog *d, uint32_t cseq);
 
+/* The dialog of Call-ID call_id with our tag local_tag and the peer's
+ * remote_tag, or NULL (a Replaces header names one so, RFC 3891 §3). */
+struct sip_dialog *sip_dialog_find(struct sip_ua *ua, const char *call_id,
+				   const char *local_tag, const char *remote_tag);
+
 /* The receive side (ua.c): a request with a To tag, an ACK, a response that
  * matched no transaction. false when no dialog took it. */
 bool sip_dialog_recv_request(struct sip_ua *ua, struct sip_strans *st,

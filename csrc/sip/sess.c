@@ -31,6 +31,7 @@ const char *sip_sess_end_name(enum sip_sess_end why)
 	case SIP_END_TIMEOUT:   return "timeout";
 	case SIP_END_FAILED:    return "failed";
 	case SIP_END_CLOSED:    return "closed";
+	case SIP_END_REPLACED:  return "replaced";
 	default:                return "none";
 	}
 }
@@ -145,6 +146,7 @@ static void sess_destroy(void *arg)
 	mem_deref(s->call_id);
 	mem_deref(s->local_uri);
 	mem_deref(s->remote_uri);
+	mem_deref(s->replaces);
 	mem_deref(s->remote_sdp);
 	mem_deref(s->ack_body);
 	mem_deref(s->user);
@@ -249,6 +251,7 @@ static void teardown(struct sip_sess *s)
 	if (s->st)
 		sip_strans_on_cancel(s->st, NULL, NULL);
 	if (s->dlg) {
+		sess_replace_remember(s);
 		/* the call's tags stay readable after its end */
 		s->local_tag = mem_ref(s->dlg->local_tag);
 		s->remote_tag = mem_ref(s->dlg->remote_tag);

@@ -28,6 +28,8 @@ enum sip_sess_end {
 	SIP_END_TIMEOUT,            /* no ACK for our 2xx, or no answer at all */
 	SIP_END_FAILED,             /* transport failure, bad SDP in a 2xx, 481 */
 	SIP_END_CLOSED,             /* the endpoint closed */
+	SIP_END_REPLACED,           /* an INVITE with Replaces took its place
+	                               (RFC 3891): BYE or CANCEL sent */
 };
 
 struct sip_sess_handlers {
@@ -169,6 +171,12 @@ struct sip_sess {
 	bool mod_refresh;               /* the re-INVITE in flight is a refresh */
 	uint32_t min_se;                /* a 422's Min-SE, said again in refreshes */
 	struct tmr se_tmr;
+
+	/* Replaces, RFC 3891 (sess_replace.c) */
+	struct sip_sess *replaces;      /* incoming: the call this one takes the
+	                                   place of once answered (a reference) */
+	struct sip_sess *replaced_by;   /* the call that took this one's place,
+	                                   while its end is told; else NULL */
 };
 
 /* Places a call: sends the INVITE. *sp gets the owner's reference. */
@@ -176,7 +184,9 @@ int sip_sess_connect(struct sip_sess **sp, struct sip_ua *ua, const struct sip_s
 		     const struct sip_sess_handlers *h, void *arg);
 /* Takes an incoming INVITE (100 Trying already sent). An offer we cannot
  * take is answered here, 400 (malformed, with a Warning) or 488, and the
- * error returned (-EBADMSG, -ENOTSUP); no session is made then. */
+ * error returned (-EBADMSG, -ENOTSUP); so is a Replaces that names no
+ * call this one may replace (400, 481, 486, 603: -ENOENT, RFC 3891 §3);
+ * no session is made then. */
 int sip_sess_accept(struct sip_sess **sp, struct sip_ua *ua, struct sip_strans *st,
 		    const struct sip_msg *req, const union sa *rtp,
 		    const struct sip_sess_handlers *h, void *arg);
@@ -217,6 +227,13 @@ void sip_sess_close_all(struct sip_ua *ua);
  * tried (the first is the call's own URI); false past the last, and for a
  * call without params.follow. */
 bool sip_sess_tried(const struct sip_sess *s, unsigned i, struct sip_sess_target *t);
+/* Replaces (RFC 3891): the call an incoming call replaces once answered,
+ * or NULL; the call that replaced s, only while s's end is told (the
+ * ended handler, why SIP_END_REPLACED), else NULL. */
+struct sip_sess *sip_sess_replaces(const struct sip_sess *s);
+struct sip_sess *sip_sess_replaced_by(const struct sip_sess *s);
+/* The endpoint goes: what it remembers of ended calls goes too. */
+void sip_sess_forget_ended(struct sip_ua *ua);
 const char *sip_sess_state_name(enum sip_sess_state st);
 const char *sip_sess_end_name(enum sip_sess_end why);
 
@@ -280,5 +297,12 @@ int sess_send_bye(struct sip_sess *s);
 void sess_modify_recv(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req);
 void sess_modify_ack(struct sip_sess *s, const struct sip_msg *ack);
 void sess_modify_stop(struct sip_sess *s);
+/* sess_replace.c: the Replaces of an incoming INVITE, checked before its
+ * owner sees it (false: answered 400, 481, 486 or 603); the replaced call
+ * ended once ours is answered; a dialog that ends, remembered for a while
+ * so that a Replaces naming it gets 603 rather than 481. */
+bool sess_replace_check(struct sip_sess *s, struct sip_strans *st, const struct sip_msg *req);
+void sess_replace_answered(struct sip_sess *s);
+void sess_replace_remember(struct sip_sess *s);
 
 #endif

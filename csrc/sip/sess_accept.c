@@ -52,6 +52,10 @@ int sip_sess_accept(struct sip_sess **sp, struct sip_ua *ua, struct sip_strans *
 		err = -EPROTO;  /* 422: the session interval is too small */
 		goto out;
 	}
+	if (!sess_replace_check(s, st, req)) {
+		err = -ENOENT;  /* its Replaces names no call it may replace */
+		goto out;
+	}
 	if (sess_has_sdp(req)) {
 		char *ans = NULL;
 		size_t len;
@@ -143,6 +147,7 @@ int sess_answer_now(struct sip_sess *s)
 		return err;
 	}
 	sess_start_2xx(s, s->st);
+	sess_replace_answered(s);
 	return 0;
 }
 

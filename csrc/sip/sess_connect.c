@@ -3,6 +3,7 @@
  * CANCEL, and the extra 2xx of a forked INVITE; 3xx are followed in
  * sess_redirect.c. */
 #include "sip/sess.h"
+#include "sip/uri_headers.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
 
@@ -288,13 +289,21 @@ int sip_sess_connect(struct sip_sess **sp, struct sip_ua *ua, const struct sip_s
 		.headers = hdrs.len ? hdrs.d : NULL, .body = offer, .body_len = offer_len,
 		.user = p->user, .password = p->password, .contact = true,
 	};
+	/* the URI's headers go into the INVITE (uac.c); the call's target is
+	 * the URI without them */
+	struct sip_uri_headers uh;
+	if (!err)
+		err = sip_uri_headers_split(p->uri, &uh, NULL, 0);
+	else
+		memset(&uh, 0, sizeof(uh));
 	if (!err && p->follow)
-		err = sess_targets_init(s, p->uri, p->follow);
+		err = sess_targets_init(s, uh.uri, p->follow);
 	if (!err)
 		err = hdrs.err ? -ENOMEM : sip_uac_send(&s->uac, ua, &up, on_response, s);
 	sbuf_free(&hdrs);
 	mem_deref(offer);
 	if (err) {
+		sip_uri_headers_free(&uh);
 		s->h = NULL;
 		mem_deref(s);
 		return err;
@@ -305,7 +314,8 @@ int sip_sess_connect(struct sip_sess **sp, struct sip_ua *ua, const struct sip_s
 	 * value (params after > are its own) */
 	const char *from = p->from ? p->from : ua->identity;
 	s->local_uri = strchr(from, '<') ? sess_uri_of(from) : mem_strdup(from);
-	s->remote_uri = p->to ? sess_uri_of(p->to) : mem_strdup(p->uri);
+	s->remote_uri = p->to ? sess_uri_of(p->to) : mem_ref(uh.uri);
+	sip_uri_headers_free(&uh);
 	*sp = s;
 	return 0;
 }

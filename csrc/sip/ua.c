@@ -282,6 +282,8 @@ static void ua_destroy(void *arg)
 	struct sip_ua *ua = arg;
 	sip_ua_close(ua);
 	htab_close(&ua->dialogs);
+	sip_sess_forget_ended(ua);
+	htab_close(&ua->ended_dialogs);
 	mem_deref(ua->user);
 	mem_deref(ua->identity);
 }
@@ -301,10 +303,13 @@ int sip_ua_alloc(struct sip_ua **uap, struct sip_loop *loop, const char *identit
 	list_init(&ua->regs);
 	list_init(&ua->sessions);
 	list_init(&ua->subs);
+	list_init(&ua->ended_list);
 	ua->max_sessions = 10000;
 	ua->rtp_min = 16384;
 	ua->rtp_max = 32767;
 	int err = htab_init(&ua->dialogs, 64);
+	if (!err)
+		err = htab_init(&ua->ended_dialogs, 64);
 	if (!err)
 		err = sip_stack_init(&ua->stack, &loop->tq, &stack_ops, ua);
 	if (err) {

@@ -16,9 +16,10 @@ struct sip_reg;
 /* The option tags we support, in one place: what Supported says (in
  * OPTIONS answers, our INVITEs and UPDATEs and their 2xx) and what a
  * request may Require without a 420. Reliable provisional responses
- * (RFC 3262) and session timers (RFC 4028), both for calls; REFER without
- * its implicit subscription (RFC 4488, sub.c). */
-#define SIP_SUPPORTED "100rel, timer, norefersub"
+ * (RFC 3262), an INVITE that replaces a call (RFC 3891) and session
+ * timers (RFC 4028), all for calls; REFER without its implicit
+ * subscription (RFC 4488, sub.c). */
+#define SIP_SUPPORTED "100rel, norefersub, replaces, timer"
 
 struct sip_ua_handlers {
 	/* A request that passed the UA checks, for the application. */
@@ -46,6 +47,10 @@ struct sip_ua {
 	struct htab dialogs;        /* struct sip_dialog, by Call-ID and tags */
 	struct le sessions;         /* struct sip_sess that are not over */
 	struct le subs;             /* struct sip_sub that are not over (sub.c) */
+	struct htab ended_dialogs;  /* dialogs of calls that ended lately, by
+	                               Call-ID and tags (sess_replace.c) */
+	struct le ended_list;       /* the same, oldest first */
+	unsigned nended;
 	unsigned nsessions, max_sessions;  /* an INVITE beyond the limit gets 503 */
 	uint16_t rtp_min, rtp_max;  /* the range RTP ports come from */
 	/* The Allow values made from the handlers, outside and inside a

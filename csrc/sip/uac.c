@@ -1,6 +1,7 @@
 /* Client requests outside a dialog: compose, send through a client
  * transaction, answer digest challenges (RFC 3261 §8.1, §22.2). */
 #include "sip/ua.h"
+#include "sip/uri_headers.h"
 #include "util/mem.h"
 #include "util/rand.h"
 #include "util/sbuf.h"
@@ -227,6 +228,29 @@ static char *dup_or(const char *s, const char *dflt)
 	return mem_strdup(s ? s : dflt);
 }
 
+/* The headers a request takes from its URI (§19.1.5) after those of the
+ * caller; the URI's body when the request has none of its own (an
+ * INVITE's body is its offer, so it takes none). */
+static int take_uri_headers(struct sip_uac *u, const struct sip_uac_params *p,
+			    struct sip_uri_headers *uh)
+{
+	if (uh->body && (p->body_len || strcmp(p->method, "INVITE") == 0))
+		return -EINVAL;
+	if (uh->lines) {
+		struct sbuf b;
+		sbuf_init(&b);
+		sbuf_cat(&b, p->headers ? p->headers : "", uh->lines, NULL);
+		u->headers = sbuf_take(&b, NULL);
+		if (!u->headers)
+			return -ENOMEM;
+	}
+	if (uh->body) {
+		u->body = mem_ref(uh->body);
+		u->body_len = uh->body_len;
+	}
+	return 0;
+}
+
 int sip_uac_send(struct sip_uac **up, struct sip_ua *ua, const struct sip_uac_params *p,
 		 sip_uac_h *h, void *arg)
 {
@@ -235,8 +259,23 @@ int sip_uac_send(struct sip_uac **up, struct sip_ua *ua, const struct sip_uac_pa
 	struct sip_uac *u = mem_alloc(sizeof(*u), uac_destroy);
 	if (!u)
 		return -ENOMEM;
-	int err = sip_uri_dest(p->next_hop ? p->next_hop : p->uri, &u->dst,
-			       &u->explicit_transport);
+	/* the Request-URI, where the request goes and its default To are the
+	 * URI without its headers, which become header fields. A request in
+	 * a dialog (its From is the dialog's) goes to the remote target as
+	 * the peer gave it (§12.2.1.1): what the peer wrote is no wish of
+	 * ours to add header fields. */
+	bool in_dialog = p->from_tag && !*p->from_tag;
+	struct sip_uri_headers uh = { 0 };
+	int err;
+	if (in_dialog)
+		err = (uh.uri = mem_strdup(p->uri)) ? 0 : -ENOMEM;
+	else
+		err = sip_uri_headers_split(p->uri, &uh, NULL, 0);
+	if (err)
+		goto out;
+	err = sip_uri_dest(p->next_hop ? p->next_hop : uh.uri, &u->dst, &u->explicit_transport);
+	if (!err)
+		err = take_uri_headers(u, p, &uh);
 	if (err)
 		goto out;
 	char call_id[33], tag[17];
@@ -244,15 +283,18 @@ int sip_uac_send(struct sip_uac **up, struct sip_ua *ua, const struct sip_uac_pa
 	rand_hex(tag, 16);
 	u->ua = ua;
 	u->method = mem_strdup(p->method);
-	u->uri = mem_strdup(p->uri);
+	u->uri = mem_ref(uh.uri);
 	u->next_hop = p->next_hop ? mem_strdup(p->next_hop) : NULL;
-	u->to = dup_or(p->to, p->uri);
+	u->to = dup_or(p->to, uh.uri);
 	u->from = dup_or(p->from, ua->identity);
 	u->call_id = dup_or(p->call_id, call_id);
 	u->from_tag = dup_or(p->from_tag, tag);
-	u->headers = p->headers ? mem_strdup(p->headers) : NULL;
-	u->body = p->body_len ? mem_strndup(p->body, p->body_len) : NULL;
-	u->body_len = p->body_len;
+	if (!u->headers)
+		u->headers = p->headers ? mem_strdup(p->headers) : NULL;
+	if (!u->body) {
+		u->body = p->body_len ? mem_strndup(p->body, p->body_len) : NULL;
+		u->body_len = p->body_len;
+	}
 	u->user = p->user ? mem_strdup(p->user) : NULL;
 	u->password = p->password ? mem_strdup(p->password) : NULL;
 	u->contact = p->contact;
@@ -266,6 +308,7 @@ int sip_uac_send(struct sip_uac **up, struct sip_ua *ua, const struct sip_uac_pa
 	}
 	err = send_request(u);
 out:
+	sip_uri_headers_free(&uh);
 	if (err || p->stateless) {
 		mem_deref(u);
 		return err;

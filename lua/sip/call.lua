@@ -59,13 +59,23 @@ local function has_sdp(msg)
   return ct ~= nil and ct:lower():match("^%s*application/sdp") ~= nil and #msg.body > 0
 end
 
+-- The Lua call of a call's userdata, among the endpoint's calls not over.
+local function call_of(ua, ccall)
+  for call in pairs(ua.live_calls) do
+    if call.core == ccall then return call end
+  end
+  return nil
+end
+
 -- The events come most often in this order: established, ended.
-local function event(self, ev, a, b, c, d)
+local function event(self, ev, a, b, c, d, e)
   if ev == "established" then
     wake(self, "established", true)
     if self.bridged then self:_bridge_media() end
   elseif ev == "ended" then
     self.end_reason, self.end_status = a, b
+    -- "replaced": an INVITE with Replaces took its place (RFC 3891)
+    if e then self.replaced_by = call_of(self.ua, e) end
     self:_forget()
     if self.pending_timer then self.pending_timer:cancel() end
     wake(self, "play", nil, "hangup")
@@ -80,7 +90,7 @@ local function event(self, ev, a, b, c, d)
     local waiting = self.enders
     self.enders = false
     if waiting then
-      for _, k in ipairs(waiting) do k(a) end
+      for _, k in ipairs(waiting) do k(a, self.replaced_by) end
     end
     emit(self, "ended", a)
   elseif ev == "progress" then
@@ -185,9 +195,12 @@ local function pending(call)
   return st == "incoming" or (st == "early" and call.direction == "incoming")
 end
 
--- An incoming call runs the INVITE handler as a task with the call.
+-- An incoming call runs the INVITE handler as a task with the call. One
+-- that replaces a call of ours (Replaces, RFC 3891) knows it: call.replaces.
 function Call.incoming(self, handler, req, ccall)
+  local replaced = ccall:replaces()
   local call = new_call(self, ccall, "incoming", req)
+  if replaced then call.replaces = call_of(self, replaced) end
   spawn_task(function(ok, status, reason, headers)
     if not ok then
       -- the script failed: the call ends, the process goes on
@@ -329,9 +342,10 @@ function Call:hangup(status, reason)
   return self.core:hangup()
 end
 
--- Waits until the call is over; returns why it ended.
+-- Waits until the call is over; returns why it ended, and for "replaced"
+-- the call that took its place.
 function Call:wait()
-  if self.state == "ended" then return self.end_reason end
+  if self.state == "ended" then return self.end_reason, self.replaced_by end
   return wait("call:wait", function(k)
     local enders = self.enders or {}
     self.enders = enders

@@ -58,6 +58,7 @@ struct ev {
 	int status;
 	char reason[80];
 	uint64_t established_at, ended_at;
+	struct sip_sess *replaced_by;  /* sip_sess_replaced_by as the end was told */
 };
 
 struct t {
@@ -65,6 +66,8 @@ struct t {
 	struct sip_ua *ua;
 	union sa rtp;
 	struct sip_sess *s;         /* the call under test: the owner's reference */
+	struct sip_sess *s2;        /* a second incoming call (one with Replaces) */
+	struct ev ev2;              /* what the second call's handlers heard */
 	unsigned accepts;           /* incoming INVITEs handed to sip_sess_accept */
 	struct sip_strans *invite_st;  /* the first one's transaction, to look into */
 	int accept_err;
@@ -135,6 +138,7 @@ static void h_ended(void *arg, enum sip_sess_end why, int status, const char *re
 	t->ev.status = status;
 	snprintf(t->ev.reason, sizeof(t->ev.reason), "%s", reason ? reason : "");
 	t->ev.ended_at = t->loop.tq.now;
+	t->ev.replaced_by = t->s ? sip_sess_replaced_by(t->s) : NULL;
 }
 
 static const struct sip_sess_handlers sess_h = {
@@ -144,6 +148,27 @@ static const struct sip_sess_handlers sess_h = {
 	.modify_done = h_modify_done,
 	.request = h_request,
 	.ended = h_ended,
+};
+
+/* the second call's: what tests of Replaces look at */
+static void h2_established(void *arg, const struct sip_msg *msg)
+{
+	struct t *t = arg;
+	t->ev2.established++;
+}
+
+static void h2_ended(void *arg, enum sip_sess_end why, int status, const char *reason,
+		     const struct sip_msg *msg)
+{
+	struct t *t = arg;
+	t->ev2.ended++;
+	t->ev2.why = why;
+	t->ev2.status = status;
+}
+
+static const struct sip_sess_handlers sess_h2 = {
+	.established = h2_established,
+	.ended = h2_ended,
 };
 
 /* ---- endpoint handlers: an INVITE becomes the call under test ---- */
@@ -159,9 +184,14 @@ static void ua_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 	if (!t->invite_st)
 		t->invite_st = mem_ref(st);
 	struct sip_sess *s = NULL;
-	t->accept_err = sip_sess_accept(&s, t->ua, st, req, &t->rtp, &sess_h, t);
-	if (t->accept_err == 0) {
-		assert_null(t->s);  /* one call per test */
+	/* one call per test, and for Replaces a second one */
+	bool second = t->s != NULL;
+	t->accept_err = sip_sess_accept(&s, t->ua, st, req, &t->rtp, second ? &sess_h2 : &sess_h,
+					t);
+	if (t->accept_err == 0 && second) {
+		assert_null(t->s2);
+		t->s2 = s;
+	} else if (t->accept_err == 0) {
 		t->s = s;
 	}
 }
@@ -210,6 +240,7 @@ static int teardown(void **state)
 			printf("---- %zu at %llu ms\n%s", i, (unsigned long long)sent_at(i),
 			       fake_tp.sent[i].buf);
 	sip_sess_release(t->s);
+	sip_sess_release(t->s2);
 	mem_deref(t->invite_st);
 	sip_ua_close(t->ua);
 	/* once closed, nothing (a session, a dialog) may still hold the
@@ -3008,6 +3039,175 @@ static void test_redirect_not_followed_without_follow(void **state)
 	assert_false(sip_sess_tried(t->s, 0, &tg));
 }
 
+/* ------------------------------------------------------------------------ */
+/* Replaces (RFC 3891 §3): carol's INVITE takes the place of a call of ours */
+
+/* carol calls us (each time a new call) with a Replaces of value (NULL:
+ * none) and more header lines; returns her INVITE's final answer when it
+ * gets one at once, else NULL (the call was handed to its owner). */
+static char carol_call_id[64];
+
+static const struct sip_msg *carol_invites(struct t *t, const char *replaces, const char *more)
+{
+	static unsigned calls;
+	snprintf(carol_call_id, sizeof(carol_call_id), "carol-%u@" PEER_HOST, ++calls);
+	char extra[1024];
+	snprintf(extra, sizeof(extra), "%s%s%s%s", replaces ? "Replaces: " : "",
+		 replaces ? replaces : "", replaces ? "\r\n" : "", more ? more : "");
+	request(t, &(struct rq){ .method = "INVITE", .call_id = carol_call_id, .cseq = 1,
+				 .from = "<sip:carol@" PEER_HOST ">;tag=caroltag",
+				 .to = "<sip:alice@" OUR_HOST ">",
+				 .contact = "<sip:carol@" PEER_HOST ":5070>", .extra = extra,
+				 .sdp = PEER_SDP("1", "") });
+	next_resp(t, 100, "INVITE");
+	return t->mark < fake_tp.nsent ? next(t) : NULL;
+}
+
+/* The Replaces that names our call with bob: our tag is its to-tag. */
+static const char *replaces_bob(struct t *t, const char *params)
+{
+	static char v[512];
+	snprintf(v, sizeof(v), "%s;to-tag=%s;from-tag=%s%s", t->call_id, t->our_tag, PEER_TAG,
+		 params ? params : "");
+	return v;
+}
+
+static void assert_refused(const struct sip_msg *m, int status)
+{
+	if (!m)
+		fail_msg("carol's INVITE got no final answer, expected %d", status);
+	assert_false(m->request);
+	assert_int_equal(m->status, status);
+	assert_string_equal(m->call_id, carol_call_id);
+}
+
+static void test_replace_confirmed_call_bye_once_answered(void **state)
+{
+	struct t *t = *state;
+	call_in_up(t);
+	/* Require: replaces is no 420 any more (replaces is in Supported) */
+	assert_null(carol_invites(t, replaces_bob(t, NULL), "Require: replaces\r\n"));
+	assert_non_null(t->s2);
+	assert_ptr_equal(sip_sess_replaces(t->s2), t->s);
+	/* nothing happens to bob's call until carol's is answered */
+	assert_int_equal(t->s->state, SIP_SESS_CONFIRMED);
+	assert_int_equal(t->ev.ended, 0);
+	no_more(t);
+
+	assert_int_equal(sip_sess_answer(t->s2), 0);
+	const struct sip_msg *ok = next_resp(t, 200, "INVITE");
+	assert_string_equal(ok->call_id, carol_call_id);
+	assert_true(strstr(hdr(ok, "Supported"), "replaces") != NULL);
+	const struct sip_msg *bye = next_req(t, "BYE");
+	assert_string_equal(bye->call_id, t->call_id);
+	assert_string_equal(bye->from_tag, t->our_tag);
+	assert_string_equal(bye->to_tag, PEER_TAG);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.why, SIP_END_REPLACED);
+	assert_string_equal(sip_sess_end_name(t->ev.why), "replaced");
+	assert_ptr_equal(t->ev.replaced_by, t->s2);
+	assert_null(sip_sess_replaced_by(t->s));  /* only while the end is told */
+	assert_int_equal(t->ev2.ended, 0);
+	no_more(t);
+}
+
+static void test_replace_refused_call_left_alone(void **state)
+{
+	struct t *t = *state;
+	call_in_up(t);
+	assert_null(carol_invites(t, replaces_bob(t, NULL), NULL));
+	assert_ptr_equal(sip_sess_replaces(t->s2), t->s);
+	assert_int_equal(sip_sess_reject(t->s2, 486, NULL, NULL), 0);
+	next_resp(t, 486, "INVITE");
+	no_more(t);
+	assert_int_equal(t->ev.ended, 0);
+	assert_int_equal(t->s->state, SIP_SESS_CONFIRMED);
+}
+
+static void test_replace_no_match_481(void **state)
+{
+	struct t *t = *state;
+	call_in_up(t);
+	char v[512];
+	/* the tags the wrong way round: the to-tag must be ours */
+	snprintf(v, sizeof(v), "%s;to-tag=%s;from-tag=%s", t->call_id, PEER_TAG, t->our_tag);
+	assert_refused(carol_invites(t, v, NULL), 481);
+	snprintf(v, sizeof(v), "other@" PEER_HOST ";to-tag=%s;from-tag=" PEER_TAG, t->our_tag);
+	assert_refused(carol_invites(t, v, NULL), 481);
+	assert_null(t->s2);
+	assert_int_equal(t->ev.ended, 0);
+	assert_int_equal(t->s->state, SIP_SESS_CONFIRMED);
+}
+
+static void test_replace_malformed_400(void **state)
+{
+	struct t *t = *state;
+	call_in_up(t);
+	char v[512];
+	snprintf(v, sizeof(v), "%s;to-tag=%s", t->call_id, t->our_tag);  /* no from-tag */
+	assert_refused(carol_invites(t, v, NULL), 400);
+	assert_null(t->s2);
+	assert_int_equal(t->ev.ended, 0);
+}
+
+static void test_replace_ended_603_then_forgotten_481(void **state)
+{
+	struct t *t = *state;
+	call_in_up(t);
+	request(t, &(struct rq){ .method = "BYE" });
+	next_resp(t, 200, "BYE");
+	assert_int_equal(t->ev.why, SIP_END_HANGUP);
+	assert_refused(carol_invites(t, replaces_bob(t, NULL), NULL), 603);
+	assert_null(t->s2);
+	run_for(t, 64 * 500 - 1);
+	t->mark = fake_tp.nsent;  /* the 603's retransmissions */
+	assert_refused(carol_invites(t, replaces_bob(t, NULL), NULL), 603);
+	/* remembered for 64*T1 from the end */
+	run_for(t, 1);
+	t->mark = fake_tp.nsent;
+	assert_refused(carol_invites(t, replaces_bob(t, NULL), NULL), 481);
+}
+
+static void test_replace_early_dialog_not_ours_481(void **state)
+{
+	struct t *t = *state;
+	incoming(t, PEER_SDP("1", ""), NULL);
+	assert_int_equal(sip_sess_ring(t->s), 0);
+	learn_our_tag(t, next_resp(t, 180, "INVITE"));
+	assert_refused(carol_invites(t, replaces_bob(t, NULL), NULL), 481);
+	assert_null(t->s2);
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+	assert_int_equal(t->ev.ended, 0);
+}
+
+static void test_replace_early_only_confirmed_486(void **state)
+{
+	struct t *t = *state;
+	call_in_up(t);
+	assert_refused(carol_invites(t, replaces_bob(t, ";early-only"), NULL), 486);
+	assert_null(t->s2);
+	assert_int_equal(t->s->state, SIP_SESS_CONFIRMED);
+}
+
+static void test_replace_our_early_dialog_cancel_once_answered(void **state)
+{
+	struct t *t = *state;
+	const struct sip_msg *inv = dial(t, false);
+	respond(t, inv, 180, PEER_TAG, "Contact: " PEER_CONTACT "\r\n", NULL);
+	assert_int_equal(t->s->state, SIP_SESS_EARLY);
+	/* early-only is no obstacle for an early dialog */
+	assert_null(carol_invites(t, replaces_bob(t, ";early-only"), NULL));
+	assert_ptr_equal(sip_sess_replaces(t->s2), t->s);
+	assert_int_equal(sip_sess_answer(t->s2), 0);
+	next_resp(t, 200, "INVITE");
+	const struct sip_msg *cancel = next_req(t, "CANCEL");
+	assert_string_equal(cancel->call_id, t->call_id);
+	assert_int_equal(t->ev.ended, 1);
+	assert_int_equal(t->ev.why, SIP_END_REPLACED);
+	assert_ptr_equal(t->ev.replaced_by, t->s2);
+	no_more(t);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -3109,6 +3309,14 @@ int main(int argc, char **argv)
 		T(test_redirect_not_followed_without_follow),
 		T(test_require_supported_tags_taken),
 		T(test_require_unsupported_tag_420),
+		T(test_replace_confirmed_call_bye_once_answered),
+		T(test_replace_refused_call_left_alone),
+		T(test_replace_no_match_481),
+		T(test_replace_malformed_400),
+		T(test_replace_ended_603_then_forgotten_481),
+		T(test_replace_early_dialog_not_ours_481),
+		T(test_replace_early_only_confirmed_486),
+		T(test_replace_our_early_dialog_cancel_once_answered),
 #undef T
 	};
 	/* sess.sh NAME: only the tests whose name matches the glob */
