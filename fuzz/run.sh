@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Builds the fuzzers with clang and runs each for half the time:
+# Builds the fuzzers with clang and runs each for a third of the time:
 #   fuzz_msg   the SIP receive path and transactions (fuzz/fuzz_msg.c)
 #   fuzz_sess  dialogs and INVITE sessions on a whole endpoint over the fake
 #              transport of tests/c/fake_tp.c (fuzz/fuzz_sess.c)
+#   fuzz_refer the parsers of a transfer: Refer-To and Referred-By, URI
+#              headers, Replaces, sipfrag status lines (fuzz/fuzz_refer.c)
 #
-#   fuzz/run.sh [SECONDS]      default 60, split between the two
+#   fuzz/run.sh [SECONDS]      default 60, split between the three
 #
 # fuzz_msg's corpus (build/fuzz/corpus) is seeded with the RFC 4475 and
 # RFC 5118 torture messages (the RFC 5118 ones also in CRLF form) and
-# fuzz/seeds/; fuzz_sess's (build/fuzz/corpus-sess) with fuzz/seeds-sess/.
-# Both grow from run to run. A crash, a leak or a sanitizer report leaves
-# its input in build/fuzz/ (crash-*, leak-*; sess-crash-*, sess-leak-* for
-# fuzz_sess) and fails that target. Each target is one check; the last
+# fuzz/seeds/; fuzz_sess's (build/fuzz/corpus-sess) with fuzz/seeds-sess/;
+# fuzz_refer's (build/fuzz/corpus-refer) with fuzz/seeds-refer/. They grow
+# from run to run. A crash, a leak or a sanitizer report leaves its input
+# in build/fuzz/ (crash-*, leak-*; sess-crash-*, sess-leak-* for fuzz_sess;
+# refer-crash-*, refer-leak-* for fuzz_refer) and fails that target. Each target is one check; the last
 # line is "fuzz: N passed, N failed". FUZZ_SESS_LIVENESS=1 in the
 # environment makes fuzz_sess fail on an incoming call left stuck by a
 # failed send too (see fuzz/fuzz_sess.c).
@@ -65,8 +68,8 @@ run() {
 	passed=$((passed + 1))
 }
 
-half=$((seconds / 2))
-[ "$half" -ge 1 ] || half=1
+third=$((seconds / 3))
+[ "$third" -ge 1 ] || third=1
 
 # ---- fuzz_msg ----
 corpus=$out/corpus
@@ -85,7 +88,7 @@ for f in fuzz/seeds/*; do
 	[ -f "$f" ] && cp "$f" "$corpus/seed-$(basename "$f")"
 done
 if build fuzz_msg fuzz/fuzz_msg.c csrc/util/*.c csrc/sip/*.c; then
-	run fuzz_msg "$corpus" "" "$half" 8192
+	run fuzz_msg "$corpus" "" "$third" 8192
 else
 	echo "fuzz: fuzz_msg: build failed" >&2
 	failed=$((failed + 1))
@@ -160,9 +163,49 @@ cat >"$dict" <<'WORDS'
 "487"
 WORDS
 if build fuzz_sess fuzz/fuzz_sess.c tests/c/fake_tp.c "${core[@]}"; then
-	run fuzz_sess "$corpus" sess- "$half" 16384 -dict="$dict"
+	run fuzz_sess "$corpus" sess- "$third" 16384 -dict="$dict"
 else
 	echo "fuzz: fuzz_sess: build failed" >&2
+	failed=$((failed + 1))
+fi
+
+# ---- fuzz_refer ----
+corpus=$out/corpus-refer
+mkdir -p "$corpus"
+for f in fuzz/seeds-refer/*; do
+	[ -f "$f" ] && cp "$f" "$corpus/seed-$(basename "$f")"
+done
+# The words of the values it parses: URI headers and their escapes, the
+# Replaces parameters, the headers a transfer reads, sipfrag status lines.
+dict=$out/fuzz_refer.dict
+cat >"$dict" <<'WORDS'
+"?Replaces="
+"&Subject="
+"&body="
+"%3B"
+"%3D"
+"%40"
+"%0D%0A"
+"%00"
+";to-tag="
+";from-tag="
+";early-only"
+"\x0d\x0aRefer-To: "
+"\x0d\x0aReferred-By: "
+"\x0d\x0aReplaces: "
+"\x0d\x0ar: "
+"\x0d\x0ab: "
+"\x0d\x0aContent-Length: "
+"SIP/2.0 "
+"SIP/2.0 200 OK\x0d\x0a"
+"\"Name\" <sip:"
+"sips:"
+";cid="
+WORDS
+if build fuzz_refer fuzz/fuzz_refer.c csrc/util/*.c csrc/sip/*.c; then
+	run fuzz_refer "$corpus" refer- "$third" 4096 -dict="$dict"
+else
+	echo "fuzz: fuzz_refer: build failed" >&2
 	failed=$((failed + 1))
 fi
 
