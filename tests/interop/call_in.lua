@@ -33,6 +33,9 @@
 --               hangs up                         (call_uac_early_update.xml)
 --     strict    answers, then hangs up; SIPp's INVITE record-routes through
 --               a strict router, then a loose one (call_uac_strict.xml)
+--     replaced  answers; SIPp's second INVITE, whose Replaces names this
+--               call, is answered too: the library ends the first call
+--               with a BYE; SIPp hangs up the second (call_uac_replaces.xml)
 --   SIP_TRACE_FILE, SIP_FLOW_FILE   optional: where the messages are written
 
 package.path = (arg[0]:match("^(.*)/") or ".") .. "/?.lua;" .. package.path
@@ -100,6 +103,9 @@ local function check_remote_bye(call) t.check_remote_bye(sip, call, CALL_LIMIT) 
 local function check_local_hangup(call) t.check_local_hangup(sip, call, CALL_LIMIT) end
 
 local answer_direction = t.answer_direction
+
+-- The endpoint, for a mode that takes a second call (set in the main task).
+local endpoint
 
 local modes = {}
 
@@ -478,6 +484,53 @@ function modes.glare(call)
     answers[1] and answers[1].msg.start or "not at all")
 end
 
+-- The transfer target (RFC 3891): SIPp's second INVITE replaces the call
+-- answered first.  The handler sees it with call.replaces, answers it, and
+-- the library ends the first call with a BYE in that call's dialog.
+function modes.replaced(call)
+  local second, answered
+  endpoint:on("INVITE", function(new)
+    second = new
+    answered = table.pack(t.within(sip, CALL_LIMIT, new.answer, new))
+  end)
+  call:ring()
+  local ok, why = call:answer()
+  check_answer(call, ok, why)
+  local reason, by = t.within(sip, CALL_LIMIT, call.wait, call)
+  -- the first call ends as the 200 goes; the answer returns at the ACK
+  t.wait_for(sip, CALL_LIMIT, function() return answered ~= nil end)
+  local invite2 = t.request(events, "in", "INVITE", 2)
+  local require = invite2 and t.header(invite2.msg, "Require")
+  t.check("the INVITE with Replaces and Require: replaces reaches the handler, call.replaces "
+    .. "the first call",
+    second ~= nil and second.replaces == call and second.direction == "incoming"
+      and second.id ~= call.id,
+    "second call %s, its replaces %s", second and tostring(second.id) or "never came",
+    second and (second.replaces == call and "the first call"
+      or tostring(second.replaces)) or "-")
+  t.check("call:answer() of the new call returns true",
+    answered and answered[1] == true and second.state == "confirmed",
+    "returned %s, %s; state %s", answered and tostring(answered[1]) or "nothing",
+    answered and tostring(answered[2]) or "", second and tostring(second.state) or "-")
+  t.check("the first call ends: call:wait() returns \"replaced\" and the new call, "
+    .. "call.replaced_by is it",
+    reason == "replaced" and by ~= nil and by == second and call.end_reason == "replaced"
+      and call.replaced_by == second and call.state == "ended",
+    "call:wait() gave %s, %s; end_reason %s, replaced_by %s", tostring(reason),
+    by == second and "the new call" or tostring(by), tostring(call.end_reason),
+    call.replaced_by == second and "the new call" or tostring(call.replaced_by))
+  local entries = call_events(call)
+  local dialog = dialog_of(entries)
+  t.check_in_dialog("the first call's BYE goes to SIPp's Contact with both tags of that call",
+    entries, "out", dialog and dialog.contact, dialog and dialog.local_tag,
+    dialog and dialog.remote_tag)
+  t.check("no 420 Bad Extension for Require: replaces",
+    t.response(events, "out", 420, "INVITE") == nil and require ~= nil,
+    "Require of the second INVITE %s; 420 %s", tostring(require),
+    t.response(events, "out", 420, "INVITE") and "sent" or "not sent")
+  if second then check_remote_bye(second) end
+end
+
 assert(modes[mode], "unknown MODE " .. mode)
 
 t.main(sip, function(track)
@@ -485,6 +538,7 @@ t.main(sip, function(track)
     uri = "sip:bob@127.0.0.1",
     listen = { ("udp:127.0.0.1:%d"):format(port), ("tcp:127.0.0.1:%d"):format(port) },
   })
+  endpoint = ua
   local handled = t.serve_one_call(sip, ua, function(call)
     check_incoming(call, { direction = call.direction, state = call.state })
     return modes[mode](call)
