@@ -246,7 +246,7 @@ void sess_end(struct sip_sess *s, enum sip_sess_end why, int status, const char 
 extern const struct sip_dialog_handlers sess_dialog_handlers;
 /* The URI of a name-addr ("Bob" <sip:b@h>;tag=1 -> sip:b@h), a mem string. */
 char *sess_uri_of(const char *v);
-/* The SDP of a message: true when it has a body of type application/sdp. */
+/* The SDP of a message: true when it has a body of SDP_MEDIA_TYPE. */
 bool sess_has_sdp(const struct sip_msg *m);
 void sess_keep_remote_sdp(struct sip_sess *s, const struct sip_msg *m);
 /* Whether a header (Supported, Require ...) lists an option tag. */

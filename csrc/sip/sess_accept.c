@@ -70,7 +70,7 @@ int sip_sess_accept(struct sip_sess **sp, struct sip_ua *ua, struct sip_strans *
 	} else if (req->body_len == 0) {
 		s->offer_in_2xx = true;
 	} else {
-		sip_strans_reply(st, 415, NULL, "Accept: application/sdp\r\n", NULL, 0);
+		sip_strans_reply(st, 415, NULL, SDP_ACCEPT, NULL, 0);
 		err = -EBADMSG;
 		goto out;
 	}

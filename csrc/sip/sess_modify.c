@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SDP_TYPE "Content-Type: application/sdp\r\n"
 
 static int send_offer(struct sip_sess *s);
 
@@ -142,7 +141,7 @@ static int send_offer(struct sip_sess *s)
 		return err;
 	struct sbuf b;
 	sbuf_init(&b);
-	sbuf_puts(&b, SDP_TYPE);
+	sbuf_puts(&b, SDP_CONTENT_TYPE);
 	if (s->state == SIP_SESS_CONFIRMED)
 		sess_timer_headers(s, &b, true);
 	err = b.err ? -ENOMEM : sip_dialog_request(s->dlg, &s->mod, s->mod_update ? "UPDATE" :
