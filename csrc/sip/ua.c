@@ -82,18 +82,23 @@ void sip_ua_local_host(const struct sip_transport *tp, char *buf, size_t size)
 	sa_hostport(&a, buf, size);
 }
 
+void sip_ua_contact_add(struct sbuf *b, const struct sip_ua *ua, const struct sip_transport *tp)
+{
+	char host[64];
+	sip_ua_local_host(tp, host, sizeof(host));
+	sbuf_cat(b, "<sip:", ua->user, "@", host, tp->proto == SIP_TCP ? ";transport=tcp>" : ">",
+		 NULL);
+}
+
 bool sip_ua_contact(struct sip_ua *ua, enum sip_proto proto, int family, char *buf,
 		    size_t size)
 {
 	struct sip_transport *tp = sip_ua_transport(ua, proto, family);
 	if (!tp)
 		return false;
-	char host[64];
-	sip_ua_local_host(tp, host, sizeof(host));
 	struct sbuf b;
 	sbuf_init(&b);
-	sbuf_cat(&b, "<sip:", ua->user, "@", host, proto == SIP_TCP ? ";transport=tcp>" : ">",
-		 NULL);
+	sip_ua_contact_add(&b, ua, tp);
 	size_t n = b.len < size ? b.len : size - 1;
 	memcpy(buf, b.d, n);
 	buf[n] = '\0';

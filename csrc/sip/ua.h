@@ -75,8 +75,13 @@ void sip_ua_handlers_changed(struct sip_ua *ua);
 /* Our address as Via and Contact give it for transport tp: its own, or
  * loopback when it listens on every address. */
 void sip_ua_local_host(const struct sip_transport *tp, char *buf, size_t size);
-/* "<sip:user@host:port;transport=tcp>" for the transport of proto and the
- * address family (0: any); false when the endpoint has no such transport. */
+/* Our Contact value, the one place that makes it: "<sip:user@host:port>",
+ * with ";transport=tcp" inside the brackets for TCP, host as
+ * sip_ua_local_host gives it; appended to b for the transport tp. */
+struct sbuf;
+void sip_ua_contact_add(struct sbuf *b, const struct sip_ua *ua, const struct sip_transport *tp);
+/* The same into buf for the transport of proto and the address family (0:
+ * any); false when the endpoint has no such transport. */
 bool sip_ua_contact(struct sip_ua *ua, enum sip_proto proto, int family, char *buf,
 		    size_t size);
 
