@@ -8,7 +8,7 @@
 
 #include "sip/dialog.h"
 #include "sip/sdp.h"
-#include "sip/ua.h"
+#include "sip/uac.h"
 
 enum sip_sess_state {
 	SIP_SESS_CALLING,           /* our INVITE sent, nothing back yet */

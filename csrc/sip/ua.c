@@ -3,6 +3,7 @@
 #include "sip/ua.h"
 #include "sip/dialog.h"
 #include "sip/name_addr.h"
+#include "sip/reg.h"
 #include "sip/sdp.h"
 #include "sip/sess.h"
 #include "sip/sub.h"

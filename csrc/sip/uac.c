@@ -1,6 +1,7 @@
 /* Client requests outside a dialog: compose, send through a client
  * transaction, answer digest challenges (RFC 3261 §8.1, §22.2). */
-#include "sip/ua.h"
+#include "sip/uac.h"
+#include "sip/auth.h"
 #include "sip/uri_headers.h"
 #include "util/mem.h"
 #include "util/rand.h"
