@@ -1,7 +1,7 @@
 /* INVITE sessions: what placed and received calls share. Requests that
  * come in the dialog, the 2xx a UAS retransmits until its ACK comes
  * (RFC 3261 §13.3.1.4), BYE both ways, and the end of a session. */
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
 

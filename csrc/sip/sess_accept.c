@@ -1,7 +1,7 @@
 /* Receiving a call (RFC 3261 §13.3): the offer of the INVITE (or none:
  * then ours goes in the 2xx and the answer comes in the ACK), 180, 183
  * with early media, the 2xx, a final refusal, and the caller's CANCEL. */
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "util/mem.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
  * late offer), provisional answers and early media, the 2xx and its ACK,
  * CANCEL, and the extra 2xx of a forked INVITE; 3xx are followed in
  * sess_redirect.c. */
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "sip/uri_headers.h"
 #include "util/mem.h"
 #include "util/sbuf.h"

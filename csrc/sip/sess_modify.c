@@ -1,7 +1,7 @@
 /* Changing a call: our re-INVITE (RFC 3261 §14) or UPDATE (RFC 3311) with
  * a new offer, the far end's, and glare: a 491 when both sides offer at
  * once, then a retry after the random wait of §14.1. */
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "util/mem.h"
 #include "util/rand.h"
 #include "util/sbuf.h"
