@@ -3,6 +3,7 @@
 #include "lsip.h"
 #include "luasip.h"
 #include "sip/name_addr.h"
+#include "sip/sdp.h"
 #include "sip/uri_headers.h"
 #include "util/mem.h"
 
@@ -452,5 +453,7 @@ int luaopen_sip_core(lua_State *L)
 	lua_setfield(L, -2, "version");
 	lsip_push_call_methods(L);
 	lua_setfield(L, -2, "call_methods");
+	lua_pushstring(L, SDP_MEDIA_TYPE);
+	lua_setfield(L, -2, "sdp_media_type");
 	return 1;
 }

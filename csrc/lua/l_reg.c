@@ -2,6 +2,7 @@
  * reason) for every outcome: the first REGISTER, each refresh, the
  * unregistration. */
 #include "lsip.h"
+#include "sip/reg.h"
 
 #include <string.h>
 

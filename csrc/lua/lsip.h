@@ -11,6 +11,7 @@
 #include "sip/msg.h"
 #include "sip/stack.h"
 #include "sip/ua.h"
+#include "sip/uac.h"
 
 /* The loop and the Lua state every callback runs on (the main thread: a
  * callback never touches a suspended coroutine's stack, it resumes it). */

@@ -9,7 +9,7 @@
 #ifndef LUASIP_DIALOG_H
 #define LUASIP_DIALOG_H
 
-#include "sip/ua.h"
+#include "sip/uac.h"
 
 struct sip_dialog;
 

@@ -1,6 +1,7 @@
 /* Registration client (RFC 3261 §10): REGISTER with digest authentication,
  * refresh before expiry, 423 Interval Too Brief, unregistration. */
-#include "sip/ua.h"
+#include "sip/reg.h"
+#include "sip/uac.h"
 #include "util/mem.h"
 #include "util/rand.h"
 

@@ -522,6 +522,14 @@ static void session_put(struct sbuf *b, const struct sdp_local *l, const char *t
 	sbuf_cat(b, "t=", t, "\r\n", NULL);
 }
 
+bool sdp_is_media_type(const char *type, const char *subtype)
+{
+	const char *slash = strchr(SDP_MEDIA_TYPE, '/');
+	size_t n = (size_t)(slash - SDP_MEDIA_TYPE);
+	return type && subtype && strlen(type) == n && strncasecmp(type, SDP_MEDIA_TYPE, n) == 0 &&
+	       strcasecmp(subtype, slash + 1) == 0;
+}
+
 int sdp_offer(struct sdp_local *l, char **sdp, size_t *len)
 {
 	int pts[SDP_MAX_CODECS];

@@ -14,6 +14,16 @@
 
 #include "sip/addr.h"
 
+/* The media type of a session description (RFC 4566 §8.1), spelled
+ * here only: our Content-Type, the Accept of a 415 or 406, and the check
+ * that a body is an offer or answer all come from it. */
+#define SDP_MEDIA_TYPE "application/sdp"
+#define SDP_CONTENT_TYPE "Content-Type: " SDP_MEDIA_TYPE "\r\n"
+#define SDP_ACCEPT "Accept: " SDP_MEDIA_TYPE "\r\n"
+/* Whether a Content-Type's type and subtype (as libosip2 parses them,
+ * NULL when absent) name SDP; case does not matter (RFC 2045 §5.1). */
+bool sdp_is_media_type(const char *type, const char *subtype);
+
 enum sdp_dir { SDP_SENDRECV = 0, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
 
 #define SDP_MAX_CODECS 4

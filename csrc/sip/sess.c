@@ -1,7 +1,7 @@
 /* INVITE sessions: what placed and received calls share. Requests that
  * come in the dialog, the 2xx a UAS retransmits until its ACK comes
  * (RFC 3261 §13.3.1.4), BYE both ways, and the end of a session. */
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
 
@@ -39,8 +39,7 @@ const char *sip_sess_end_name(enum sip_sess_end why)
 bool sess_has_sdp(const struct sip_msg *m)
 {
 	const osip_content_type_t *ct = m->content_type;
-	return m->body_len > 0 && ct && ct->type && ct->subtype &&
-	       strcasecmp(ct->type, "application") == 0 && strcasecmp(ct->subtype, "sdp") == 0;
+	return m->body_len > 0 && ct && sdp_is_media_type(ct->type, ct->subtype);
 }
 
 void sess_keep_remote_sdp(struct sip_sess *s, const struct sip_msg *m)
@@ -108,7 +107,7 @@ int sess_reply(struct sip_sess *s, struct sip_strans *st, int status, const char
 	if (more)
 		sbuf_puts(&b, more);
 	if (sdp)
-		sbuf_puts(&b, "Content-Type: application/sdp\r\n");
+		sbuf_puts(&b, SDP_CONTENT_TYPE);
 	int err = b.err ? -ENOMEM : sip_strans_reply(st, status, NULL, b.d, sdp, sdp ? sdp_len : 0);
 	sbuf_free(&b);
 	return err;
@@ -410,7 +409,7 @@ static void dlg_response(void *arg, const struct sip_msg *resp)
 {
 	struct sip_sess *s = arg;
 	bool initial = resp->cseq == s->invite_cseq;
-	sip_dialog_ack(s->dlg, resp->cseq, initial && s->ack_body ? "Content-Type: application/sdp\r\n"
+	sip_dialog_ack(s->dlg, resp->cseq, initial && s->ack_body ? SDP_CONTENT_TYPE
 					: NULL, initial ? s->ack_body : NULL,
 		       initial && s->ack_body ? strlen(s->ack_body) : 0);
 }

@@ -1,7 +1,7 @@
 /* Receiving a call (RFC 3261 §13.3): the offer of the INVITE (or none:
  * then ours goes in the 2xx and the answer comes in the ACK), 180, 183
  * with early media, the 2xx, a final refusal, and the caller's CANCEL. */
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -70,7 +70,7 @@ int sip_sess_accept(struct sip_sess **sp, struct sip_ua *ua, struct sip_strans *
 	} else if (req->body_len == 0) {
 		s->offer_in_2xx = true;
 	} else {
-		sip_strans_reply(st, 415, NULL, "Accept: application/sdp\r\n", NULL, 0);
+		sip_strans_reply(st, 415, NULL, SDP_ACCEPT, NULL, 0);
 		err = -EBADMSG;
 		goto out;
 	}

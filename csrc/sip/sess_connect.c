@@ -2,7 +2,7 @@
  * late offer), provisional answers and early media, the 2xx and its ACK,
  * CANCEL, and the extra 2xx of a forked INVITE; 3xx are followed in
  * sess_redirect.c. */
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "sip/uri_headers.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
@@ -10,12 +10,11 @@
 #include <errno.h>
 #include <string.h>
 
-#define SDP_TYPE "Content-Type: application/sdp\r\n"
 
 static int send_ack(struct sip_sess *s, struct sip_dialog *d, uint32_t cseq)
 {
 	bool body = s->ack_body && cseq == s->invite_cseq;
-	return sip_dialog_ack(d, cseq, body ? SDP_TYPE : NULL, body ? s->ack_body : NULL,
+	return sip_dialog_ack(d, cseq, body ? SDP_CONTENT_TYPE : NULL, body ? s->ack_body : NULL,
 			      body ? strlen(s->ack_body) : 0);
 }
 
@@ -281,7 +280,7 @@ int sip_sess_connect(struct sip_sess **sp, struct sip_ua *ua, const struct sip_s
 	struct sbuf hdrs;
 	sbuf_init(&hdrs);
 	if (offer)
-		sbuf_puts(&hdrs, SDP_TYPE);
+		sbuf_puts(&hdrs, SDP_CONTENT_TYPE);
 	if (p->headers)
 		sbuf_puts(&hdrs, p->headers);
 	struct sip_uac_params up = {

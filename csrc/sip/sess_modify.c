@@ -1,7 +1,7 @@
 /* Changing a call: our re-INVITE (RFC 3261 §14) or UPDATE (RFC 3311) with
  * a new offer, the far end's, and glare: a 491 when both sides offer at
  * once, then a retry after the random wait of §14.1. */
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "util/mem.h"
 #include "util/rand.h"
 #include "util/sbuf.h"
@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SDP_TYPE "Content-Type: application/sdp\r\n"
 
 static int send_offer(struct sip_sess *s);
 
@@ -142,7 +141,7 @@ static int send_offer(struct sip_sess *s)
 		return err;
 	struct sbuf b;
 	sbuf_init(&b);
-	sbuf_puts(&b, SDP_TYPE);
+	sbuf_puts(&b, SDP_CONTENT_TYPE);
 	if (s->state == SIP_SESS_CONFIRMED)
 		sess_timer_headers(s, &b, true);
 	err = b.err ? -ENOMEM : sip_dialog_request(s->dlg, &s->mod, s->mod_update ? "UPDATE" :

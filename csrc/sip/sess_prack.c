@@ -4,7 +4,7 @@
  * for the PRACK of a 1xx that carried SDP; an offer in the PRACK is
  * answered in its 200 (§5). As the caller: each new reliable 1xx is
  * acknowledged with a PRACK in its early dialog. */
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "util/mem.h"
 #include "util/rand.h"
 

@@ -15,7 +15,7 @@
  * a proxy recursing on a 3xx would, and the next CSeq keeps a UAS that saw
  * the first INVITE (a redirect server that is also a target) from taking
  * the second for a merged request (§8.2.2.2, 482 Loop Detected). */
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "util/mem.h"
 
 #include <errno.h>

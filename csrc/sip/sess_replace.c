@@ -10,7 +10,7 @@
  * MAX_ENDED of them: past that the oldest are forgotten and a late
  * Replaces for them gets 481, the answer for a dialog never heard of. */
 #include "sip/replaces.h"
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
 

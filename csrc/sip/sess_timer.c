@@ -4,7 +4,7 @@
  * refresh came shortly before the interval is over. A 422 to our INVITE
  * raises the interval we ask for to its Min-SE (sess_connect.c resends). */
 #define _GNU_SOURCE  /* strcasestr */
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
 

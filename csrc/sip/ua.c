@@ -3,6 +3,8 @@
 #include "sip/ua.h"
 #include "sip/dialog.h"
 #include "sip/name_addr.h"
+#include "sip/reg.h"
+#include "sip/sdp.h"
 #include "sip/sess.h"
 #include "sip/sub.h"
 #include "util/mem.h"
@@ -81,18 +83,23 @@ void sip_ua_local_host(const struct sip_transport *tp, char *buf, size_t size)
 	sa_hostport(&a, buf, size);
 }
 
+void sip_ua_contact_add(struct sbuf *b, const struct sip_ua *ua, const struct sip_transport *tp)
+{
+	char host[64];
+	sip_ua_local_host(tp, host, sizeof(host));
+	sbuf_cat(b, "<sip:", ua->user, "@", host, tp->proto == SIP_TCP ? ";transport=tcp>" : ">",
+		 NULL);
+}
+
 bool sip_ua_contact(struct sip_ua *ua, enum sip_proto proto, int family, char *buf,
 		    size_t size)
 {
 	struct sip_transport *tp = sip_ua_transport(ua, proto, family);
 	if (!tp)
 		return false;
-	char host[64];
-	sip_ua_local_host(tp, host, sizeof(host));
 	struct sbuf b;
 	sbuf_init(&b);
-	sbuf_cat(&b, "<sip:", ua->user, "@", host, proto == SIP_TCP ? ";transport=tcp>" : ">",
-		 NULL);
+	sip_ua_contact_add(&b, ua, tp);
 	size_t n = b.len < size ? b.len : size - 1;
 	memcpy(buf, b.d, n);
 	buf[n] = '\0';
@@ -160,10 +167,10 @@ static bool check_content(struct sip_strans *st, const struct sip_msg *req)
 		return true;
 	const osip_content_type_t *ct = req->content_type;
 	if (ct && ct->type && ct->subtype &&
-	    ((strcasecmp(ct->type, "application") == 0 && strcasecmp(ct->subtype, "sdp") == 0) ||
+	    (sdp_is_media_type(ct->type, ct->subtype) ||
 	     (strcasecmp(ct->type, "multipart") == 0 && strcasecmp(ct->subtype, "mixed") == 0)))
 		return true;
-	reply(st, 415, "Accept: application/sdp\r\n");
+	reply(st, 415, SDP_ACCEPT);
 	return false;
 }
 
@@ -186,7 +193,7 @@ static bool check_accept(struct sip_strans *st, const struct sip_msg *req)
 			if (n == 0)
 				continue;  /* an empty Accept says nothing */
 			any = true;
-			if ((n == 15 && strncasecmp(t, "application/sdp", 15) == 0) ||
+			if ((n == strlen(SDP_MEDIA_TYPE) && strncasecmp(t, SDP_MEDIA_TYPE, n) == 0) ||
 			    (n == 13 && strncasecmp(t, "application/*", 13) == 0) ||
 			    (n == 3 && strncmp(t, "*/*", 3) == 0))
 				return true;
@@ -194,7 +201,7 @@ static bool check_accept(struct sip_strans *st, const struct sip_msg *req)
 	}
 	if (!any)
 		return true;
-	reply(st, 406, "Accept: application/sdp\r\n");
+	reply(st, 406, SDP_ACCEPT);
 	return false;
 }
 
@@ -202,7 +209,7 @@ static void answer_options(struct sip_ua *ua, struct sip_strans *st)
 {
 	char extra[400];
 	snprintf(extra, sizeof(extra),
-		 "Allow: %s\r\nAccept: application/sdp, text/plain\r\n"
+		 "Allow: %s\r\nAccept: " SDP_MEDIA_TYPE ", text/plain\r\n"
 		 "Supported: " SIP_SUPPORTED "\r\n", sip_ua_allow(ua, false));
 	reply(st, 200, extra);
 }

@@ -1,6 +1,7 @@
 /* Client requests outside a dialog: compose, send through a client
  * transaction, answer digest challenges (RFC 3261 §8.1, §22.2). */
-#include "sip/ua.h"
+#include "sip/uac.h"
+#include "sip/auth.h"
 #include "sip/uri_headers.h"
 #include "util/mem.h"
 #include "util/rand.h"
@@ -123,9 +124,11 @@ static char *compose(struct sip_uac *u, const struct sip_transport *tp, const ch
 	else
 		sbuf_printf(&b, "To: <%s>\r\n", u->to);
 	sbuf_printf(&b, "Call-ID: %s\r\nCSeq: %u %s\r\n", u->call_id, u->cseq, u->method);
-	if (u->contact)
-		sbuf_printf(&b, "Contact: <sip:%s@%s%s>\r\n", u->ua->user, host,
-			    tp->proto == SIP_TCP ? ";transport=tcp" : "");
+	if (u->contact) {
+		sbuf_puts(&b, "Contact: ");
+		sip_ua_contact_add(&b, u->ua, tp);
+		sbuf_puts(&b, "\r\n");
+	}
 	if (strcmp(u->method, "INVITE") == 0 || strcmp(u->method, "UPDATE") == 0) {
 		sbuf_puts(&b, "Allow: ");
 		sbuf_puts(&b, sip_ua_allow(u->ua, true));

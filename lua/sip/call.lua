@@ -54,9 +54,13 @@ local function wake(self, what, ...)
 end
 Call._wake = wake
 
+-- Whether a message has a body of the SDP media type (spelled once, in
+-- csrc/sip/sdp.h), as the session's own check reads its Content-Type.
+local sdp_media_type = core.sdp_media_type
 local function has_sdp(msg)
   local ct = msg and msg:header("Content-Type")
-  return ct ~= nil and ct:lower():match("^%s*application/sdp") ~= nil and #msg.body > 0
+  local media_type = ct and ct:match("^%s*([^;%s]+)")
+  return media_type ~= nil and media_type:lower() == sdp_media_type and #msg.body > 0
 end
 
 -- The Lua call of a call's userdata, among the endpoint's calls not over.

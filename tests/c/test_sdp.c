@@ -264,6 +264,21 @@ static char *offer_make(const char *c, const char *m, const char *extra)
 /* ------------------------------------------------------------------------ */
 /* offers                                                                   */
 
+/* The one check of a Content-Type that names SDP: case does not matter,
+ * the whole type and subtype must match. */
+static void test_media_type(void **state)
+{
+	assert_true(sdp_is_media_type("application", "sdp"));
+	assert_true(sdp_is_media_type("Application", "SDP"));
+	assert_false(sdp_is_media_type("application", "sdpx"));
+	assert_false(sdp_is_media_type("application", "sd"));
+	assert_false(sdp_is_media_type("applicatio", "sdp"));
+	assert_false(sdp_is_media_type("applications", "sdp"));
+	assert_false(sdp_is_media_type("text", "sdp"));
+	assert_false(sdp_is_media_type(NULL, "sdp"));
+	assert_false(sdp_is_media_type("application", NULL));
+}
+
 static void test_offer_default(void **state)
 {
 	char *sdp;
@@ -1296,6 +1311,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_local_defaults),
 		T(test_dir_names),
+		T(test_media_type),
 		T(test_offer_default),
 		T(test_offer_ipv6_options),
 		T(test_offer_answer_round_trip),
