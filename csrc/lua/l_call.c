@@ -50,6 +50,11 @@ static struct lcall *check_call(lua_State *L, int idx)
 	return c;
 }
 
+struct sip_sess *lsip_check_sess(lua_State *L, int idx)
+{
+	return check_call(L, idx)->s;
+}
+
 /* Pushes the events function and the event name; false when there is none. */
 static bool begin_event(struct lcall *c, const char *name)
 {
@@ -655,6 +660,7 @@ void lsip_push_call_methods(lua_State *L)
 		[SIP_SESS_ANSWERS] = "call",
 		[SIP_SESS_OWNER_OR_200] = "handler or 200",
 		[SIP_SESS_OWNER_OR_405] = "handler or 405",
+		[SIP_SESS_OWNER_TRANSFERS] = "handler or transfer",
 	};
 	lua_newtable(L);
 	for (const struct sip_sess_method *m = sip_sess_methods; m->name; m++) {
@@ -672,12 +678,13 @@ static void push_opt_string(lua_State *L, const char *s)
 }
 
 /* call:info() -> {state=, id=, local_uri=, remote_uri=, remote_sdp=,
- *                 local_sdp=, outgoing=, local_tag=, remote_tag=} */
+ *                 local_sdp=, outgoing=, local_tag=, remote_tag=,
+ *                 remote_target=} */
 static int l_info(lua_State *L)
 {
 	struct lcall *c = check_call(L, 1);
 	struct sip_sess *s = c->s;
-	lua_createtable(L, 0, 10);
+	lua_createtable(L, 0, 11);
 	lua_pushstring(L, sip_sess_state_name(s->state));
 	lua_setfield(L, -2, "state");
 	push_opt_string(L, s->call_id);
@@ -696,6 +703,10 @@ static int l_info(lua_State *L)
 	lua_setfield(L, -2, "local_tag");
 	push_opt_string(L, sip_sess_remote_tag(s));
 	lua_setfield(L, -2, "remote_tag");
+	/* where requests to the peer go (its Contact): what an attended
+	 * transfer refers the other party to */
+	push_opt_string(L, s->dlg ? s->dlg->target : NULL);
+	lua_setfield(L, -2, "remote_target");
 	return 1;
 }
 
@@ -837,6 +848,8 @@ void lsip_open_call(lua_State *L)
 		{"bridge", l_bridge},
 		{"unbridge", l_unbridge},
 		{"stats", l_stats},
+		{"refer", lsip_call_refer},
+		{"accept_refer", lsip_call_accept_refer},
 		{NULL, NULL},
 	};
 	static const luaL_Reg meta[] = {
@@ -850,4 +863,5 @@ void lsip_open_call(lua_State *L)
 		lua_setfield(L, -2, "__index");
 	}
 	lua_pop(L, 1);
+	lsip_open_sub(L);
 }

@@ -78,6 +78,16 @@ bool lsip_add_headers(lua_State *L, const char *what, int idx, struct sbuf *b)
 	return !b->err;
 }
 
+bool lsip_msg_request(lua_State *L, int idx, const struct sip_msg **m, struct sip_strans **st)
+{
+	struct lmsg *lm = check_msg(L, idx);
+	if (!lm->m || !lm->m->request || !lm->st || sip_strans_answered(lm->st))
+		return false;
+	*m = lm->m;
+	*st = lm->st;
+	return true;
+}
+
 /* Whether header lines in b include name (as the start of a line). */
 static bool has_header(const struct sbuf *b, const char *name)
 {

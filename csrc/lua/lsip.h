@@ -58,6 +58,9 @@ void lsip_trace(bool out, enum sip_proto proto, const union sa *peer, const char
 /* l_msg.c: a message for Lua; st makes it a request that can be answered. */
 void lsip_push_msg(lua_State *L, struct sip_msg *m, struct sip_strans *st,
 		   struct sip_ua *ua);
+/* The request of message idx and its transaction, while it may still be
+ * answered; false for a response, or a request answered already. */
+bool lsip_msg_request(lua_State *L, int idx, const struct sip_msg **m, struct sip_strans **st);
 /* Pushes a message object that takes the message put in the slot: made
  * before the message, so that a memory error raised in the making holds
  * nothing. Pop it when no message comes. */
@@ -109,6 +112,13 @@ int lsip_ua_call(lua_State *L);
 bool lsip_push_incoming_call(lua_State *L, struct sip_ua *ua, struct sip_strans *st,
 			     const struct sip_msg *req);
 void lsip_open_call(lua_State *L);
+/* The session of the call userdata at idx; raises when it is released. */
+struct sip_sess *lsip_check_sess(lua_State *L, int idx);
+/* l_sub.c: the REFER of a transfer and its subscription (sip/sub.h), as
+ * the call methods refer and accept_refer. */
+int lsip_call_refer(lua_State *L);
+int lsip_call_accept_refer(lua_State *L);
+void lsip_open_sub(lua_State *L);
 /* Pushes {METHOD = "call" | "handler or 200" | "handler or 405"}: the
  * requests a call takes and who answers them (sip_sess_methods). */
 void lsip_push_call_methods(lua_State *L);

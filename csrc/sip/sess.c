@@ -319,7 +319,7 @@ const struct sip_sess_method sip_sess_methods[] = {
 	 * question any UA answers) */
 	{ "INFO", SIP_SESS_OWNER_OR_200 },
 	{ "OPTIONS", SIP_SESS_OWNER_OR_200 },
-	{ "REFER", SIP_SESS_OWNER_OR_405 },
+	{ "REFER", SIP_SESS_OWNER_TRANSFERS },
 	{ "NOTIFY", SIP_SESS_OWNER_OR_405 },
 	{ "MESSAGE", SIP_SESS_OWNER_OR_405 },
 	{ NULL, SIP_SESS_ANSWERS },
@@ -338,6 +338,8 @@ int sip_sess_reply_unhandled(struct sip_sess *s, struct sip_strans *st)
 	const struct sip_sess_method *m = sip_sess_method(sip_strans_request(st)->method);
 	if (m && m->by == SIP_SESS_OWNER_OR_200)
 		return sip_strans_reply(st, 200, NULL, NULL, NULL, 0);
+	if (m && m->by == SIP_SESS_OWNER_TRANSFERS)
+		return sip_strans_reply(st, 603, NULL, NULL, NULL, 0);
 	char allow[160];
 	snprintf(allow, sizeof(allow), "Allow: %s\r\n", sip_ua_allow(s->ua, true));
 	return sip_strans_reply(st, 405, NULL, allow, NULL, 0);

@@ -61,6 +61,11 @@ enum sip_sess_answerer {
 	SIP_SESS_ANSWERS,           /* the session itself (INVITE, BYE ...) */
 	SIP_SESS_OWNER_OR_200,      /* the owner's handler; without one 200 */
 	SIP_SESS_OWNER_OR_405,      /* the owner's handler; without one 405 */
+	SIP_SESS_OWNER_TRANSFERS,   /* REFER: the owner's handler, which may
+	                               refuse; else the owner takes it and
+	                               transfers the call (the Lua call does:
+	                               lua/sip/transfer.lua); an owner with no
+	                               handler at all declines it, 603 */
 };
 struct sip_sess_method {
 	const char *name;
@@ -208,7 +213,8 @@ struct sip_msg *sip_sess_request_msg(const struct sip_sess *s);
 const char *sip_sess_local_tag(const struct sip_sess *s);
 const char *sip_sess_remote_tag(const struct sip_sess *s);
 /* What a request of the call gets when its owner has no handler for it:
- * 200, or 405 with the Allow header that RFC 3261 §21.4.6 asks for. */
+ * 200, 603 for a REFER (the transfer declined), or 405 with the Allow
+ * header that RFC 3261 §21.4.6 asks for. */
 int sip_sess_reply_unhandled(struct sip_sess *s, struct sip_strans *st);
 /* BYE, CANCEL, or 480 for an incoming call not yet answered. */
 int sip_sess_hangup(struct sip_sess *s);

@@ -13,7 +13,7 @@ local Call = {}
 
 -- Fields read from the session as it is now.
 local live_fields = set { "state", "id", "local_uri", "remote_uri", "remote_sdp", "local_sdp",
-                         "local_tag", "remote_tag" }
+                         "local_tag", "remote_tag", "remote_target" }
 
 Call.__index = function(self, k)
   local method = Call[k]
@@ -91,12 +91,9 @@ local function event(self, ev, a, b, c, d, e)
     end
     wake(self, "modify", nil, a, "the call ended")
     if self.bridged then self:_bridge_ended(a) end
-    local waiting = self.enders
-    self.enders = false
-    if waiting then
-      for _, k in ipairs(waiting) do k(a, self.replaced_by) end
-    end
-    emit(self, "ended", a)
+    -- a transfer we accepted (transfer.lua) tells the end once its outcome
+    -- is known: "transferred" when the new call is up
+    if self.transferring then wake(self, "transfer_end") else self:_tell_end() end
   elseif ev == "progress" then
     if self.on_progress then spawn_task(nil, self.on_progress, self, a, b) end
     if not self.early and has_sdp(c) and self.core:media() then
@@ -126,6 +123,17 @@ local function event(self, ev, a, b, c, d, e)
   end
 end
 Call._event = event
+
+-- Wakes the tasks in call:wait and runs the "ended" handler: why the call
+-- ended, and the call that took its place (Replaces, a transfer).
+function Call:_tell_end()
+  local waiting = self.enders
+  self.enders = false
+  if waiting then
+    for _, k in ipairs(waiting) do k(self.end_reason, self.replaced_by) end
+  end
+  emit(self, "ended", self.end_reason)
+end
 
 -- The far end's direction: sendonly/inactive from it is hold (RFC 3264 §8.4).
 function Call:_hold_check()
@@ -159,6 +167,8 @@ end
 -- handler; without one INFO and OPTIONS get 200, anything else 405 with
 -- the Allow header of RFC 3261 §21.4.6.
 function Call:_request(req)
+  -- REFER: the handler may refuse, else the call is transferred (transfer.lua)
+  if call_methods[req.method] == "handler or transfer" then return self:_referred(req) end
   local fn = self.handlers and self.handlers[req.method:lower()]
   if not fn then
     if call_methods[req.method] == "handler or 200" then
@@ -182,7 +192,8 @@ local function new_call(ua, ccore, direction, request)
                               handlers = false, waiters = {}, enders = false,
                               peer_hold = false, local_hold = false, music = false,
                               pending_timer = false, early = false, on_progress = false,
-                              on_early = false, pending_digits = "", bridged = false }, Call)
+                              on_early = false, pending_digits = "", bridged = false,
+                              transferring = false }, Call)
   ccore:events(function(...) event(self, ...) end)
   -- ua:calls() lists the calls that are not over, in the order made
   ua.calls_made = ua.calls_made + 1
@@ -347,9 +358,11 @@ function Call:hangup(status, reason)
 end
 
 -- Waits until the call is over; returns why it ended, and for "replaced"
--- the call that took its place.
+-- and "transferred" the call that took its place.
 function Call:wait()
-  if self.state == "ended" then return self.end_reason, self.replaced_by end
+  if self.state == "ended" and not self.transferring then
+    return self.end_reason, self.replaced_by
+  end
   return wait("call:wait", function(k)
     local enders = self.enders or {}
     self.enders = enders

@@ -9,6 +9,7 @@ local Call = require "sip.call"
 local media = require "sip.media"
 require "sip.bridge"
 require "sip.hold"
+require "sip.transfer"
 
 local spawn_task, current_task, wait = task.spawn_task, task.current_task, task.wait
 local check_options, set, checked = options.check_options, options.set, options.checked

@@ -184,6 +184,7 @@ describe("a request in a call without a handler", function()
       ["call"] = "^the call",
       ["handler or 200"] = "or 200 without a handler$",
       ["handler or 405"] = "or 405 without a handler$",
+      ["handler or transfer"] = "else the call is transferred$",
     }
     local n = 0
     for method, by in pairs(require("sip.core").call_methods) do
