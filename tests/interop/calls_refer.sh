@@ -91,6 +91,50 @@ group_refer_bye_first() {
         refer_out
 }
 
+# SIPp calls the script, is answered and transfers it to a second SIPp:
+# the library follows the REFER by itself (202, NOTIFYs 100, 180, 200),
+# its new call is with the target, SIPp's BYE ends the old one.
+group_refer_transferee() {
+    local tag=refer-transferee ua_port sipp_port target_port target_pid target
+    local checks=(
+        "call:wait() returns \"transferred\" and the new call, call.replaced_by is it"
+        "the new call is up, to the Refer-To target"
+        "the INVITE to the target carries the REFER's Referred-By"
+        "the NOTIFYs say 100 Trying, 180 Ringing (active), then 200 OK (terminated)"
+        "the transferor's BYE ends the old call: we send none"
+        "call:hangup() ends the call: end_reason \"local\""
+        "call:wait() returns \"local\""
+        "every message of the call over udp"
+    )
+    group_begin "sipp transfers luasip to a second sipp (udp)"
+    pick_ports ua_port
+    pick_ports sipp_port
+    pick_ports target_port
+    target=sip:carol@127.0.0.1:$target_port
+    sipp_bg "$tag-target" -sf "$SIPP_DIR/call_uas_refer_target.xml" -p "$target_port" -t u1 \
+        -m 1 -timeout 15s -timeout_error
+    target_pid=$BG_PID
+    if ! wait_bound "$target_port" udp 5 "$target_pid"; then
+        fail "the target SIPp starts" "port $target_port not bound"
+    fi
+    lua_start refer_in "$tag" 20 UA_PORT="$ua_port" TARGET="$target" WAIT=10
+    if wait_line "$WORK/$tag.out" '^ready$' 5 "$LUA_PID"; then
+        sipp_run "$tag-sipp" "127.0.0.1:$ua_port" -sf "$SIPP_DIR/call_uac_refer.xml" \
+            -key target "$target" -s bob -p "$sipp_port" -t u1 -m 1 -timeout 12s -timeout_error
+        check "the transferor SIPp exits 0: 202, NOTIFYs 100, 180, 200 as its scenario says" \
+            sipp_ok
+    else
+        fail "the transferor SIPp exits 0: 202, NOTIFYs 100, 180, 200 as its scenario says" \
+            "the script never printed \"ready\""
+    fi
+    lua_wait "$tag" 15
+    script_results "$WORK/$tag.out" "$LUA_RC" "${checks[@]}"
+    wait_pid "$target_pid" 5
+    SIPP_RC=$WAIT_RC SIPP_NAME=$tag-target
+    check "the target SIPp exits 0: an INVITE to carol with Referred-By, our BYE" sipp_ok
+    group_end
+}
+
 CALL_GROUPS+=(
     "group_refer_notify udp 200 OK"
     "group_refer_notify tcp 200 OK"
@@ -98,4 +142,5 @@ CALL_GROUPS+=(
     "group_refer_refused udp"
     "group_refer_nosub udp"
     "group_refer_bye_first udp"
+    "group_refer_transferee"
 )
