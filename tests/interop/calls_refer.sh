@@ -135,6 +135,112 @@ group_refer_transferee() {
     group_end
 }
 
+# printed_like FILE ERE...: FILE holds one line for each ERE, which the
+# whole line matches, in that order (an error or a traceback would add
+# lines).
+printed_like() {
+    local file=$1 lines=() i=0
+    shift
+    local res=("$@")
+    mapfile -t lines <"$file" 2>/dev/null
+    if [ "${#lines[@]}" -eq "${#res[@]}" ]; then
+        while [ "$i" -lt "${#res[@]}" ] && [[ ${lines[i]} =~ ^${res[i]}$ ]]; do
+            i=$((i + 1))
+        done
+        [ "$i" -eq "${#res[@]}" ] && return 0
+    fi
+    WHY="it printed: $(paste -sd '|' "$file" 2>/dev/null | sed 's/|/ \/ /g')"
+    return 1
+}
+
+# alice_transferred FILE STATUS BOB_PORT CAROL_PORT: attended_transfer.lua
+# exited 0 and printed each step of its consultation and transfer.
+alice_transferred() {
+    [ "$2" = 0 ] || { WHY="exit status $2"; return 1; }
+    printed_like "$1" "alice: calling bob at sip:bob@127\.0\.0\.1:$3" "alice: holding bob" \
+        "alice: calling carol at sip:carol@127\.0\.0\.1:$4" "alice: transferring bob to carol" \
+        "alice: done; our calls ended \(ended, ended\)" "attended transfer: ok"
+}
+
+both_alive() {
+    alive "$1" && alive "$2" && return 0
+    WHY="one of them exited"
+    return 1
+}
+
+# carol_took_over FILE URI_RE: what transferee.lua --answer printed as carol:
+# alice's call, bob's, and alice's ended "replaced".  bob's INVITE and the
+# end of alice's call come close together: either may be printed first.
+carol_took_over() {
+    local alice="sip:alice@127\.0\.0\.1"
+    printed_like "$1" "phone: answering calls at $2" "phone: call from $alice" \
+        "phone: call from sip:phone@127\.0\.0\.1" \
+        "phone: the call with $alice ended: replaced" ||
+        printed_like "$1" "phone: answering calls at $2" "phone: call from $alice" \
+            "phone: the call with $alice ended: replaced" \
+            "phone: call from sip:phone@127\.0\.0\.1"
+}
+
+# Attended transfer between three script endpoints, each a process of its
+# own: examples/attended_transfer.lua (alice) calls bob, holds him, calls
+# carol and transfers bob to carol; bob and carol are
+# examples/transferee.lua --answer.  bob's phone follows the REFER with an
+# INVITE whose Replaces names alice's call with carol, carol's takes it in
+# that call's place.
+group_attended_transfer() {
+    local tag=refer-attended bob_port carol_port bob_pid carol_pid bob carol alice_rc
+    local bob_re carol_re
+    local names=(
+        "bob and carol listen (transferee.lua --answer)"
+        "alice transfers bob to carol, both her calls end, exit status 0"
+        "bob follows the REFER: his call with alice ends \"transferred\", the new one is with carol"
+        "carol takes bob's call in the place of alice's, which ends \"replaced\""
+        "bob and carol still run with their new call (they answer until stopped)"
+    )
+    group_begin "attended transfer: three script endpoints, three processes (udp)"
+    pick_ports bob_port
+    pick_ports carol_port
+    bob=sip:phone@127.0.0.1:$bob_port
+    carol=sip:phone@127.0.0.1:$carol_port
+    bob_re=${bob//./\\.} carol_re=${carol//./\\.}
+    group_logs "$WORK/$tag-alice.out" "$WORK/$tag-bob.out" "$WORK/$tag-carol.out"
+    start_bg "$WORK/$tag-bob.out" timeout -k 2 30 "$LUA" "$ROOT/examples/transferee.lua" \
+        --answer "udp:127.0.0.1:$bob_port"
+    bob_pid=$BG_PID
+    start_bg "$WORK/$tag-carol.out" timeout -k 2 30 "$LUA" "$ROOT/examples/transferee.lua" \
+        --answer "udp:127.0.0.1:$carol_port"
+    carol_pid=$BG_PID
+    if ! wait_line "$WORK/$tag-bob.out" "^phone: answering calls at " 5 "$bob_pid" ||
+        ! wait_line "$WORK/$tag-carol.out" "^phone: answering calls at " 5 "$carol_pid"; then
+        WHY="no \"phone: answering calls at\" within 5 s"
+        for name in "${names[@]}"; do fail "$name" "$WHY"; done
+        stop_pid "$bob_pid" 3
+        stop_pid "$carol_pid" 3
+        group_end
+        return
+    fi
+    pass "${names[0]}"
+    timeout -k 2 20 "$LUA" "$ROOT/examples/attended_transfer.lua" "sip:bob@127.0.0.1:$bob_port" \
+        "sip:carol@127.0.0.1:$carol_port" >"$WORK/$tag-alice.out" 2>&1 </dev/null
+    alice_rc=$?
+    check "${names[1]}" alice_transferred "$WORK/$tag-alice.out" "$alice_rc" "$bob_port" \
+        "$carol_port"
+    # alice's BYE ends bob's old call; give the last lines a moment
+    wait_line "$WORK/$tag-bob.out" "^phone: now talking to " 5 "$bob_pid"
+    wait_line "$WORK/$tag-carol.out" " ended: replaced\$" 5 "$carol_pid"
+    check "${names[2]}" printed_like "$WORK/$tag-bob.out" \
+        "phone: answering calls at $bob_re" \
+        "phone: call from sip:alice@127\.0\.0\.1" \
+        "phone: <sip:alice@127\.0\.0\.1> transfers us to $carol_re\?Replaces=[^;?& ]+%3Bto-tag%3D[^;?& ]+%3Bfrom-tag%3D[^;?& ]+" \
+        "phone: the call with sip:alice@127\.0\.0\.1 ended: transferred" \
+        "phone: now talking to $carol_re"
+    check "${names[3]}" carol_took_over "$WORK/$tag-carol.out" "$carol_re"
+    check "${names[4]}" both_alive "$bob_pid" "$carol_pid"
+    stop_pid "$bob_pid" 3
+    stop_pid "$carol_pid" 3
+    group_end
+}
+
 CALL_GROUPS+=(
     "group_refer_notify udp 200 OK"
     "group_refer_notify tcp 200 OK"
@@ -143,4 +249,5 @@ CALL_GROUPS+=(
     "group_refer_nosub udp"
     "group_refer_bye_first udp"
     "group_refer_transferee"
+    "group_attended_transfer"
 )
