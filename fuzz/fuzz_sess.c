@@ -78,7 +78,7 @@
 #include "fake_tp.h"
 
 #include "sip/sess.h"
-#include "sip/ua.h"
+#include "sip/ua_priv.h"
 #include "util/mem.h"
 #include "util/rand.h"
 #include "util/sbuf.h"

@@ -126,7 +126,7 @@ static void media_close(struct lcall *c, bool tell)
 	/* the pair serves the endpoint's next call; an endpoint that closes
 	 * takes its spares with it (l_ua.c) and the pairs of its calls */
 	struct sip_ua *ua = c->s ? c->s->ua : NULL;
-	call_media_close(m, ua && !ua->closed && !ua->closing, tell);
+	call_media_close(m, ua && !sip_ua_closed(ua) && !sip_ua_closing(ua), tell);
 }
 
 static void on_progress(void *arg, const struct sip_msg *resp)
@@ -276,7 +276,9 @@ static int bind_rtp(struct rtp_sock **rp, struct sip_ua *ua, enum sip_proto prot
 	union sa ip = tp->addr;
 	if (sa_is_any(&ip))
 		sa_set(&ip, ip.sa.sa_family == AF_INET6 ? "::1" : "127.0.0.1", 0);
-	return rtp_sock_alloc(rp, &lsip->rtp_spares, lsip->loop.uv, &ip, ua->rtp_min, ua->rtp_max);
+	uint16_t min, max;
+	sip_ua_rtp_ports(ua, &min, &max);
+	return rtp_sock_alloc(rp, &lsip->rtp_spares, lsip->loop.uv, &ip, min, max);
 }
 
 static struct lcall *new_call(lua_State *L)

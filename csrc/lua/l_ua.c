@@ -20,7 +20,7 @@ struct lua_ua {
 static struct lua_ua *check_ua(lua_State *L, int idx)
 {
 	struct lua_ua *u = luaL_checkudata(L, idx, UA_MT);
-	if (!u->ua || u->ua->closed)
+	if (!u->ua || sip_ua_closed(u->ua))
 		luaL_error(L, "the endpoint is closed");
 	return u;
 }
@@ -169,9 +169,7 @@ static int l_timers(lua_State *L)
 		if (t[i] < 1 || t[i] > 600000)
 			return luaL_error(L, "timer values must be between 1 ms and 600 s");
 	}
-	u->ua->stack.t.t1 = (uint32_t)t[0];
-	u->ua->stack.t.t2 = (uint32_t)t[1];
-	u->ua->stack.t.t4 = (uint32_t)t[2];
+	sip_ua_set_timers(u->ua, (uint32_t)t[0], (uint32_t)t[1], (uint32_t)t[2]);
 	return 0;
 }
 
@@ -182,7 +180,7 @@ static int l_max_message(lua_State *L)
 	lua_Integer n = luaL_checkinteger(L, 2);
 	if (n < 1024 || n > 65535)
 		return luaL_error(L, "max_message must be between 1024 and 65535 bytes");
-	u->ua->limits.max_msg = (size_t)n;
+	sip_ua_set_max_msg(u->ua, (size_t)n);
 	return 0;
 }
 
@@ -193,8 +191,7 @@ static int l_rtp_ports(lua_State *L)
 	lua_Integer lo = luaL_checkinteger(L, 2), hi = luaL_checkinteger(L, 3);
 	if (lo < 1024 || hi > 65535 || hi < lo + 1)
 		return luaL_error(L, "rtp_ports must be {min, max} with 1024 <= min < max <= 65535");
-	u->ua->rtp_min = (uint16_t)lo;
-	u->ua->rtp_max = (uint16_t)hi;
+	sip_ua_set_rtp_ports(u->ua, (uint16_t)lo, (uint16_t)hi);
 	return 0;
 }
 
@@ -205,7 +202,7 @@ static int l_max_calls(lua_State *L)
 	lua_Integer n = luaL_checkinteger(L, 2);
 	if (n < 1 || n > 1000000)
 		return luaL_error(L, "max_calls must be between 1 and 1000000");
-	u->ua->max_sessions = (unsigned)n;
+	sip_ua_set_max_sessions(u->ua, (unsigned)n);
 	return 0;
 }
 
@@ -268,7 +265,9 @@ static void ua_close(lua_State *L, struct lua_ua *u)
 		return;
 	sip_ua_close(u->ua);
 	/* the RTP ports it kept for its next calls are free again */
-	rtp_pool_flush(&lsip->rtp_spares, u->ua->rtp_min, u->ua->rtp_max);
+	uint16_t min, max;
+	sip_ua_rtp_ports(u->ua, &min, &max);
+	rtp_pool_flush(&lsip->rtp_spares, min, max);
 	luaL_unref(L, LUA_REGISTRYINDEX, u->self_ref);
 	u->self_ref = LUA_NOREF;
 }
@@ -294,14 +293,14 @@ static int l_gc(lua_State *L)
 static int l_closed(lua_State *L)
 {
 	struct lua_ua *u = luaL_checkudata(L, 1, UA_MT);
-	lua_pushboolean(L, !u->ua || u->ua->closed);
+	lua_pushboolean(L, !u->ua || sip_ua_closed(u->ua));
 	return 1;
 }
 
 static int l_tostring(lua_State *L)
 {
 	struct lua_ua *u = luaL_checkudata(L, 1, UA_MT);
-	lua_pushfstring(L, "sip.ua(%s)", u->ua ? u->ua->identity : "closed");
+	lua_pushfstring(L, "sip.ua(%s)", u->ua ? sip_ua_identity(u->ua) : "closed");
 	return 1;
 }
 

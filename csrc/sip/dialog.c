@@ -2,6 +2,7 @@
  * composed in the dialog, and the lookup of what comes in by Call-ID and
  * tags. */
 #include "sip/dialog.h"
+#include "sip/ua_priv.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
 

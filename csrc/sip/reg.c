@@ -2,6 +2,7 @@
  * refresh before expiry, 423 Interval Too Brief, unregistration. */
 #include "sip/reg.h"
 #include "sip/uac.h"
+#include "sip/ua_priv.h"
 #include "util/mem.h"
 #include "util/rand.h"
 

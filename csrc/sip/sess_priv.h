@@ -5,6 +5,7 @@
 #define LUASIP_SESS_PRIV_H
 
 #include "sip/sess.h"
+#include "sip/ua_priv.h"
 
 /* A new session, listed in the endpoint; one reference for the owner. */
 struct sip_sess *sess_alloc(struct sip_ua *ua, const union sa *rtp,

@@ -2,6 +2,7 @@
  * as the subscriber that sent the REFER and as the notifier that took it.
  * Each is a usage of its dialog and is found in it by Event and id. */
 #include "sip/sub.h"
+#include "sip/ua_priv.h"
 #include "util/mem.h"
 #include "util/sbuf.h"
 

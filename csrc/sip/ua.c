@@ -1,6 +1,6 @@
 /* The endpoint: transports in, transactions, the UAS checks of RFC 3261
  * §8.2 and the default answers, transports out. */
-#include "sip/ua.h"
+#include "sip/ua_priv.h"
 #include "sip/dialog.h"
 #include "sip/name_addr.h"
 #include "sip/reg.h"
@@ -376,4 +376,50 @@ void sip_ua_close(struct sip_ua *ua)
 	list_each_safe(e, tmp, &ua->transports)
 		sip_tp_close(container_of(e, struct sip_transport, le));
 	mem_deref(ua);
+}
+
+/* ---- settings and state, for code outside csrc/sip ---- */
+
+void sip_ua_set_timers(struct sip_ua *ua, uint32_t t1, uint32_t t2, uint32_t t4)
+{
+	ua->stack.t.t1 = t1;
+	ua->stack.t.t2 = t2;
+	ua->stack.t.t4 = t4;
+}
+
+void sip_ua_set_max_msg(struct sip_ua *ua, size_t max_msg)
+{
+	ua->limits.max_msg = max_msg;
+}
+
+void sip_ua_set_max_sessions(struct sip_ua *ua, unsigned max_sessions)
+{
+	ua->max_sessions = max_sessions;
+}
+
+void sip_ua_set_rtp_ports(struct sip_ua *ua, uint16_t min, uint16_t max)
+{
+	ua->rtp_min = min;
+	ua->rtp_max = max;
+}
+
+void sip_ua_rtp_ports(const struct sip_ua *ua, uint16_t *min, uint16_t *max)
+{
+	*min = ua->rtp_min;
+	*max = ua->rtp_max;
+}
+
+bool sip_ua_closed(const struct sip_ua *ua)
+{
+	return ua->closed;
+}
+
+bool sip_ua_closing(const struct sip_ua *ua)
+{
+	return ua->closing;
+}
+
+const char *sip_ua_identity(const struct sip_ua *ua)
+{
+	return ua->identity;
 }

@@ -1,6 +1,8 @@
 /* An endpoint (user agent): transports, the transaction layer, the checks a
  * UAS makes before the application sees a request (RFC 3261 §8.2), our
- * Contact and Allow. Client requests are in uac.h, registration in reg.h. */
+ * Contact and Allow. Client requests are in uac.h, registration in reg.h.
+ * struct sip_ua is in ua_priv.h, for the files of csrc/sip; code outside
+ * them uses the functions here. */
 #ifndef LUASIP_UA_H
 #define LUASIP_UA_H
 
@@ -28,33 +30,6 @@ struct sip_ua_handlers {
 		      const char *buf, size_t len);
 };
 
-struct sip_ua {
-	struct sip_loop *loop;
-	struct sip_stack stack;
-	struct le transports;
-	const struct sip_ua_handlers *h;
-	void *arg;
-	struct sip_tp_limits limits;  /* for transports opened from now on */
-	char *user;                 /* user part for Contact */
-	char *identity;             /* default From: a URI or "Name" <URI> */
-	bool closed;
-	bool closing;               /* sip_ua_close is ending the calls */
-	struct le regs;             /* active registrations */
-	struct htab dialogs;        /* struct sip_dialog, by Call-ID and tags */
-	struct le sessions;         /* struct sip_sess that are not over */
-	struct le subs;             /* struct sip_sub that are not over (sub.c) */
-	struct htab ended_dialogs;  /* dialogs of calls that ended lately, by
-	                               Call-ID and tags (sess_replace.c) */
-	struct le ended_list;       /* the same, oldest first */
-	unsigned nended;
-	unsigned nsessions, max_sessions;  /* an INVITE beyond the limit gets 503 */
-	uint16_t rtp_min, rtp_max;  /* the range RTP ports come from */
-	/* The Allow values made from the handlers, outside and inside a
-	 * call; "" until made, and again when the handlers change (every
-	 * 2xx of a call carries one). */
-	char allow[2][128];
-};
-
 int sip_ua_alloc(struct sip_ua **uap, struct sip_loop *loop, const char *identity,
 		 const struct sip_ua_handlers *h, void *arg);
 int sip_ua_listen(struct sip_ua *ua, enum sip_proto proto, const union sa *addr);
@@ -80,5 +55,21 @@ void sip_ua_contact_add(struct sbuf *b, const struct sip_ua *ua, const struct si
  * any); false when the endpoint has no such transport. */
 bool sip_ua_contact(struct sip_ua *ua, enum sip_proto proto, int family, char *buf,
 		    size_t size);
+
+/* The endpoint's settings, as ua:timers, ua:max_message, ua:max_calls and
+ * ua:rtp_ports set them. Timers in ms (RFC 3261 §17.1.1.1); the limits
+ * apply to transports opened from then on; an INVITE beyond max_sessions
+ * calls in progress gets 503; RTP ports come from [min, max]. */
+void sip_ua_set_timers(struct sip_ua *ua, uint32_t t1, uint32_t t2, uint32_t t4);
+void sip_ua_set_max_msg(struct sip_ua *ua, size_t max_msg);
+void sip_ua_set_max_sessions(struct sip_ua *ua, unsigned max_sessions);
+void sip_ua_set_rtp_ports(struct sip_ua *ua, uint16_t min, uint16_t max);
+void sip_ua_rtp_ports(const struct sip_ua *ua, uint16_t *min, uint16_t *max);
+/* Closed: sip_ua_close was called. Closing: sip_ua_close is ending the
+ * calls right now. */
+bool sip_ua_closed(const struct sip_ua *ua);
+bool sip_ua_closing(const struct sip_ua *ua);
+/* The default From given to sip_ua_alloc, or NULL. */
+const char *sip_ua_identity(const struct sip_ua *ua);
 
 #endif

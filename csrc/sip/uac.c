@@ -3,6 +3,7 @@
 #include "sip/uac.h"
 #include "sip/auth.h"
 #include "sip/uri_headers.h"
+#include "sip/ua_priv.h"
 #include "util/mem.h"
 #include "util/rand.h"
 #include "util/sbuf.h"

@@ -14,7 +14,7 @@
 #include "fake_tp.h"
 
 #include "sip/sess.h"
-#include "sip/ua.h"
+#include "sip/ua_priv.h"
 #include "util/mem.h"
 
 #include <errno.h>

@@ -14,7 +14,7 @@
 
 #include "sip/sess.h"
 #include "sip/sub.h"
-#include "sip/ua.h"
+#include "sip/ua_priv.h"
 #include "util/mem.h"
 
 #include <stdio.h>

@@ -27,7 +27,7 @@
 #include <uv.h>
 
 #include "sip/loop.h"
-#include "sip/ua.h"
+#include "sip/ua_priv.h"
 #include "util/mem.h"
 
 /* Outcomes other than a status code. */
