@@ -77,7 +77,7 @@
 
 #include "fake_tp.h"
 
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "sip/ua_priv.h"
 #include "util/mem.h"
 #include "util/rand.h"

@@ -71,7 +71,8 @@ static bool begin_event(struct lcall *c, const char *name)
 static void media_update(struct lcall *c)
 {
 	if (c->media && c->s)
-		call_media_set(c->media, &c->s->media, media_flow(c->s, c->sdp_sent, c->early_dtmf));
+		call_media_set(c->media, sip_sess_media(c->s),
+			       media_flow(c->s, c->sdp_sent, c->early_dtmf));
 }
 
 static void media_digit(void *arg, char digit)
@@ -125,7 +126,7 @@ static void media_close(struct lcall *c, bool tell)
 	c->media = NULL;  /* a handler run by the close finds no media */
 	/* the pair serves the endpoint's next call; an endpoint that closes
 	 * takes its spares with it (l_ua.c) and the pairs of its calls */
-	struct sip_ua *ua = c->s ? c->s->ua : NULL;
+	struct sip_ua *ua = c->s ? sip_sess_ua(c->s) : NULL;
 	call_media_close(m, ua && !sip_ua_closed(ua) && !sip_ua_closing(ua), tell);
 }
 
@@ -195,7 +196,7 @@ static void on_request(void *arg, struct sip_strans *st, const struct sip_msg *r
 		sip_sess_reply_unhandled(c->s, st);
 		return;
 	}
-	lsip_push_msg(L, (struct sip_msg *)req, st, c->s->ua);
+	lsip_push_msg(L, (struct sip_msg *)req, st, sip_sess_ua(c->s));
 	if (!lsip_pcall(L, 2) && !sip_strans_answered(st))
 		sip_strans_reply(st, 500, NULL, NULL, NULL, 0);
 }
@@ -206,10 +207,8 @@ static const struct sip_sess_handlers call_handlers;
  * is not over; false when there is none. */
 static bool push_call_of(lua_State *L, const struct sip_sess *s)
 {
-	if (!s || s->h != &call_handlers)
-		return false;
-	const struct lcall *c = s->arg;
-	if (c->self_ref == LUA_NOREF)
+	const struct lcall *c = s ? sip_sess_arg(s, &call_handlers) : NULL;
+	if (!c || c->self_ref == LUA_NOREF)
 		return false;
 	lsip_push_ref(L, c->self_ref);
 	return true;
@@ -229,7 +228,7 @@ static void on_ended(void *arg, enum sip_sess_end why, int status, const char *r
 		lua_pushstring(L, reason);
 		/* the final response of a call we placed is what ua:call returns
 		 * with its failure; an incoming call's BYE or CANCEL nobody reads */
-		if (msg && c->s->outgoing)
+		if (msg && sip_sess_outgoing(c->s))
 			lsip_push_msg(L, (struct sip_msg *)msg, NULL, NULL);
 		else
 			lua_pushnil(L);
@@ -430,7 +429,7 @@ static int l_progress(lua_State *L)
 	sip_loop_update(&lsip->loop);
 	int err = sip_sess_progress(c->s);
 	if (!err) {
-		c->sdp_sent = !c->s->offer_in_2xx;  /* 183 with SDP: early media */
+		c->sdp_sent = !sip_sess_offer_in_2xx(c->s);  /* 183 with SDP: early media */
 		media_update(c);
 	}
 	return result(L, err);
@@ -442,7 +441,7 @@ static int l_answer(lua_State *L)
 	sip_loop_update(&lsip->loop);
 	int err = sip_sess_answer(c->s);
 	if (!err) {
-		c->sdp_sent = !c->s->offer_in_2xx;  /* the 200 has the answer: media flows */
+		c->sdp_sent = !sip_sess_offer_in_2xx(c->s);  /* the 200 has the answer: media flows */
 		media_update(c);
 	}
 	return result(L, err);
@@ -541,7 +540,7 @@ static int l_dtmf(lua_State *L)
 		return result(L, -ENOTCONN);
 	/* a caller's digits to what answered with early media (an IVR,
 	 * RFC 3960 §3): the stream sends from now on */
-	if (!c->early_dtmf && c->s->outgoing && c->s->state == SIP_SESS_EARLY) {
+	if (!c->early_dtmf && sip_sess_outgoing(c->s) && sip_sess_state_of(c->s) == SIP_SESS_EARLY) {
 		c->early_dtmf = true;
 		media_update(c);
 	}
@@ -652,7 +651,7 @@ static int l_request(lua_State *L)
  * handler of call:on (lua/sip/call.lua adds those it has) */
 static int l_allow(lua_State *L)
 {
-	lua_pushstring(L, sip_ua_allow(check_call(L, 1)->s->ua, true));
+	lua_pushstring(L, sip_ua_allow(sip_sess_ua(check_call(L, 1)->s), true));
 	return 1;
 }
 
@@ -687,19 +686,19 @@ static int l_info(lua_State *L)
 	struct lcall *c = check_call(L, 1);
 	struct sip_sess *s = c->s;
 	lua_createtable(L, 0, 11);
-	lua_pushstring(L, sip_sess_state_name(s->state));
+	lua_pushstring(L, sip_sess_state_name(sip_sess_state_of(s)));
 	lua_setfield(L, -2, "state");
-	push_opt_string(L, s->call_id);
+	push_opt_string(L, sip_sess_call_id(s));
 	lua_setfield(L, -2, "id");
-	push_opt_string(L, s->local_uri);
+	push_opt_string(L, sip_sess_local_uri(s));
 	lua_setfield(L, -2, "local_uri");
-	push_opt_string(L, s->remote_uri);
+	push_opt_string(L, sip_sess_remote_uri(s));
 	lua_setfield(L, -2, "remote_uri");
-	push_opt_string(L, s->remote_sdp);
+	push_opt_string(L, sip_sess_remote_sdp(s));
 	lua_setfield(L, -2, "remote_sdp");
-	push_opt_string(L, s->sdp.last);
+	push_opt_string(L, sip_sess_local_sdp(s));
 	lua_setfield(L, -2, "local_sdp");
-	lua_pushboolean(L, s->outgoing);
+	lua_pushboolean(L, sip_sess_outgoing(s));
 	lua_setfield(L, -2, "outgoing");
 	push_opt_string(L, sip_sess_local_tag(s));
 	lua_setfield(L, -2, "local_tag");
@@ -707,7 +706,8 @@ static int l_info(lua_State *L)
 	lua_setfield(L, -2, "remote_tag");
 	/* where requests to the peer go (its Contact): what an attended
 	 * transfer refers the other party to */
-	push_opt_string(L, s->dlg ? s->dlg->target : NULL);
+	const struct sip_dialog *dlg = sip_sess_dialog(s);
+	push_opt_string(L, dlg ? dlg->target : NULL);
 	lua_setfield(L, -2, "remote_target");
 	return 1;
 }
@@ -757,7 +757,7 @@ static int l_invite(lua_State *L)
 /* call:state() -> "incoming" | ... : call.state without building info() */
 static int l_state(lua_State *L)
 {
-	lua_pushstring(L, sip_sess_state_name(check_call(L, 1)->s->state));
+	lua_pushstring(L, sip_sess_state_name(sip_sess_state_of(check_call(L, 1)->s)));
 	return 1;
 }
 
@@ -767,9 +767,9 @@ static int l_media(lua_State *L)
 {
 	struct lcall *c = check_call(L, 1);
 	const struct sip_sess *s = c->s;
-	if (!s->have_media || s->media.pt < 0)
+	const struct sdp_result *m = sip_sess_media(s);
+	if (!m || m->pt < 0)
 		return 0;
-	const struct sdp_result *m = &s->media;
 	char host[64];
 	lua_createtable(L, 0, 10);
 	lua_pushstring(L, sa_host(&m->remote, host, sizeof(host)));
@@ -790,9 +790,10 @@ static int l_media(lua_State *L)
 	lua_setfield(L, -2, "ptime");
 	lua_pushboolean(L, m->hold_by_peer);
 	lua_setfield(L, -2, "hold_by_peer");
-	lua_pushstring(L, sa_host(&s->sdp.addr, host, sizeof(host)));
+	const union sa *local = sip_sess_rtp_addr(s);
+	lua_pushstring(L, sa_host(local, host, sizeof(host)));
 	lua_setfield(L, -2, "local_addr");
-	lua_pushinteger(L, sa_port(&s->sdp.addr));
+	lua_pushinteger(L, sa_port(local));
 	lua_setfield(L, -2, "local_port");
 	return 1;
 }
@@ -819,8 +820,8 @@ static int l_gc(lua_State *L)
 static int l_tostring(lua_State *L)
 {
 	struct lcall *c = luaL_checkudata(L, 1, CALL_MT);
-	lua_pushfstring(L, "sip.call(%s, %s)", c->s && c->s->call_id ? c->s->call_id : "-",
-			c->s ? sip_sess_state_name(c->s->state) : "released");
+	lua_pushfstring(L, "sip.call(%s, %s)", c->s && sip_sess_call_id(c->s) ? sip_sess_call_id(c->s) : "-",
+			c->s ? sip_sess_state_name(sip_sess_state_of(c->s)) : "released");
 	return 1;
 }
 

@@ -118,13 +118,14 @@ int lsip_call_refer(lua_State *L)
 	luaL_checktype(L, 5, LUA_TFUNCTION);
 	lsip_check_clean(L, "call:transfer", "target", p.refer_to, "\r\n");
 	p.timeout = timeout > 0 && timeout < UINT32_MAX ? (uint32_t)timeout : 0;
-	p.user = s->user;
-	p.password = s->password;
-	if (!s->dlg || s->state != SIP_SESS_CONFIRMED)
+	p.user = sip_sess_user(s);
+	p.password = sip_sess_password(s);
+	struct sip_dialog *dlg = sip_sess_dialog(s);
+	if (!dlg || sip_sess_state_of(s) != SIP_SESS_CONFIRMED)
 		return push_error(L, -ENOTCONN);
 	struct lsub *ls = new_sub(L, 5);
 	sip_loop_update(&lsip->loop);
-	int err = sip_sub_refer(&ls->s, s->dlg, &p, &sub_handlers, ls);
+	int err = sip_sub_refer(&ls->s, dlg, &p, &sub_handlers, ls);
 	if (err) {
 		forget(L, ls);
 		return push_error(L, err);
@@ -143,11 +144,11 @@ int lsip_call_accept_refer(lua_State *L)
 	luaL_checktype(L, 3, LUA_TFUNCTION);
 	if (!lsip_msg_request(L, 2, &req, &st) || !sip_method_is(req, "REFER"))
 		return luaL_error(L, "call:accept_refer: expected a REFER not answered yet");
-	if (!s->dlg)
+	if (!sip_sess_dialog(s))
 		return push_error(L, -ENOTCONN);
 	struct lsub *ls = new_sub(L, 3);
 	sip_loop_update(&lsip->loop);
-	int err = sip_sub_accept_refer(&ls->s, s->dlg, st, req, 0, &sub_handlers, ls);
+	int err = sip_sub_accept_refer(&ls->s, sip_sess_dialog(s), st, req, 0, &sub_handlers, ls);
 	if (err || !ls->s) {
 		forget(L, ls);
 		if (err)

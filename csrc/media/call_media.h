@@ -82,7 +82,8 @@ struct call_media {
 int call_media_alloc(struct call_media **mp, struct mclock *clock, struct tmrq *tq,
 		     struct rtp_sock *sock, const struct call_media_handlers *h, void *arg);
 /* The stream follows what offer and answer agreed (r) in the direction
- * the rules give (flow.h): started, moved, held or stopped. */
+ * the rules give (flow.h): started, moved, held or stopped. r is read only
+ * when f.on, and may be NULL (no offer/answer yet) when it is not. */
 void call_media_set(struct call_media *m, const struct sdp_result *r, struct media_flow f);
 /* Plays clip from its start, replacing what played (untold). */
 void call_media_play(struct call_media *m, struct media_clip *clip, bool loop);

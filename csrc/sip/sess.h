@@ -3,15 +3,17 @@
  * and modifications (sess_modify.c), and its end (sess.c). One dialog per
  * session; the owner (the Lua binding) hears what happens through
  * sip_sess_handlers and acts through the functions below. What the
- * sess_*.c files share among themselves is in sess_priv.h. struct sip_sess
- * is still whole here: the owner and media_flow read some of its fields
- * (docs/architecture.md, "Headers", lists which). */
+ * sess_*.c files share among themselves, struct sip_sess among it, is in
+ * sess_priv.h; the owner and media_flow read a session through the
+ * accessors at the end of this file. */
 #ifndef LUASIP_SESS_H
 #define LUASIP_SESS_H
 
 #include "sip/dialog.h"
 #include "sip/sdp.h"
 #include "sip/uac.h"
+
+struct sip_sess;             /* its insides: sess_priv.h */
 
 enum sip_sess_state {
 	SIP_SESS_CALLING,           /* our INVITE sent, nothing back yet */
@@ -95,98 +97,6 @@ struct sip_sess_target {
 	const char *reason;
 };
 
-/* Early dialogs of a forked INVITE we keep apart for PRACK. */
-#define SESS_MAX_FORKS 4
-
-struct sip_sess {
-	struct le le;               /* in the endpoint's list while not ended */
-	struct sip_ua *ua;
-	enum sip_sess_state state;
-	bool outgoing;
-	enum sip_sess_end end;
-	const struct sip_sess_handlers *h;
-	void *arg;
-
-	struct sip_dialog *dlg;
-	char *call_id;
-	char *local_uri, *remote_uri;   /* our URI and theirs (From/To, no tags) */
-	struct sip_msg *invite;         /* the initial INVITE (incoming), or NULL */
-	char *local_tag, *remote_tag;   /* the dialog's, kept when it goes */
-
-	/* offer/answer */
-	struct sdp_local sdp;
-	struct sdp_result media;
-	bool have_media;
-	char *remote_sdp;               /* the last SDP received (mem) */
-
-	/* outgoing INVITE (sess_connect.c) */
-	struct sip_uac *uac;
-	uint32_t invite_cseq;
-	bool got_provisional, cancel_pending, cancelling;
-	char *ack_body;                 /* late offer: our answer, in every ACK */
-	char *user, *password;          /* for requests in the call */
-	struct sess_targets *targets;   /* the target set while following 3xx
-	                                   (sess_redirect.c), else NULL */
-
-	/* incoming INVITE or re-INVITE answered 2xx, waiting for the ACK */
-	struct sip_strans *st;          /* the pending INVITE (incoming) */
-	struct sip_strans *st_2xx;      /* the one whose 2xx we retransmit */
-	uint32_t interval;
-	struct tmr retx_2xx, no_ack;
-	bool offer_in_2xx;              /* the ACK brings the answer */
-
-	/* modifications (sess_modify.c) */
-	struct sip_uac *mod;            /* our re-INVITE or UPDATE in flight */
-	bool mod_update;
-	enum sdp_dir mod_dir;
-	enum sdp_dir dir_before;        /* sdp.dir before our offer: back to it
-	                                   when the offer is refused */
-	struct tmr glare;               /* the back-off after 491 */
-	bool remote_reinvite;           /* their re-INVITE awaits its ACK */
-
-	struct sip_uac *bye;
-	struct tmr guard;               /* bounds the wait for 487 after CANCEL */
-	bool bye_pending;               /* hung up after our 2xx: BYE once the ACK came */
-	bool self_held;                 /* a reference of its own while bye_pending */
-
-	/* outgoing: early dialogs of other forks, for their PRACKs */
-	struct sip_dialog *forks[SESS_MAX_FORKS];
-	uint32_t forks_rseq[SESS_MAX_FORKS];
-	struct sip_uac *mod_prev;       /* our last re-INVITE, answered: its 2xx
-	                                   retransmissions get their ACK */
-	uint32_t mod_prev_cseq;
-	bool early_answer_acked;        /* the INVITE's offer/answer is done before
-	                                   the 2xx (RFC 3311 §5.1): incoming, a
-	                                   reliable 1xx with our answer was PRACKed;
-	                                   outgoing, the answer came in a reliable 1xx
-	                                   of the session's early dialog */
-
-	/* reliable provisional responses, RFC 3262 (sess_prack.c) */
-	bool peer_100rel;               /* the caller supports or requires it */
-	uint32_t rseq;                  /* the last RSeq we sent */
-	bool rel_pending, rel_sdp;      /* a reliable 1xx awaits its PRACK; with SDP */
-	int rel_queued;                 /* a 1xx waiting for that PRACK, 0 none */
-	bool rel_queued_sdp;
-	bool answer_deferred;           /* our 200 waits for that PRACK */
-	struct tmr rel_retx, rel_timeout;
-	uint32_t rel_interval;
-	uint32_t peer_rseq;             /* outgoing: the last RSeq acknowledged */
-
-	/* session timer, RFC 4028 (sess_timer.c) */
-	uint32_t se;                    /* the session interval, s; 0: no timer */
-	bool se_refresher;              /* we send the refreshes */
-	bool se_peer_supports;          /* the peer said Supported: timer */
-	bool mod_refresh;               /* the re-INVITE in flight is a refresh */
-	uint32_t min_se;                /* a 422's Min-SE, said again in refreshes */
-	struct tmr se_tmr;
-
-	/* Replaces, RFC 3891 (sess_replace.c) */
-	struct sip_sess *replaces;      /* incoming: the call this one takes the
-	                                   place of once answered (a reference) */
-	struct sip_sess *replaced_by;   /* the call that took this one's place,
-	                                   while its end is told; else NULL */
-};
-
 /* Places a call: sends the INVITE. *sp gets the owner's reference. */
 int sip_sess_connect(struct sip_sess **sp, struct sip_ua *ua, const struct sip_sess_params *p,
 		     const struct sip_sess_handlers *h, void *arg);
@@ -245,5 +155,32 @@ struct sip_sess *sip_sess_replaced_by(const struct sip_sess *s);
 void sip_sess_forget_ended(struct sip_ua *ua);
 const char *sip_sess_state_name(enum sip_sess_state st);
 const char *sip_sess_end_name(enum sip_sess_end why);
+
+/* What a session's owner and media_flow read of it (sess_view.c). */
+struct sip_ua *sip_sess_ua(const struct sip_sess *s);
+/* The owner's arg when its handlers are h, else NULL: tells the sessions
+ * of one owner from those of another. */
+void *sip_sess_arg(const struct sip_sess *s, const struct sip_sess_handlers *h);
+enum sip_sess_state sip_sess_state_of(const struct sip_sess *s);
+bool sip_sess_outgoing(const struct sip_sess *s);
+/* The dialog, or NULL before the first answer with a To tag and after its end. */
+struct sip_dialog *sip_sess_dialog(const struct sip_sess *s);
+/* Call-ID, our URI and the peer's (From/To without tags); NULL when unknown. */
+const char *sip_sess_call_id(const struct sip_sess *s);
+const char *sip_sess_local_uri(const struct sip_sess *s);
+const char *sip_sess_remote_uri(const struct sip_sess *s);
+/* The last SDP we sent and the last one we received, or NULL. */
+const char *sip_sess_local_sdp(const struct sip_sess *s);
+const char *sip_sess_remote_sdp(const struct sip_sess *s);
+/* Our RTP address, as our SDP gives it. */
+const union sa *sip_sess_rtp_addr(const struct sip_sess *s);
+/* What the last offer/answer agreed, or NULL before there was one. */
+const struct sdp_result *sip_sess_media(const struct sip_sess *s);
+/* Our offer went in a 2xx (their INVITE or re-INVITE had none) and its
+ * answer, due in the ACK, has not come yet. */
+bool sip_sess_offer_in_2xx(const struct sip_sess *s);
+/* The credentials requests in the call answer challenges with, or NULL. */
+const char *sip_sess_user(const struct sip_sess *s);
+const char *sip_sess_password(const struct sip_sess *s);
 
 #endif

@@ -1,11 +1,104 @@
 /* The insides of INVITE sessions: what the sess_*.c files share and
- * nobody else calls. What a session offers its owner and the endpoint is in
- * sess.h. */
+ * nobody else calls, struct sip_sess first (tests/c and fuzz read it too).
+ * What a session offers its owner and the endpoint is in sess.h. */
 #ifndef LUASIP_SESS_PRIV_H
 #define LUASIP_SESS_PRIV_H
 
 #include "sip/sess.h"
 #include "sip/ua_priv.h"
+#include "util/tmr.h"
+
+/* Early dialogs of a forked INVITE we keep apart for PRACK. */
+#define SESS_MAX_FORKS 4
+
+struct sip_sess {
+	struct le le;               /* in the endpoint's list while not ended */
+	struct sip_ua *ua;
+	enum sip_sess_state state;
+	bool outgoing;
+	enum sip_sess_end end;
+	const struct sip_sess_handlers *h;
+	void *arg;
+
+	struct sip_dialog *dlg;
+	char *call_id;
+	char *local_uri, *remote_uri;   /* our URI and theirs (From/To, no tags) */
+	struct sip_msg *invite;         /* the initial INVITE (incoming), or NULL */
+	char *local_tag, *remote_tag;   /* the dialog's, kept when it goes */
+
+	/* offer/answer */
+	struct sdp_local sdp;
+	struct sdp_result media;
+	bool have_media;
+	char *remote_sdp;               /* the last SDP received (mem) */
+
+	/* outgoing INVITE (sess_connect.c) */
+	struct sip_uac *uac;
+	uint32_t invite_cseq;
+	bool got_provisional, cancel_pending, cancelling;
+	char *ack_body;                 /* late offer: our answer, in every ACK */
+	char *user, *password;          /* for requests in the call */
+	struct sess_targets *targets;   /* the target set while following 3xx
+	                                   (sess_redirect.c), else NULL */
+
+	/* incoming INVITE or re-INVITE answered 2xx, waiting for the ACK */
+	struct sip_strans *st;          /* the pending INVITE (incoming) */
+	struct sip_strans *st_2xx;      /* the one whose 2xx we retransmit */
+	uint32_t interval;
+	struct tmr retx_2xx, no_ack;
+	bool offer_in_2xx;              /* the ACK brings the answer */
+
+	/* modifications (sess_modify.c) */
+	struct sip_uac *mod;            /* our re-INVITE or UPDATE in flight */
+	bool mod_update;
+	enum sdp_dir mod_dir;
+	enum sdp_dir dir_before;        /* sdp.dir before our offer: back to it
+	                                   when the offer is refused */
+	struct tmr glare;               /* the back-off after 491 */
+	bool remote_reinvite;           /* their re-INVITE awaits its ACK */
+
+	struct sip_uac *bye;
+	struct tmr guard;               /* bounds the wait for 487 after CANCEL */
+	bool bye_pending;               /* hung up after our 2xx: BYE once the ACK came */
+	bool self_held;                 /* a reference of its own while bye_pending */
+
+	/* outgoing: early dialogs of other forks, for their PRACKs */
+	struct sip_dialog *forks[SESS_MAX_FORKS];
+	uint32_t forks_rseq[SESS_MAX_FORKS];
+	struct sip_uac *mod_prev;       /* our last re-INVITE, answered: its 2xx
+	                                   retransmissions get their ACK */
+	uint32_t mod_prev_cseq;
+	bool early_answer_acked;        /* the INVITE's offer/answer is done before
+	                                   the 2xx (RFC 3311 §5.1): incoming, a
+	                                   reliable 1xx with our answer was PRACKed;
+	                                   outgoing, the answer came in a reliable 1xx
+	                                   of the session's early dialog */
+
+	/* reliable provisional responses, RFC 3262 (sess_prack.c) */
+	bool peer_100rel;               /* the caller supports or requires it */
+	uint32_t rseq;                  /* the last RSeq we sent */
+	bool rel_pending, rel_sdp;      /* a reliable 1xx awaits its PRACK; with SDP */
+	int rel_queued;                 /* a 1xx waiting for that PRACK, 0 none */
+	bool rel_queued_sdp;
+	bool answer_deferred;           /* our 200 waits for that PRACK */
+	struct tmr rel_retx, rel_timeout;
+	uint32_t rel_interval;
+	uint32_t peer_rseq;             /* outgoing: the last RSeq acknowledged */
+
+	/* session timer, RFC 4028 (sess_timer.c) */
+	uint32_t se;                    /* the session interval, s; 0: no timer */
+	bool se_refresher;              /* we send the refreshes */
+	bool se_peer_supports;          /* the peer said Supported: timer */
+	bool mod_refresh;               /* the re-INVITE in flight is a refresh */
+	uint32_t min_se;                /* a 422's Min-SE, said again in refreshes */
+	struct tmr se_tmr;
+
+	/* Replaces, RFC 3891 (sess_replace.c) */
+	struct sip_sess *replaces;      /* incoming: the call this one takes the
+	                                   place of once answered (a reference) */
+	struct sip_sess *replaced_by;   /* the call that took this one's place,
+	                                   while its end is told; else NULL */
+};
 
 /* A new session, listed in the endpoint; one reference for the owner. */
 struct sip_sess *sess_alloc(struct sip_ua *ua, const union sa *rtp,

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "media/flow.h"
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 
 #include <string.h>
 

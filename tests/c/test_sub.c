@@ -12,7 +12,7 @@
 
 #include "fake_tp.h"
 
-#include "sip/sess.h"
+#include "sip/sess_priv.h"
 #include "sip/sub.h"
 #include "sip/ua_priv.h"
 #include "util/mem.h"
