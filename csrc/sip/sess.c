@@ -401,6 +401,13 @@ static void dlg_ack(void *arg, const struct sip_msg *ack)
 		return;
 	}
 	sess_timer_start(s);
+	/* a call that replaces another (RFC 3891) takes its place once it is
+	 * confirmed: the peer that sent the Replaces has the new dialog before
+	 * it hears of the old one's end (a BYE crossing its ACK would find it
+	 * still sending the ACK) */
+	sess_replace_answered(s);
+	if (s->state == SIP_SESS_ENDED)
+		return;
 	if (s->h && s->h->established)
 		s->h->established(s->arg, ack);
 }

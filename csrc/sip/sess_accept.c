@@ -147,7 +147,6 @@ int sess_answer_now(struct sip_sess *s)
 		return err;
 	}
 	sess_start_2xx(s, s->st);
-	sess_replace_answered(s);
 	return 0;
 }
 

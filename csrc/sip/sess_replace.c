@@ -1,6 +1,6 @@
 /* An incoming INVITE that replaces one of our calls (RFC 3891 §3): the
  * dialog its Replaces header names, found by Call-ID and tags, decides
- * whether it may; once the new call is answered the old one ends (BYE,
+ * whether it may; once the new call is confirmed the old one ends (BYE,
  * or CANCEL for an early dialog we started), with the end "replaced".
  *
  * A dialog that has ended is out of the endpoint's table, so the calls

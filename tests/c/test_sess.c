@@ -3063,6 +3063,15 @@ static const struct sip_msg *carol_invites(struct t *t, const char *replaces, co
 	return t->mark < fake_tp.nsent ? next(t) : NULL;
 }
 
+/* carol's ACK of our 200 (ok): her call is confirmed. */
+static void carol_acks(struct t *t, const struct sip_msg *ok)
+{
+	char to[160];
+	snprintf(to, sizeof(to), "<sip:alice@" OUR_HOST ">;tag=%s", ok->to_tag);
+	request(t, &(struct rq){ .method = "ACK", .call_id = carol_call_id, .cseq = 1,
+				 .from = "<sip:carol@" PEER_HOST ">;tag=caroltag", .to = to });
+}
+
 /* The Replaces that names our call with bob: our tag is its to-tag. */
 static const char *replaces_bob(struct t *t, const char *params)
 {
@@ -3098,6 +3107,10 @@ static void test_replace_confirmed_call_bye_once_answered(void **state)
 	const struct sip_msg *ok = next_resp(t, 200, "INVITE");
 	assert_string_equal(ok->call_id, carol_call_id);
 	assert_true(strstr(hdr(ok, "Supported"), "replaces") != NULL);
+	/* bob's call ends once carol's is confirmed: her ACK, then our BYE */
+	no_more(t);
+	assert_int_equal(t->ev.ended, 0);
+	carol_acks(t, ok);
 	const struct sip_msg *bye = next_req(t, "BYE");
 	assert_string_equal(bye->call_id, t->call_id);
 	assert_string_equal(bye->from_tag, t->our_tag);
@@ -3199,7 +3212,9 @@ static void test_replace_our_early_dialog_cancel_once_answered(void **state)
 	assert_null(carol_invites(t, replaces_bob(t, ";early-only"), NULL));
 	assert_ptr_equal(sip_sess_replaces(t->s2), t->s);
 	assert_int_equal(sip_sess_answer(t->s2), 0);
-	next_resp(t, 200, "INVITE");
+	const struct sip_msg *ok = next_resp(t, 200, "INVITE");
+	no_more(t);
+	carol_acks(t, ok);
 	const struct sip_msg *cancel = next_req(t, "CANCEL");
 	assert_string_equal(cancel->call_id, t->call_id);
 	assert_int_equal(t->ev.ended, 1);

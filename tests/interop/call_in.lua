@@ -497,7 +497,7 @@ function modes.replaced(call)
   local ok, why = call:answer()
   check_answer(call, ok, why)
   local reason, by = t.within(sip, CALL_LIMIT, call.wait, call)
-  -- the first call ends as the 200 goes; the answer returns at the ACK
+  -- the first call ends at the new call's ACK, as its answer returns
   t.wait_for(sip, CALL_LIMIT, function() return answered ~= nil end)
   local invite2 = t.request(events, "in", "INVITE", 2)
   local require = invite2 and t.header(invite2.msg, "Require")

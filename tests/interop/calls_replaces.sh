@@ -27,9 +27,9 @@ group_replaces_match() {
         "SIPp's BYE ends the call: call:wait() returns \"hangup\""
         "every message of the call over $transport"
     )
-    # the BYE of call 1 goes as the new call's 200 does, before its ACK
+    # the BYE of call 1 goes once the new call is confirmed (its ACK)
     CALL_FLOW=("${INCOMING_FLOW[@]}" "200 (INVITE) ->" "<- ACK"
-        "<- INVITE" "100 (INVITE) ->" "200 (INVITE) ->" "BYE ->" "<- ACK" "<- 200 (BYE)"
+        "<- INVITE" "100 (INVITE) ->" "200 (INVITE) ->" "<- ACK" "BYE ->" "<- 200 (BYE)"
         "<- BYE" "200 (BYE) ->")
     run_call_in "INVITE with Replaces takes the place of an answered call" "$transport" \
         "replaces-match-$transport"
